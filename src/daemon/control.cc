@@ -1,0 +1,129 @@
+// CONTROL commands (xenstore-control): the command set is implementation
+// defined; these follow the C daemon's names so that xenstore-control works
+// unchanged.
+#include <array>
+#include <fstream>
+#include <sstream>
+
+#include <spdlog/spdlog.h>
+
+#include "daemon/server.h"
+#include "store/path.h"
+
+namespace cxs::daemon {
+namespace {
+
+std::string ok() { return std::string("OK\0", 3); }
+
+std::string text(const std::string& s) {
+  std::string out = s;
+  out += '\0';
+  return out;
+}
+
+std::string quota_report(const Quotas& q, bool soft) {
+  std::ostringstream out;
+  if (soft) {
+    out << "memory: " << q.soft_memory << "\n";
+    return out.str();
+  }
+  out << "nodes: " << q.nodes << "\n"
+      << "node-size: " << q.node_size << "\n"
+      << "watches: " << q.watches << "\n"
+      << "transactions: " << q.transactions << "\n"
+      << "permissions: " << q.node_permissions << "\n"
+      << "path-max: " << q.path_max << "\n"
+      << "transaction-nodes: " << q.transaction_nodes << "\n"
+      << "outstanding: " << q.outstanding << "\n"
+      << "memory: " << q.memory << "\n";
+  return out.str();
+}
+
+std::string rss_line() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line))
+    if (line.rfind("VmRSS:", 0) == 0) return line;
+  return "VmRSS: unknown";
+}
+
+constexpr std::array<std::string_view, 8> kCommands = {
+    "check", "help", "log", "logfile", "memreport", "print", "quota",
+    "quota-soft"};
+
+}  // namespace
+
+Result<std::string> Server::control(
+    const ops::Session&, const std::vector<std::string_view>& args) noexcept {
+  std::string_view cmd = args[0];
+  std::size_t nargs = args.size() - 1;
+  if (cmd == "help") {
+    std::string out;
+    for (auto c : kCommands) (out += c) += '\n';
+    return text(out);
+  }
+  if (cmd == "check") {
+    std::string problems = check_store();
+    if (!problems.empty()) {
+      spdlog::error("store check: {}", problems);
+      return text(problems);
+    }
+    return ok();
+  }
+  if (cmd == "print") {
+    if (nargs != 1) return XsErr::kEINVAL;
+    spdlog::info("control print: {}", args[1]);
+    return ok();
+  }
+  if (cmd == "log") {
+    if (nargs != 1 || (args[1] != "on" && args[1] != "off"))
+      return XsErr::kEINVAL;
+    spdlog::set_level(args[1] == "on" ? spdlog::level::debug
+                                      : spdlog::level::info);
+    return ok();
+  }
+  if (cmd == "logfile") {
+    if (nargs != 1) return XsErr::kEINVAL;
+    return trace_.open(std::string(args[1])) ? Result<std::string>(ok())
+                                             : Result<std::string>(XsErr::kEIO);
+  }
+  if (cmd == "memreport") {
+    std::ostringstream out;
+    out << rss_line() << "\nnodes: " << store_.tree().size()
+        << "\nwatches: " << watches_.total()
+        << "\nconnections: " << clients_.size() << "\n";
+    spdlog::info("memreport: {}", out.str());
+    return text(out.str());
+  }
+  if (cmd == "quota" || cmd == "quota-soft") {
+    if (nargs == 0) return text(quota_report(opts_.quotas, cmd == "quota-soft"));
+    return XsErr::kEINVAL;
+  }
+  return XsErr::kEINVAL;
+}
+
+// Every child named by a node exists, and every node but the root and the
+// special nodes is named by its parent.
+std::string Server::check_store() const {
+  std::ostringstream problems;
+  std::vector<std::string> stack{"/"};
+  std::size_t reachable = 0;
+  while (!stack.empty()) {
+    std::string path = std::move(stack.back());
+    stack.pop_back();
+    const store::Node* n = store_.tree().find(path);
+    if (!n) {
+      problems << "missing child " << path << "; ";
+      continue;
+    }
+    ++reachable;
+    for (const auto& name : n->children) stack.push_back(store::join(path, name));
+  }
+  std::size_t specials = 2;
+  if (reachable + specials != store_.tree().size())
+    problems << "unreachable nodes: "
+             << store_.tree().size() - specials - reachable << "; ";
+  return problems.str();
+}
+
+}  // namespace cxs::daemon

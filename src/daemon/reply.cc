@@ -1,0 +1,71 @@
+#include "daemon/reply.h"
+
+#include <spdlog/spdlog.h>
+
+#include "cxenstored/limits.h"
+#include "daemon/trace.h"
+#include "wire/message_type.h"
+
+namespace cxs::daemon {
+
+using wire::MsgType;
+
+void ReplySender::queue(transport::Connection& conn, std::uint32_t type,
+                        const wire::Header& request, std::string_view payload) {
+  wire::Header out{type, request.req_id, request.tx_id,
+                   static_cast<std::uint32_t>(payload.size())};
+  if (trace_ && trace_->active()) trace_->reply(conn.id(), out, payload);
+  conn.queue_reply(
+      wire::encode_message(type, request.req_id, request.tx_id, payload));
+}
+
+void ReplySender::send_reply(transport::Connection& conn,
+                             const wire::Header& request,
+                             const Result<ops::Reply>& result) {
+  if (!result) {
+    send_error(conn, request, result.error());
+    return;
+  }
+  const std::string& payload = result->payload;
+  if (payload.size() > kPayloadMax) {
+    ++stats_.too_big;
+    spdlog::warn("conn {}: reply to {} req {} is {} bytes, over {}: E2BIG",
+                 conn.id().value, wire::msg_type_name(request.type),
+                 request.req_id, payload.size(), kPayloadMax);
+    send_error(conn, request, XsErr::kE2BIG);
+    return;
+  }
+  ++stats_.replies;
+  queue(conn, request.type, request, payload);
+}
+
+void ReplySender::send_error(transport::Connection& conn,
+                             const wire::Header& request, XsErr err) {
+  ++stats_.errors;
+  std::string payload(xs_error_name(err));
+  payload += '\0';
+  queue(conn, static_cast<std::uint32_t>(MsgType::XS_ERROR), request, payload);
+}
+
+bool ReplySender::send_event(transport::Connection& conn, std::string_view path,
+                             std::string_view token, std::size_t queue_bound) {
+  std::size_t len = path.size() + token.size() + 2;
+  if (len > kPayloadMax) {
+    ++stats_.events_dropped;
+    spdlog::warn("conn {}: watch event for {} ({} bytes) over {}: dropped",
+                 conn.id().value, path.substr(0, 64), len, kPayloadMax);
+    return false;
+  }
+  std::string payload;
+  payload.reserve(len);
+  payload.append(path).push_back('\0');
+  payload.append(token).push_back('\0');
+  std::string msg = wire::encode_message(
+      static_cast<std::uint32_t>(MsgType::XS_WATCH_EVENT), 0, 0, payload);
+  if (!conn.queue_event(std::move(msg), queue_bound)) return false;
+  ++stats_.events;
+  if (trace_ && trace_->active()) trace_->event(conn.id(), path, token);
+  return true;
+}
+
+}  // namespace cxs::daemon

@@ -1,0 +1,237 @@
+#include "daemon/server.h"
+
+#include <signal.h>
+#include <sys/signalfd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+#include <spdlog/spdlog.h>
+
+#include "ops/dispatch.h"
+#include "store/path.h"
+#include "transport/socket/socket_transport.h"
+#include "wire/message_type.h"
+
+namespace cxs::daemon {
+namespace {
+
+constexpr std::uint64_t kListenerToken = ~std::uint64_t{0};
+constexpr std::uint64_t kSignalToken = ~std::uint64_t{0} - 1;
+
+// A client whose unread output passes this stops being read until it drains:
+// a slow reader cannot make the daemon queue unbounded replies.
+constexpr std::size_t kReadPauseBytes = 64 * 1024;
+// Events beyond this much queued output are dropped (and logged) for
+// privileged clients; the memory quota bounds unprivileged ones.
+constexpr std::size_t kPrivilegedQueueBound = 64 * 1024 * 1024;
+
+UniqueFd make_signal_fd() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
+  if (::sigprocmask(SIG_BLOCK, &set, nullptr) != 0)
+    throw std::runtime_error("sigprocmask failed");
+  ::signal(SIGPIPE, SIG_IGN);
+  UniqueFd fd(::signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC));
+  if (!fd.valid())
+    throw std::runtime_error(std::string("signalfd: ") + std::strerror(errno));
+  return fd;
+}
+
+ops::Limits limits_from(const Quotas& q) {
+  ops::Limits l;
+  l.transactions = q.transactions;
+  l.transaction_nodes = q.transaction_nodes;
+  l.watches = q.watches;
+  return l;
+}
+
+}  // namespace
+
+Server::Server(const Options& opts)
+    : opts_(opts),
+      listener_(opts.socket_path ? *opts.socket_path : default_socket_path()),
+      signal_fd_(make_signal_fd()),
+      limits_(limits_from(opts.quotas)) {
+  if (opts_.trace_file) trace_.open(*opts_.trace_file);
+  loop_.add(listener_.fd(), kListenerToken, true, false);
+  loop_.add(signal_fd_.get(), kSignalToken, true, false);
+}
+
+Server::~Server() = default;
+
+int Server::run() {
+  spdlog::info("cxenstored serving on {}", listener_.path());
+  while (!stopping_) turn(-1);
+  spdlog::info("cxenstored stopping");
+  return 0;
+}
+
+void Server::turn(int timeout_ms) {
+  for (const Ready& r : loop_.wait(timeout_ms)) {
+    if (r.token == kListenerToken) {
+      accept_clients();
+      continue;
+    }
+    if (r.token == kSignalToken) {
+      on_signal();
+      continue;
+    }
+    auto it = clients_.find(ConnId{r.token});
+    if (it == clients_.end() || it->second.conn->closing()) continue;
+    Client& c = it->second;
+    if (r.events & EPOLLOUT) {
+      if (!c.conn->flush()) {
+        close_client(c, transport::fault_name(c.conn->fault()));
+        continue;
+      }
+    }
+    if ((r.events & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP)) ||
+        c.conn->has_buffered_input())
+      serve(c);
+    else
+      update_interest(c);
+  }
+  reap();
+}
+
+void Server::accept_clients() {
+  for (;;) {
+    UniqueFd fd = listener_.accept();
+    if (!fd.valid()) return;
+    int raw = fd.get();
+    ConnId id{next_conn_++};
+    auto transport = std::make_unique<transport::SocketTransport>(std::move(fd));
+    // A socket peer is the toolstack in dom0: privileged, home /local/domain/0.
+    Client c{std::make_unique<transport::Connection>(id, std::move(transport)),
+             ops::Session{id, store::Caller{kDom0, true, std::nullopt}}};
+    loop_.add(raw, id.value, true, false);
+    clients_.emplace(id, std::move(c));
+    if (trace_.active()) trace_.note(id, "new socket connection");
+    spdlog::debug("conn {}: socket connected", id.value);
+  }
+}
+
+void Server::on_signal() {
+  signalfd_siginfo si;
+  while (::read(signal_fd_.get(), &si, sizeof si) == sizeof si) {
+    if (si.ssi_signo == SIGHUP) {
+      spdlog::info("SIGHUP: reopening trace file");
+      trace_.reopen();
+    } else {
+      spdlog::info("signal {}: shutting down", si.ssi_signo);
+      stopping_ = true;
+    }
+  }
+}
+
+void Server::serve(Client& c) {
+  transport::Connection& conn = *c.conn;
+  while (!conn.closing() && conn.queued_bytes() < kReadPauseBytes) {
+    auto msg = conn.next_request();
+    if (!msg) break;
+    handle(c, *msg);
+  }
+  bool flushed = conn.flush();
+  transport::Fault fault = conn.fault();
+  if (fault == transport::Fault::kProtocol) {
+    spdlog::warn("conn {} ({}): request length over {}: protocol fault",
+                 conn.id().value, conn.transport().kind(), kPayloadMax);
+    if (conn.transport().on_protocol_fault(fault)) close_client(c, "protocol fault");
+    return;
+  }
+  if (fault != transport::Fault::kNone || !flushed) {
+    close_client(c, transport::fault_name(fault));
+    return;
+  }
+  update_interest(c);
+}
+
+void Server::handle(Client& c, const wire::Message& msg) {
+  if (trace_.active()) trace_.request(c.conn->id(), msg.hdr, msg.payload);
+  ops::Ctx ctx{store_, watches_, c.session, limits_, this};
+  ops::Request req{msg.hdr, msg.payload};
+  Result<ops::Reply> result = ops::dispatch(ctx, req);
+  if (!result)
+    spdlog::debug("conn {}: {} req {} -> {}", c.conn->id().value,
+                  wire::msg_type_name(msg.hdr.type), msg.hdr.req_id,
+                  xs_error_name(result.error()));
+  // The events a request causes are queued before its reply (C's order).
+  deliver(ctx.events);
+  sender_.send_reply(*c.conn, msg.hdr, result);
+  for (const auto& ev : ctx.direct_events)
+    sender_.send_event(*c.conn, ev.path, ev.token, event_bound(c));
+}
+
+bool Server::can_see(const Client& c, const store::Event& ev) const noexcept {
+  const store::Caller& caller = c.session.caller;
+  if (store::may(caller, ev.perms, kPermRead)) return true;
+  return !ev.old_perms.empty() && store::may(caller, ev.old_perms, kPermRead);
+}
+
+void Server::deliver(const store::EventSink& events) {
+  for (const store::Event& ev : events) {
+    watches_.match(ev, [&](const store::Watch& w, std::string_view path) {
+      auto it = clients_.find(w.conn);
+      if (it == clients_.end() || it->second.conn->closing()) return;
+      Client& target = it->second;
+      if (!can_see(target, ev)) return;
+      sender_.send_event(*target.conn, path, w.token, event_bound(target));
+      // Write now if we can: keeps queues short without an extra loop turn.
+      if (!target.want_write) update_interest(target);
+    });
+  }
+}
+
+std::size_t Server::event_bound(const Client&) const noexcept {
+  return kPrivilegedQueueBound;
+}
+
+void Server::update_interest(Client& c) {
+  transport::Connection& conn = *c.conn;
+  if (conn.closing()) return;
+  if (conn.has_output() && !conn.flush()) {
+    close_client(c, transport::fault_name(conn.fault()));
+    return;
+  }
+  bool want_read = conn.queued_bytes() < kReadPauseBytes;
+  bool want_write = conn.has_output();
+  if (want_read == c.want_read && want_write == c.want_write) return;
+  c.want_read = want_read;
+  c.want_write = want_write;
+  int fd = conn.transport().poll_fd();
+  if (fd >= 0) loop_.modify(fd, conn.id().value, want_read, want_write);
+}
+
+void Server::close_client(Client& c, std::string_view why) {
+  if (c.conn->closing()) return;
+  c.conn->mark_closing();
+  closing_.push_back(c.conn->id());
+  spdlog::debug("conn {}: closing ({})", c.conn->id().value, why);
+  if (trace_.active()) trace_.note(c.conn->id(), why);
+}
+
+// Destroys the connections marked closing, with their watches and
+// transactions, at the end of the loop turn (nothing refers to them then).
+void Server::reap() {
+  for (ConnId id : closing_) {
+    auto it = clients_.find(id);
+    if (it == clients_.end()) continue;
+    int fd = it->second.conn->transport().poll_fd();
+    if (fd >= 0) loop_.remove(fd);
+    watches_.remove_all(id);
+    store_.drop_transactions(id);
+    clients_.erase(it);
+  }
+  closing_.clear();
+}
+
+bool Server::is_domain_introduced(DomId dom) const noexcept {
+  return dom == kDom0;
+}
+
+}  // namespace cxs::daemon

@@ -1,0 +1,79 @@
+// Server: owns everything the daemon runs on: the event loop, the store and
+// watch index, the connections, the listening socket, signals and the trace.
+// Single-threaded; one loop turn visits only the ready fds, then reaps the
+// connections marked closing.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "cxenstored/unique_fd.h"
+#include "daemon/event_loop.h"
+#include "daemon/options.h"
+#include "daemon/reply.h"
+#include "daemon/trace.h"
+#include "ops/context.h"
+#include "store/store.h"
+#include "store/watches.h"
+#include "transport/connection.h"
+#include "transport/socket/unix_listener.h"
+
+namespace cxs::daemon {
+
+class Server final : public ops::DaemonHooks {
+ public:
+  // Opens the socket and the signal fd; throws std::runtime_error.
+  explicit Server(const Options& opts);
+  ~Server() override;
+
+  // Serves until SIGTERM/SIGINT or stop(). Returns the exit status.
+  int run();
+  void stop() noexcept { stopping_ = true; }
+
+  const std::string& socket_path() const noexcept { return listener_.path(); }
+
+  // DaemonHooks
+  bool is_domain_introduced(DomId dom) const noexcept override;
+  Result<std::string> control(
+      const ops::Session& s,
+      const std::vector<std::string_view>& args) noexcept override;
+
+ private:
+  struct Client {
+    std::unique_ptr<transport::Connection> conn;
+    ops::Session session;
+    bool want_read = true;   // registered interest, to skip needless epoll_ctl
+    bool want_write = false;
+  };
+
+  void turn(int timeout_ms);
+  void accept_clients();
+  void on_signal();
+  void serve(Client& c);
+  void handle(Client& c, const wire::Message& msg);
+  void deliver(const store::EventSink& events);
+  bool can_see(const Client& c, const store::Event& ev) const noexcept;
+  void update_interest(Client& c);
+  void close_client(Client& c, std::string_view why);
+  void reap();
+  std::size_t event_bound(const Client& c) const noexcept;
+  std::string check_store() const;
+
+  Options opts_;
+  EventLoop loop_;
+  transport::UnixListener listener_;
+  UniqueFd signal_fd_;
+  Trace trace_;
+  ReplySender sender_{&trace_};
+  store::Store store_;
+  store::WatchIndex watches_;
+  ops::Limits limits_;
+  std::unordered_map<ConnId, Client> clients_;
+  std::vector<ConnId> closing_;
+  std::uint64_t next_conn_ = 1;
+  bool stopping_ = false;
+};
+
+}  // namespace cxs::daemon

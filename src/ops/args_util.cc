@@ -1,0 +1,24 @@
+#include <charconv>
+
+#include "ops/handlers.h"
+
+namespace cxs::ops {
+
+bool one_arg(std::string_view payload, std::string_view& arg) noexcept {
+  if (payload.empty() || payload.back() != '\0') return false;
+  std::string_view body = payload.substr(0, payload.size() - 1);
+  if (body.find('\0') != std::string_view::npos) return false;
+  arg = body;
+  return true;
+}
+
+std::optional<DomId> parse_domid(std::string_view text) noexcept {
+  std::uint32_t v = 0;
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, v);
+  if (text.empty() || ec != std::errc() || ptr != end || v > 0xFFFF)
+    return std::nullopt;
+  return DomId{v};
+}
+
+}  // namespace cxs::ops

@@ -1,0 +1,46 @@
+// The request handlers, one per message type: each parses its arguments,
+// canonicalises paths and calls the store. Signature convention:
+//   Result<Reply> do_x(Ctx&, const Request&) noexcept;
+#pragma once
+
+#include "cxenstored/result.h"
+#include "ops/context.h"
+
+namespace cxs::ops {
+
+using Handler = Result<Reply> (*)(Ctx&, const Request&) noexcept;
+
+// node_ops.cc
+Result<Reply> do_read(Ctx&, const Request&) noexcept;
+Result<Reply> do_write(Ctx&, const Request&) noexcept;
+Result<Reply> do_mkdir(Ctx&, const Request&) noexcept;
+Result<Reply> do_rm(Ctx&, const Request&) noexcept;
+Result<Reply> do_directory(Ctx&, const Request&) noexcept;
+Result<Reply> do_directory_part(Ctx&, const Request&) noexcept;
+Result<Reply> do_get_perms(Ctx&, const Request&) noexcept;
+Result<Reply> do_set_perms(Ctx&, const Request&) noexcept;
+
+// watch_ops.cc
+Result<Reply> do_watch(Ctx&, const Request&) noexcept;
+Result<Reply> do_unwatch(Ctx&, const Request&) noexcept;
+Result<Reply> do_reset_watches(Ctx&, const Request&) noexcept;
+
+// transaction_ops.cc
+Result<Reply> do_transaction_start(Ctx&, const Request&) noexcept;
+Result<Reply> do_transaction_end(Ctx&, const Request&) noexcept;
+
+// domain_ops.cc
+Result<Reply> do_get_domain_path(Ctx&, const Request&) noexcept;
+Result<Reply> do_is_domain_introduced(Ctx&, const Request&) noexcept;
+
+// control_ops.cc
+Result<Reply> do_control(Ctx&, const Request&) noexcept;
+
+// Shared argument helpers (args_util.cc).
+inline Reply ok_reply() { return Reply{std::string("OK\0", 3)}; }
+// The payload must be exactly one NUL-terminated string (C's onearg()).
+bool one_arg(std::string_view payload, std::string_view& arg) noexcept;
+// Decimal domid 0..65535 with nothing after it.
+std::optional<DomId> parse_domid(std::string_view text) noexcept;
+
+}  // namespace cxs::ops

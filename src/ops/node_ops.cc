@@ -1,0 +1,111 @@
+// Handlers for the node operations: READ WRITE MKDIR RM DIRECTORY
+// DIRECTORY_PART GET_PERMS SET_PERMS.
+#include <charconv>
+
+#include "cxenstored/limits.h"
+#include "ops/handlers.h"
+#include "store/path.h"
+#include "wire/args.h"
+#include "wire/perm_string.h"
+
+namespace cxs::ops {
+namespace {
+
+Result<std::string> path_arg(Ctx& ctx, std::string_view payload,
+                             store::PathKind kind = store::PathKind::kNode) {
+  std::string_view raw;
+  if (!one_arg(payload, raw)) return XsErr::kEINVAL;
+  return store::canonicalise(raw, ctx.caller().dom, kind);
+}
+
+Result<Reply> status_reply(Status s) {
+  if (!s) return s.error();
+  return ok_reply();
+}
+
+}  // namespace
+
+Result<Reply> do_read(Ctx& ctx, const Request& req) noexcept {
+  auto path = path_arg(ctx, req.payload);
+  if (!path) return path.error();
+  auto value = ctx.store.read(ctx.caller(), ctx.tx, *path);
+  if (!value) return value.error();
+  return Reply{std::move(*value)};
+}
+
+Result<Reply> do_write(Ctx& ctx, const Request& req) noexcept {
+  std::string_view raw, value;
+  if (!wire::split_first(req.payload, raw, value)) return XsErr::kEINVAL;
+  auto path = store::canonicalise(raw, ctx.caller().dom);
+  if (!path) return path.error();
+  return status_reply(
+      ctx.store.write(ctx.caller(), ctx.tx, *path, value, ctx.events));
+}
+
+Result<Reply> do_mkdir(Ctx& ctx, const Request& req) noexcept {
+  auto path = path_arg(ctx, req.payload);
+  if (!path) return path.error();
+  return status_reply(ctx.store.mkdir(ctx.caller(), ctx.tx, *path, ctx.events));
+}
+
+Result<Reply> do_rm(Ctx& ctx, const Request& req) noexcept {
+  auto path = path_arg(ctx, req.payload);
+  if (!path) return path.error();
+  return status_reply(ctx.store.rm(ctx.caller(), ctx.tx, *path, ctx.events));
+}
+
+Result<Reply> do_directory(Ctx& ctx, const Request& req) noexcept {
+  auto path = path_arg(ctx, req.payload);
+  if (!path) return path.error();
+  auto list = ctx.store.directory(ctx.caller(), ctx.tx, *path);
+  if (!list) return list.error();
+  return Reply{std::move(*list)};
+}
+
+// "path\0offset\0" -> "gencnt\0" + slice; the last slice ends with an extra
+// NUL, and an offset past the end gives "gencnt\0\0".
+Result<Reply> do_directory_part(Ctx& ctx, const Request& req) noexcept {
+  auto args = wire::split_args(req.payload);
+  if (args.size() != 2 || wire::count_nuls(req.payload) != 2)
+    return XsErr::kEINVAL;
+  auto path = store::canonicalise(args[0], ctx.caller().dom);
+  if (!path) return path.error();
+  std::size_t offset = 0;
+  auto [ptr, ec] = std::from_chars(args[1].data(),
+                                   args[1].data() + args[1].size(), offset);
+  if (args[1].empty() || ec != std::errc() ||
+      ptr != args[1].data() + args[1].size())
+    return XsErr::kEINVAL;
+
+  auto part = ctx.store.directory_part(ctx.caller(), ctx.tx, *path, offset,
+                                       kPayloadMax);
+  if (!part) return part.error();
+  std::string out = std::to_string(part->generation);
+  out += '\0';
+  out += part->names;
+  if (part->last) out += '\0';
+  return Reply{std::move(out)};
+}
+
+Result<Reply> do_get_perms(Ctx& ctx, const Request& req) noexcept {
+  auto path = path_arg(ctx, req.payload, store::PathKind::kNodeOrSpecial);
+  if (!path) return path.error();
+  auto perms = ctx.store.get_perms(ctx.caller(), ctx.tx, *path);
+  if (!perms) return perms.error();
+  return Reply{wire::format_perm_list(*perms)};
+}
+
+Result<Reply> do_set_perms(Ctx& ctx, const Request& req) noexcept {
+  auto args = wire::split_args(req.payload);
+  if (args.size() < 2) return XsErr::kEINVAL;
+  auto path = store::canonicalise(args[0], ctx.caller().dom,
+                                  store::PathKind::kNodeOrSpecial);
+  if (!path) return path.error();
+  std::vector<std::string_view> entries(args.begin() + 1, args.end());
+  auto perms = wire::parse_perm_list(entries);
+  if (!perms) return XsErr::kEINVAL;
+  return status_reply(ctx.store.set_perms(ctx.caller(), ctx.tx, *path,
+                                          std::move(*perms), ctx.events));
+}
+
+}  // namespace cxs::ops

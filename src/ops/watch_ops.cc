@@ -1,0 +1,77 @@
+// Handlers for WATCH, UNWATCH and RESET_WATCHES.
+#include <charconv>
+
+#include "ops/handlers.h"
+#include "store/path.h"
+#include "wire/args.h"
+
+namespace cxs::ops {
+namespace {
+
+struct WatchArgs {
+  std::string path;     // canonical
+  std::string_view given;
+  std::string_view token;
+  std::size_t strip = 0;
+};
+
+Result<WatchArgs> parse_watch_args(Ctx& ctx,
+                                   const std::vector<std::string_view>& args) {
+  WatchArgs out;
+  out.given = args[0];
+  out.token = args[1];
+  auto path = store::canonicalise(args[0], ctx.caller().dom,
+                                  store::PathKind::kNodeOrSpecial);
+  if (!path) return path.error();
+  out.path = std::move(*path);
+  if (store::is_relative(args[0])) out.strip = out.path.size() - args[0].size();
+  return out;
+}
+
+}  // namespace
+
+// WATCH path\0token\0[depth\0]: the ack, then one event for the path itself.
+Result<Reply> do_watch(Ctx& ctx, const Request& req) noexcept {
+  auto args = wire::split_args(req.payload);
+  std::size_t nuls = wire::count_nuls(req.payload);
+  if (args.size() < 2 || args.size() > 3 || nuls != args.size())
+    return XsErr::kEINVAL;
+  int depth = -1;
+  if (args.size() == 3) {
+    auto [ptr, ec] = std::from_chars(args[2].data(),
+                                     args[2].data() + args[2].size(), depth);
+    if (args[2].empty() || ec != std::errc() ||
+        ptr != args[2].data() + args[2].size() || depth < 0)
+      return XsErr::kEINVAL;
+  }
+  auto parsed = parse_watch_args(ctx, args);
+  if (!parsed) return parsed.error();
+  if (!ctx.privileged() && ctx.limits.watches != 0 &&
+      ctx.watches.count(ctx.session.conn) >= ctx.limits.watches)
+    return XsErr::kENOSPC;
+  CXS_TRY(ctx.watches.add(store::Watch{ctx.session.conn, parsed->path,
+                                       std::string(parsed->token),
+                                       parsed->strip, depth}));
+  ctx.direct_events.push_back(
+      DirectEvent{std::string(parsed->given), std::string(parsed->token)});
+  return ok_reply();
+}
+
+Result<Reply> do_unwatch(Ctx& ctx, const Request& req) noexcept {
+  auto args = wire::split_args(req.payload);
+  if (args.size() != 2 || wire::count_nuls(req.payload) != 2)
+    return XsErr::kEINVAL;
+  auto parsed = parse_watch_args(ctx, args);
+  if (!parsed) return parsed.error();
+  CXS_TRY(ctx.watches.remove(ctx.session.conn, parsed->path, parsed->token));
+  return ok_reply();
+}
+
+// Drops every watch and every transaction of the caller.
+Result<Reply> do_reset_watches(Ctx& ctx, const Request&) noexcept {
+  ctx.watches.remove_all(ctx.session.conn);
+  ctx.store.drop_transactions(ctx.session.conn);
+  return ok_reply();
+}
+
+}  // namespace cxs::ops

@@ -1,0 +1,26 @@
+// A watch event as the store produces it: which path changed, whether watches
+// below it fire too (removal and permission changes), and the permissions
+// that decide who may see it. Matching against watches happens elsewhere.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "cxenstored/perms.h"
+
+namespace cxs::store {
+
+struct Event {
+  std::string path;
+  // false: watches on `path` and its ancestors fire. true: watches below
+  // `path` fire as well, each with its own watch path as the event path.
+  bool recursive = false;
+  // Readers allowed by these lists see the event (a permission change passes
+  // both the old and the new list).
+  PermList perms;
+  PermList old_perms;
+};
+
+using EventSink = std::vector<Event>;
+
+}  // namespace cxs::store

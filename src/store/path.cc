@@ -1,0 +1,99 @@
+#include "store/path.h"
+
+#include "cxenstored/limits.h"
+
+namespace cxs::store {
+namespace {
+
+bool is_path_char(char c) noexcept {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+         (c >= '0' && c <= '9') || c == '-' || c == '/' || c == '_' ||
+         c == '@';
+}
+
+bool has_valid_chars(std::string_view path) noexcept {
+  for (char c : path)
+    if (!is_path_char(c)) return false;
+  return true;
+}
+
+}  // namespace
+
+std::string home_path(DomId dom) {
+  return "/local/domain/" + std::to_string(dom.value);
+}
+
+bool is_special(std::string_view path) noexcept {
+  return !path.empty() && path[0] == '@';
+}
+
+bool is_relative(std::string_view path) noexcept {
+  return !path.empty() && path[0] != '/' && path[0] != '@';
+}
+
+bool is_valid_absolute(std::string_view path) noexcept {
+  if (path.empty() || path[0] != '/') return false;
+  if (path.size() > kAbsPathMax) return false;
+  if (path.size() > 1 && path.back() == '/') return false;
+  if (path.find("//") != std::string_view::npos) return false;
+  return has_valid_chars(path);
+}
+
+Result<std::string> canonicalise(std::string_view path, DomId home,
+                                 PathKind kind) {
+  if (path.empty()) return XsErr::kEINVAL;
+  if (is_special(path)) {
+    if (kind != PathKind::kNodeOrSpecial) return XsErr::kEINVAL;
+    if (path.size() > kAbsPathMax || !has_valid_chars(path) ||
+        path.back() == '/' || path.find("//") != std::string_view::npos)
+      return XsErr::kEINVAL;
+    return std::string(path);
+  }
+  std::string abs;
+  if (path[0] == '/') {
+    abs = std::string(path);
+  } else {
+    abs = home_path(home);
+    abs += '/';
+    abs += path;
+  }
+  if (!is_valid_absolute(abs)) return XsErr::kEINVAL;
+  return abs;
+}
+
+std::string_view parent_of(std::string_view path) noexcept {
+  std::size_t slash = path.rfind('/');
+  if (slash == std::string_view::npos) return path.substr(0, 0);
+  if (slash == 0) return path.substr(0, 1);
+  return path.substr(0, slash);
+}
+
+std::string_view basename_of(std::string_view path) noexcept {
+  std::size_t slash = path.rfind('/');
+  return slash == std::string_view::npos ? path : path.substr(slash + 1);
+}
+
+std::string join(std::string_view dir, std::string_view name) {
+  std::string out(dir);
+  if (out.empty() || out.back() != '/') out += '/';
+  out += name;
+  return out;
+}
+
+bool is_same_or_below(std::string_view path,
+                      std::string_view ancestor) noexcept {
+  if (ancestor == "/") return !path.empty() && path[0] == '/';
+  if (path.size() < ancestor.size()) return false;
+  if (path.compare(0, ancestor.size(), ancestor) != 0) return false;
+  return path.size() == ancestor.size() || path[ancestor.size()] == '/';
+}
+
+std::size_t depth_of(std::string_view path) noexcept {
+  if (path == "/" || path.empty()) return 0;
+  std::size_t n = 0;
+  for (char c : path)
+    if (c == '/') ++n;
+  return is_special(path) ? n + 1 : n;
+}
+
+}  // namespace cxs::store

@@ -1,0 +1,47 @@
+// Path rules of the xenstore namespace: validation, canonicalisation of
+// relative paths against a domain's home, and the parent/child relations the
+// store and the watch index use. Paths are plain strings; a canonical path is
+// absolute ("/..." with no "//" and no trailing "/" except the root) or
+// special ("@introduceDomain", "@releaseDomain/5").
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "cxenstored/ids.h"
+#include "cxenstored/result.h"
+
+namespace cxs::store {
+
+// "/local/domain/<domid>".
+std::string home_path(DomId dom);
+
+// Characters, "//", trailing "/" and length of an absolute path.
+bool is_valid_absolute(std::string_view path) noexcept;
+
+enum class PathKind { kNode, kNodeOrSpecial };
+
+// Absolute paths are checked as they are; relative ones are joined to the
+// caller's home first. Special paths ("@...") are accepted only with
+// kNodeOrSpecial. Anything else is EINVAL.
+Result<std::string> canonicalise(std::string_view path, DomId home,
+                                 PathKind kind = PathKind::kNode);
+
+bool is_special(std::string_view path) noexcept;
+bool is_relative(std::string_view path) noexcept;
+
+// "/a/b" -> "/a", "/a" -> "/", "/" -> "/". Absolute paths only.
+std::string_view parent_of(std::string_view path) noexcept;
+// "/a/b" -> "b", "/" -> "".
+std::string_view basename_of(std::string_view path) noexcept;
+// "/a" + "b" -> "/a/b", "/" + "b" -> "/b".
+std::string join(std::string_view dir, std::string_view name);
+
+// True if `path` is `ancestor` itself or lies below it ("/a/b" under "/a",
+// not "/ab"); every absolute path is under "/".
+bool is_same_or_below(std::string_view path, std::string_view ancestor) noexcept;
+
+// Number of components: "/" -> 0, "/a/b" -> 2, "@releaseDomain/5" -> 2.
+std::size_t depth_of(std::string_view path) noexcept;
+
+}  // namespace cxs::store

@@ -1,0 +1,32 @@
+// Who may do what to a node. The first entry of a permission list names the
+// owner, who has full access; other domains get their own entry's bits, or
+// the owner entry's bits as the default. Privileged callers (dom0's socket,
+// --priv-domid) bypass every check; a domain with a target (SET_TARGET) also
+// acts with the target's rights.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+#include "cxenstored/ids.h"
+#include "cxenstored/perms.h"
+
+namespace cxs::store {
+
+struct Caller {
+  DomId dom{0};
+  bool privileged = false;
+  std::optional<DomId> target;
+};
+
+inline constexpr std::uint8_t kPermOwner = 4;  // on top of kPermRead/Write
+
+// kPermRead | kPermWrite | kPermOwner bits the caller holds on a node.
+std::uint8_t access_for(const Caller& caller, const PermList& perms) noexcept;
+
+inline bool may(const Caller& caller, const PermList& perms,
+                std::uint8_t wanted) noexcept {
+  return (access_for(caller, perms) & wanted) == wanted;
+}
+
+}  // namespace cxs::store

@@ -1,0 +1,269 @@
+#include "store/store.h"
+
+#include <algorithm>
+
+#include "store/path.h"
+
+namespace cxs::store {
+
+Result<const Node*> Store::readable_node(View& view, const Caller& c,
+                                         std::string_view path) {
+  auto r = view.read(path);
+  if (!r) return r.error();
+  const Node* n = *r;
+  if (!n) return missing_node_error(view, c, path);
+  if (!may(c, n->perms, kPermRead)) return XsErr::kEACCES;
+  return n;
+}
+
+// A missing node is ENOENT only to callers who may read its nearest existing
+// ancestor; others must not learn whether it exists (EACCES), as in C.
+XsErr Store::missing_node_error(const View& view, const Caller& c,
+                                std::string_view path) const {
+  if (is_special(path)) return XsErr::kENOENT;
+  std::string_view p = path;
+  while (p != "/") {
+    p = parent_of(p);
+    if (const Node* anc = view.peek(p))
+      return may(c, anc->perms, kPermRead) ? XsErr::kENOENT : XsErr::kEACCES;
+  }
+  return XsErr::kENOENT;
+}
+
+Result<std::string> Store::read(const Caller& c, Transaction* tx,
+                                std::string_view path) {
+  View view(tree_, tx);
+  auto n = readable_node(view, c, path);
+  if (!n) return n.error();
+  return (*n)->value;
+}
+
+Status Store::write(const Caller& c, Transaction* tx, std::string_view path,
+                    std::string_view value, EventSink& events) {
+  View view(tree_, tx);
+  if (const Node* existing = view.peek(path)) {
+    if (!may(c, existing->perms, kPermWrite)) return XsErr::kEACCES;
+    auto n = view.modify(path, Transaction::kValue);
+    if (!n) return n.error();
+    (*n)->value.assign(value);
+    view.emit(Event{std::string(path), false, (*n)->perms, {}}, events);
+    return {};
+  }
+  return create_path(view, c, path, value, events);
+}
+
+Status Store::mkdir(const Caller& c, Transaction* tx, std::string_view path,
+                    EventSink& events) {
+  View view(tree_, tx);
+  if (const Node* existing = view.peek(path)) {
+    if (!may(c, existing->perms, kPermWrite)) return XsErr::kEACCES;
+    return {};
+  }
+  return create_path(view, c, path, {}, events);
+}
+
+// Creates `path` and its missing ancestors below the nearest existing one,
+// which the caller must be allowed to write. New nodes inherit the parent's
+// permissions; an unprivileged creator becomes their owner.
+Status Store::create_path(View& view, const Caller& c, std::string_view path,
+                          std::string_view value, EventSink& events) {
+  std::vector<std::string_view> missing;  // deepest first
+  std::string_view p = path;
+  const Node* anchor = nullptr;
+  for (;;) {
+    auto r = view.read(p);
+    if (!r) return r.error();
+    if ((anchor = *r)) break;
+    if (p == "/" || is_special(p)) return XsErr::kENOENT;
+    missing.push_back(p);
+    p = parent_of(p);
+  }
+  if (!may(c, anchor->perms, kPermRead)) return XsErr::kEACCES;
+  if (!may(c, anchor->perms, kPermWrite)) return XsErr::kEACCES;
+
+  std::vector<std::string_view> touched(missing);
+  touched.push_back(p);
+  CXS_TRY(view.reserve(touched));
+
+  PermList perms = anchor->perms;
+  if (!c.privileged) perms.front().dom = c.dom;
+  std::string_view parent = p;
+  for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
+    std::string_view child = *it;
+    bool target = child.size() == path.size();
+    Node node{target ? std::string(value) : std::string(), perms, 0, {}};
+    auto par = view.modify(parent, Transaction::kChildren);
+    if (!par) return par.error();
+    (*par)->children.emplace_back(basename_of(child));
+    CXS_TRY(view.create(child, std::move(node)));
+    view.emit(Event{std::string(child), false, perms, {}}, events);
+    parent = child;
+  }
+  return {};
+}
+
+Status Store::rm(const Caller& c, Transaction* tx, std::string_view path,
+                 EventSink& events) {
+  if (path == "/") return XsErr::kEINVAL;
+  View view(tree_, tx);
+  auto r = view.read(path);
+  if (!r) return r.error();
+  const Node* node = *r;
+  if (!node) {
+    XsErr err = missing_node_error(view, c, path);
+    if (err != XsErr::kENOENT) return err;
+    // Removing what is already gone is fine if its parent exists.
+    auto par = view.read(parent_of(path));
+    if (!par) return par.error();
+    return *par ? Status{} : Status{XsErr::kENOENT};
+  }
+  if (!may(c, node->perms, kPermWrite)) return XsErr::kEACCES;
+  return remove_subtree(view, path, events);
+}
+
+// Iterative (never recursive: a 1500-level path must not exhaust the stack).
+// Every removed node fires its watches; the top one also fires watches below
+// it. Children are reported before their parents, as the C daemon does.
+Status Store::remove_subtree(View& view, std::string_view top,
+                             EventSink& events) {
+  std::vector<std::string> order;  // pre-order
+  std::vector<std::string> stack{std::string(top)};
+  while (!stack.empty()) {
+    std::string p = std::move(stack.back());
+    stack.pop_back();
+    auto r = view.read(p);
+    if (!r) return r.error();
+    if (!*r) continue;
+    for (const auto& name : (*r)->children) stack.push_back(join(p, name));
+    order.push_back(std::move(p));
+  }
+  std::string_view parent = parent_of(top);
+  std::vector<std::string_view> touched(order.begin(), order.end());
+  touched.push_back(parent);
+  CXS_TRY(view.reserve(touched));
+
+  for (auto it = order.rbegin(); it != order.rend(); ++it) {
+    const Node* n = view.peek(*it);
+    bool is_top = it + 1 == order.rend();
+    view.emit(Event{*it, is_top, n ? n->perms : PermList{}, {}}, events);
+    CXS_TRY(view.remove(*it));
+  }
+  auto par = view.modify(parent, Transaction::kChildren);
+  if (!par) return par.error();
+  if (*par) {
+    auto& kids = (*par)->children;
+    auto name = basename_of(top);
+    kids.erase(std::find(kids.begin(), kids.end(), name));
+  }
+  return {};
+}
+
+Result<std::string> Store::directory(const Caller& c, Transaction* tx,
+                                     std::string_view path) {
+  View view(tree_, tx);
+  auto n = readable_node(view, c, path);
+  if (!n) return n.error();
+  std::string out;
+  for (const auto& name : (*n)->children) {
+    out += name;
+    out += '\0';
+  }
+  return out;
+}
+
+Result<DirectoryPart> Store::directory_part(const Caller& c, Transaction* tx,
+                                            std::string_view path,
+                                            std::size_t offset,
+                                            std::size_t max_bytes) {
+  auto all = directory(c, tx, path);
+  if (!all) return all.error();
+  View view(tree_, tx);
+  DirectoryPart part;
+  part.generation = view.peek(path)->generation;
+  const std::string& list = *all;
+  if (offset >= list.size()) {
+    part.last = true;
+    return part;
+  }
+  // Whole names only, leaving one byte for the final NUL of the last slice.
+  std::size_t budget = max_bytes - (std::to_string(part.generation).size() + 1);
+  std::size_t end = offset;
+  while (end < list.size()) {
+    std::size_t next = list.find('\0', end) + 1;
+    if (next - offset + 1 > budget) break;
+    end = next;
+  }
+  part.names = list.substr(offset, end - offset);
+  part.last = end == list.size();
+  return part;
+}
+
+Result<PermList> Store::get_perms(const Caller& c, Transaction* tx,
+                                  std::string_view path) {
+  View view(tree_, tx);
+  auto n = readable_node(view, c, path);
+  if (!n) return n.error();
+  return (*n)->perms;
+}
+
+Status Store::set_perms(const Caller& c, Transaction* tx,
+                        std::string_view path, PermList perms,
+                        EventSink& events) {
+  View view(tree_, tx);
+  const Node* existing = view.peek(path);
+  if (!existing) return missing_node_error(view, c, path);
+  if (!may(c, existing->perms, kPermWrite | kPermOwner)) return XsErr::kEACCES;
+  if (!c.privileged && perms.front().dom != existing->perms.front().dom)
+    return XsErr::kEPERM;
+  PermList old = existing->perms;
+  auto n = view.modify(path, Transaction::kPerms);
+  if (!n) return n.error();
+  (*n)->perms = std::move(perms);
+  view.emit(Event{std::string(path), true, (*n)->perms, std::move(old)},
+            events);
+  return {};
+}
+
+Result<TxId> Store::start_transaction(ConnId owner, std::size_t max_nodes) {
+  while (next_tx_id_ == 0 || transactions_.count(TxId{next_tx_id_}))
+    ++next_tx_id_;
+  TxId id{next_tx_id_++};
+  transactions_.emplace(id,
+                        std::make_unique<Transaction>(id, owner, max_nodes));
+  return id;
+}
+
+Transaction* Store::find_transaction(ConnId owner, TxId id) noexcept {
+  auto it = transactions_.find(id);
+  if (it == transactions_.end() || it->second->owner() != owner)
+    return nullptr;
+  return it->second.get();
+}
+
+Status Store::end_transaction(const Caller& c, ConnId owner, TxId id,
+                              bool commit, EventSink& events) {
+  auto it = transactions_.find(id);
+  if (it == transactions_.end() || it->second->owner() != owner)
+    return XsErr::kENOENT;
+  std::unique_ptr<Transaction> tx = std::move(it->second);
+  transactions_.erase(it);
+  if (!commit) return {};
+  CXS_TRY(tx->validate(tree_, [&c](const Node& n) {
+    return may(c, n.perms, kPermWrite);
+  }));
+  tx->apply(tree_, events);
+  return {};
+}
+
+void Store::drop_transactions(ConnId owner) noexcept {
+  std::erase_if(transactions_,
+                [owner](const auto& kv) { return kv.second->owner() == owner; });
+}
+
+std::size_t Store::transaction_count(ConnId owner) const noexcept {
+  return static_cast<std::size_t>(std::count_if(
+      transactions_.begin(), transactions_.end(),
+      [owner](const auto& kv) { return kv.second->owner() == owner; }));
+}
+
+}  // namespace cxs::store

@@ -1,0 +1,82 @@
+// Store: the xenstore data model and its operations (read, write, mkdir, rm,
+// directory, permissions) over the committed tree or a transaction, plus the
+// registry of open transactions. Knows nothing of connections or fds: a
+// caller is a Caller, a connection is only a ConnId owning transactions.
+// Changes append Events to a sink; matching them to watches is elsewhere.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "cxenstored/ids.h"
+#include "cxenstored/result.h"
+#include "store/event.h"
+#include "store/permissions.h"
+#include "store/transaction.h"
+#include "store/tree.h"
+#include "store/view.h"
+
+namespace cxs::store {
+
+struct DirectoryPart {
+  std::uint64_t generation = 0;
+  std::string names;  // "a\0b\0" slice
+  bool last = false;  // slice reaches the end of the list
+};
+
+class Store {
+ public:
+  // All paths given to these are canonical (see path.h).
+  Result<std::string> read(const Caller& c, Transaction* tx,
+                           std::string_view path);
+  Status write(const Caller& c, Transaction* tx, std::string_view path,
+               std::string_view value, EventSink& events);
+  Status mkdir(const Caller& c, Transaction* tx, std::string_view path,
+               EventSink& events);
+  Status rm(const Caller& c, Transaction* tx, std::string_view path,
+            EventSink& events);
+  // Children names, each followed by a NUL.
+  Result<std::string> directory(const Caller& c, Transaction* tx,
+                                std::string_view path);
+  // Slice of the directory listing starting at byte `offset`, sized so that
+  // "<generation>\0" + slice + the last slice's final NUL fit in `max_bytes`.
+  Result<DirectoryPart> directory_part(const Caller& c, Transaction* tx,
+                                       std::string_view path,
+                                       std::size_t offset,
+                                       std::size_t max_bytes);
+  Result<PermList> get_perms(const Caller& c, Transaction* tx,
+                             std::string_view path);
+  Status set_perms(const Caller& c, Transaction* tx, std::string_view path,
+                   PermList perms, EventSink& events);
+
+  // Transactions. Ids are daemon-wide, never 0, never two alive at once.
+  Result<TxId> start_transaction(ConnId owner, std::size_t max_nodes);
+  // nullptr if unknown or owned by another connection.
+  Transaction* find_transaction(ConnId owner, TxId id) noexcept;
+  // commit=false aborts. The transaction is gone afterwards either way.
+  Status end_transaction(const Caller& c, ConnId owner, TxId id, bool commit,
+                         EventSink& events);
+  void drop_transactions(ConnId owner) noexcept;
+  std::size_t transaction_count(ConnId owner) const noexcept;
+
+  const Tree& tree() const noexcept { return tree_; }
+  Tree& tree() noexcept { return tree_; }
+
+ private:
+  Result<const Node*> readable_node(View& view, const Caller& c,
+                                    std::string_view path);
+  XsErr missing_node_error(const View& view, const Caller& c,
+                           std::string_view path) const;
+  Status create_path(View& view, const Caller& c, std::string_view path,
+                     std::string_view value, EventSink& events);
+  Status remove_subtree(View& view, std::string_view path, EventSink& events);
+
+  Tree tree_;
+  std::unordered_map<TxId, std::unique_ptr<Transaction>> transactions_;
+  std::uint32_t next_tx_id_ = 1;
+};
+
+}  // namespace cxs::store

@@ -1,0 +1,59 @@
+#include "store/transaction.h"
+
+namespace cxs::store {
+
+Result<Transaction::Entry*> Transaction::entry(const Tree& tree,
+                                               std::string_view path) {
+  auto it = entries_.find(path);
+  if (it != entries_.end()) return &it->second;
+  if (max_entries_ != 0 && entries_.size() >= max_entries_)
+    return XsErr::kENOSPC;
+  Entry e;
+  if (const Node* n = tree.find(path)) e.base_generation = n->generation;
+  return &entries_.emplace(std::string(path), std::move(e)).first->second;
+}
+
+const Transaction::Entry* Transaction::find_entry(
+    std::string_view path) const noexcept {
+  auto it = entries_.find(path);
+  return it == entries_.end() ? nullptr : &it->second;
+}
+
+Status Transaction::validate(const Tree& tree,
+                             const WriteCheck& may_write) const {
+  for (const auto& [path, e] : entries_) {
+    const Node* now = tree.find(path);
+    if (e.check_generation) {
+      std::uint64_t gen = now ? now->generation : kAbsentGeneration;
+      if (gen != e.base_generation) return XsErr::kEAGAIN;
+      continue;
+    }
+    if (e.written == 0) continue;
+    // Write-only entry of a node that existed when first touched.
+    if (!now || !may_write(*now)) return XsErr::kEAGAIN;
+  }
+  return {};
+}
+
+void Transaction::apply(Tree& tree, EventSink& sink) {
+  for (auto& [path, e] : entries_) {
+    if (e.written == 0) continue;
+    if (!e.copy) {
+      tree.erase(path);
+      continue;
+    }
+    if (e.check_generation) {
+      tree.put(path, std::move(*e.copy));
+      continue;
+    }
+    Node merged = *tree.find(path);
+    if (e.written & kValue) merged.value = std::move(e.copy->value);
+    if (e.written & kPerms) merged.perms = std::move(e.copy->perms);
+    tree.put(path, std::move(merged));
+  }
+  entries_.clear();
+  for (auto& ev : events_) sink.push_back(std::move(ev));
+  events_.clear();
+}
+
+}  // namespace cxs::store

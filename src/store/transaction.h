@@ -1,0 +1,108 @@
+// Design note: transactions
+// =========================
+// A transaction is an overlay on the committed tree. Its first access to a
+// node decides how the node is checked at commit:
+//   - first access a read (READ, DIRECTORY, GET_PERMS, a lookup that found the
+//     node absent, or a change to the node's child list, which depends on the
+//     list read): the node is copied (later reads in the transaction see this
+//     snapshot, not later commits), the generation seen is recorded, and the
+//     commit fails
+//     with EAGAIN unless the committed node still has that generation (or is
+//     still absent);
+//   - first access a write (WRITE or SET_PERMS of an existing node): nothing
+//     read, nothing to conflict with. At commit only the fields written
+//     (value, permissions) are copied onto the committed node, so a
+//     concurrent change of its children or of its other field survives. The
+//     node must still exist and the caller must still be allowed to write it;
+//     otherwise EAGAIN, and the retry gets the real answer.
+// Commit checks every entry first, then applies them all: all or nothing.
+// Events are recorded in the transaction and emitted only by the commit.
+//
+// Worked examples (g(X) = generation of X in the committed tree):
+// 1. Disjoint writers: T1 writes /a, T2 writes /b (both existing). Neither
+//    read anything; both commit.
+// 2. Read then foreign write: T1 reads /a (g=5); a client writes /a (g=9);
+//    T1 writes /b; commit: recorded 5 != 9 -> EAGAIN.
+// 3. Write-only overlap: T1 and T2 both write existing /a without reading
+//    it; both commit, the last commit's value wins.
+// 4. Delete and re-create: T1 reads /a (g=5); a client removes /a and writes
+//    it again (g=12); T1 commit: 5 != 12 -> EAGAIN, although /a exists.
+// 5. Absent then created: T1 reads missing /m (recorded absent); a client
+//    creates /m; T1 commit -> EAGAIN.
+// 6. New children under one parent: T1 creates /p/x, T2 creates /p/y. Both
+//    change /p's child list, so both recorded g(/p); the first commit moves
+//    g(/p), the second gets EAGAIN (as in the C daemon).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "cxenstored/ids.h"
+#include "cxenstored/result.h"
+#include "store/event.h"
+#include "store/node.h"
+#include "store/tree.h"
+
+namespace cxs::store {
+
+class Transaction {
+ public:
+  enum Field : std::uint8_t {
+    kValue = 1,
+    kPerms = 2,
+    kChildren = 4,
+  };
+
+  struct Entry {
+    // The transaction's own copy, taken at its first access (nullopt: the
+    // node was absent then, or the transaction removed it).
+    std::optional<Node> copy;
+    bool has_copy = false;
+    bool check_generation = false;  // first access was a read
+    std::uint64_t base_generation = kAbsentGeneration;  // g(X) at first access
+    std::uint8_t written = 0;  // Field bits
+  };
+
+  Transaction(TxId id, ConnId owner, std::size_t max_entries)
+      : id_(id), owner_(owner), max_entries_(max_entries) {}
+
+  TxId id() const noexcept { return id_; }
+  ConnId owner() const noexcept { return owner_; }
+
+  // Entry bookkeeping for View. Returns ENOSPC past the node limit
+  // (0 = unlimited).
+  Result<Entry*> entry(const Tree& tree, std::string_view path);
+  const Entry* find_entry(std::string_view path) const noexcept;
+  std::size_t entry_count() const noexcept { return entries_.size(); }
+  bool has_room_for(std::size_t fresh) const noexcept {
+    return max_entries_ == 0 || entries_.size() + fresh <= max_entries_;
+  }
+
+  void record_event(Event ev) { events_.push_back(std::move(ev)); }
+
+  // Checks every entry against the tree; may the caller still write `path`?
+  using WriteCheck = std::function<bool(const Node&)>;
+  Status validate(const Tree& tree, const WriteCheck& may_write) const;
+  // Applies a validated transaction and hands its events to `sink`.
+  void apply(Tree& tree, EventSink& sink);
+
+ private:
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept {
+      return std::hash<std::string_view>{}(s);
+    }
+  };
+  TxId id_;
+  ConnId owner_;
+  std::size_t max_entries_;
+  std::unordered_map<std::string, Entry, Hash, std::equal_to<>> entries_;
+  EventSink events_;
+};
+
+}  // namespace cxs::store

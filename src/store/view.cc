@@ -1,0 +1,101 @@
+#include "store/view.h"
+
+namespace cxs::store {
+
+Result<const Node*> View::read(std::string_view path) {
+  if (!tx_) return tree_.find(path);
+  auto entry = tx_->entry(tree_, path);
+  if (!entry) return entry.error();
+  Transaction::Entry* e = *entry;
+  if (!e->has_copy) {
+    // First access is a read: snapshot the node (or its absence), so later
+    // reads in the transaction see what this one saw.
+    const Node* committed = tree_.find(path);
+    if (committed) e->copy = *committed;
+    e->has_copy = true;
+    e->check_generation = true;
+  }
+  return e->copy ? &*e->copy : nullptr;
+}
+
+const Node* View::peek(std::string_view path) const noexcept {
+  if (tx_) {
+    if (const auto* e = tx_->find_entry(path); e && e->has_copy)
+      return e->copy ? &*e->copy : nullptr;
+  }
+  return tree_.find(path);
+}
+
+Result<Node*> View::modify(std::string_view path, std::uint8_t fields) {
+  if (!tx_) {
+    Node* n = tree_.find(path);
+    if (n) n->generation = tree_.next_generation();
+    return n;
+  }
+  auto entry = tx_->entry(tree_, path);
+  if (!entry) return entry.error();
+  Transaction::Entry* e = *entry;
+  if (!e->has_copy) {
+    const Node* committed = tree_.find(path);
+    if (committed) e->copy = *committed;
+    e->has_copy = true;
+    // A write as the first access checks nothing; a child-list change
+    // depends on the list as it was, so it is checked like a read.
+    if (e->written == 0 && (fields & Transaction::kChildren))
+      e->check_generation = true;
+  } else if (fields & Transaction::kChildren) {
+    e->check_generation = true;
+  }
+  e->written |= fields;
+  return e->copy ? &*e->copy : nullptr;
+}
+
+Status View::create(std::string_view path, Node node) {
+  if (!tx_) {
+    tree_.put(path, std::move(node));
+    return {};
+  }
+  auto entry = tx_->entry(tree_, path);
+  if (!entry) return entry.error();
+  Transaction::Entry* e = *entry;
+  if (!e->has_copy && e->written == 0) e->check_generation = true;
+  e->copy = std::move(node);
+  e->has_copy = true;
+  e->written |= Transaction::kValue | Transaction::kPerms |
+                Transaction::kChildren;
+  return {};
+}
+
+Status View::remove(std::string_view path) {
+  if (!tx_) {
+    tree_.erase(path);
+    return {};
+  }
+  auto entry = tx_->entry(tree_, path);
+  if (!entry) return entry.error();
+  Transaction::Entry* e = *entry;
+  if (!e->has_copy && e->written == 0) e->check_generation = true;
+  e->copy.reset();
+  e->has_copy = true;
+  e->written |= Transaction::kValue | Transaction::kPerms |
+                Transaction::kChildren;
+  return {};
+}
+
+Status View::reserve(const std::vector<std::string_view>& paths) const {
+  if (!tx_) return {};
+  std::size_t fresh = 0;
+  for (auto p : paths)
+    if (!tx_->find_entry(p)) ++fresh;
+  if (!tx_->has_room_for(fresh)) return XsErr::kENOSPC;
+  return {};
+}
+
+void View::emit(Event ev, EventSink& sink) {
+  if (tx_)
+    tx_->record_event(std::move(ev));
+  else
+    sink.push_back(std::move(ev));
+}
+
+}  // namespace cxs::store

@@ -1,0 +1,50 @@
+// View: the store as one request sees it, either the committed tree directly
+// or through a transaction's overlay. The operations in Store are written once
+// against a View, so they behave the same in and out of transactions. A View
+// lives for one request and borrows the tree and the transaction.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cxenstored/result.h"
+#include "store/event.h"
+#include "store/transaction.h"
+#include "store/tree.h"
+
+namespace cxs::store {
+
+class View {
+ public:
+  View(Tree& tree, Transaction* tx) noexcept : tree_(tree), tx_(tx) {}
+
+  bool in_transaction() const noexcept { return tx_ != nullptr; }
+
+  // A read: in a transaction, the generation seen (or absence) is recorded
+  // for the commit check. ENOSPC when the transaction is at its node limit.
+  Result<const Node*> read(std::string_view path);
+  // A look that is not a read (permission checks before a write).
+  const Node* peek(std::string_view path) const noexcept;
+
+  // Replace fields of an existing node; `fields` are Transaction::Field bits.
+  // Children changes count as a read of the node (see the design note).
+  Result<Node*> modify(std::string_view path, std::uint8_t fields);
+  // Add a node that the caller has found absent.
+  Status create(std::string_view path, Node node);
+  // Remove one node (not its children: the caller walks the subtree).
+  Status remove(std::string_view path);
+
+  // ENOSPC unless the transaction can take entries for all of `paths`;
+  // checked before a multi-node change so that it is all or nothing.
+  Status reserve(const std::vector<std::string_view>& paths) const;
+
+  // Events go to the transaction until commit, else straight to `sink`.
+  void emit(Event ev, EventSink& sink);
+
+ private:
+  Tree& tree_;
+  Transaction* tx_;
+};
+
+}  // namespace cxs::store

@@ -1,0 +1,159 @@
+#include "store/watches.h"
+
+#include <algorithm>
+
+namespace cxs::store {
+
+struct WatchIndex::TrieNode {
+  TrieNode* parent = nullptr;
+  std::string name;
+  std::unordered_map<std::string, std::unique_ptr<TrieNode>> kids;
+  std::vector<WatchId> watches;
+};
+
+namespace {
+
+// Components of a canonical path: "/a/b" -> a, b; "@x/5" -> @x, 5.
+template <typename Fn>
+void for_each_component(std::string_view path, Fn&& fn) {
+  std::size_t start = path.empty() || path[0] != '/' ? 0 : 1;
+  while (start < path.size()) {
+    std::size_t slash = path.find('/', start);
+    if (slash == std::string_view::npos) slash = path.size();
+    if (!fn(path.substr(start, slash - start))) return;
+    start = slash + 1;
+  }
+}
+
+}  // namespace
+
+WatchIndex::WatchIndex()
+    : root_(std::make_unique<TrieNode>()),
+      special_(std::make_unique<TrieNode>()) {}
+
+WatchIndex::~WatchIndex() = default;
+
+WatchIndex::TrieNode* WatchIndex::find_node(
+    std::string_view path) const noexcept {
+  TrieNode* n = is_special(path) ? special_.get() : root_.get();
+  for_each_component(path, [&n](std::string_view c) {
+    auto it = n->kids.find(std::string(c));
+    n = it == n->kids.end() ? nullptr : it->second.get();
+    return n != nullptr;
+  });
+  return n;
+}
+
+WatchIndex::TrieNode& WatchIndex::make_node(std::string_view path) {
+  TrieNode* n = is_special(path) ? special_.get() : root_.get();
+  for_each_component(path, [&n](std::string_view c) {
+    auto& slot = n->kids[std::string(c)];
+    if (!slot) {
+      slot = std::make_unique<TrieNode>();
+      slot->parent = n;
+      slot->name = std::string(c);
+    }
+    n = slot.get();
+    return true;
+  });
+  return *n;
+}
+
+// Drops trie nodes that no longer hold watches or children.
+void WatchIndex::prune(TrieNode* node) noexcept {
+  while (node->parent && node->watches.empty() && node->kids.empty()) {
+    TrieNode* parent = node->parent;
+    parent->kids.erase(node->name);
+    node = parent;
+  }
+}
+
+Status WatchIndex::add(Watch w) {
+  if (TrieNode* n = find_node(w.path)) {
+    for (WatchId id : n->watches) {
+      const Watch& other = watches_.at(id);
+      if (other.conn == w.conn && other.token == w.token)
+        return XsErr::kEEXIST;
+    }
+  }
+  TrieNode& node = make_node(w.path);
+  WatchId id = next_id_++;
+  node.watches.push_back(id);
+  by_conn_[w.conn].push_back(id);
+  watches_.emplace(id, std::move(w));
+  return {};
+}
+
+Status WatchIndex::remove(ConnId conn, std::string_view path,
+                          std::string_view token) {
+  TrieNode* n = find_node(path);
+  if (!n) return XsErr::kENOENT;
+  auto it = std::find_if(n->watches.begin(), n->watches.end(),
+                         [&](WatchId id) {
+                           const Watch& w = watches_.at(id);
+                           return w.conn == conn && w.token == token;
+                         });
+  if (it == n->watches.end()) return XsErr::kENOENT;
+  WatchId id = *it;
+  n->watches.erase(it);
+  auto& mine = by_conn_[conn];
+  mine.erase(std::find(mine.begin(), mine.end(), id));
+  if (mine.empty()) by_conn_.erase(conn);
+  watches_.erase(id);
+  prune(n);
+  return {};
+}
+
+void WatchIndex::remove_all(ConnId conn) {
+  auto it = by_conn_.find(conn);
+  if (it == by_conn_.end()) return;
+  std::vector<WatchId> ids = std::move(it->second);
+  by_conn_.erase(it);
+  for (WatchId id : ids) {
+    const Watch& w = watches_.at(id);
+    TrieNode* n = find_node(w.path);
+    if (n) {
+      n->watches.erase(std::find(n->watches.begin(), n->watches.end(), id));
+      watches_.erase(id);
+      prune(n);
+    } else {
+      watches_.erase(id);
+    }
+  }
+}
+
+std::size_t WatchIndex::count(ConnId conn) const noexcept {
+  auto it = by_conn_.find(conn);
+  return it == by_conn_.end() ? 0 : it->second.size();
+}
+
+void WatchIndex::collect_on_path(std::string_view path,
+                                 std::vector<const Watch*>& out) const {
+  const TrieNode* n = is_special(path) ? special_.get() : root_.get();
+  auto take = [&](const TrieNode* t) {
+    for (WatchId id : t->watches) out.push_back(&watches_.at(id));
+  };
+  if (!is_special(path)) take(n);
+  for_each_component(path, [&](std::string_view c) {
+    auto it = n->kids.find(std::string(c));
+    if (it == n->kids.end()) return false;
+    n = it->second.get();
+    take(n);
+    return true;
+  });
+}
+
+// Iterative walk: watch trees can be as deep as paths are long.
+void WatchIndex::collect_below(const TrieNode* top,
+                               std::vector<const Watch*>& out) const {
+  std::vector<const TrieNode*> stack;
+  for (const auto& kv : top->kids) stack.push_back(kv.second.get());
+  while (!stack.empty()) {
+    const TrieNode* n = stack.back();
+    stack.pop_back();
+    for (WatchId id : n->watches) out.push_back(&watches_.at(id));
+    for (const auto& kv : n->kids) stack.push_back(kv.second.get());
+  }
+}
+
+}  // namespace cxs::store

@@ -1,0 +1,27 @@
+// Template part of WatchIndex::match; included by watches.h only.
+#pragma once
+
+#include "store/path.h"
+
+namespace cxs::store {
+
+template <typename Fn>
+void WatchIndex::match(const Event& ev, Fn&& fn) const {
+  std::vector<const Watch*> hits;
+  collect_on_path(ev.path, hits);
+  const std::size_t ev_depth = depth_of(ev.path);
+  for (const Watch* w : hits) {
+    if (!within_depth(w->depth, ev_depth - depth_of(w->path))) continue;
+    std::string_view p = ev.path;
+    fn(*w, w->strip <= p.size() ? p.substr(w->strip) : p);
+  }
+  if (!ev.recursive) return;
+  hits.clear();
+  if (const TrieNode* n = find_node(ev.path)) collect_below(n, hits);
+  for (const Watch* w : hits) {
+    std::string_view p = w->path;
+    fn(*w, w->strip <= p.size() ? p.substr(w->strip) : p);
+  }
+}
+
+}  // namespace cxs::store

@@ -1,0 +1,72 @@
+// Connection: one client of the daemon (a socket peer or a domain's ring).
+// Owns its Transport, the framer that reassembles its requests, and its
+// out queue of encoded replies and events. The Server owns connections; what
+// is kept across loop turns refers to them by ConnId only.
+#pragma once
+
+#include <cstddef>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "cxenstored/ids.h"
+#include "transport/transport.h"
+#include "wire/framer.h"
+
+namespace cxs::transport {
+
+class Connection {
+ public:
+  Connection(ConnId id, std::unique_ptr<Transport> transport);
+
+  ConnId id() const noexcept { return id_; }
+  Transport& transport() noexcept { return *transport_; }
+
+  // The next complete request, reading from the transport as needed;
+  // nullopt when none is complete yet or on a fault (see fault()).
+  std::optional<wire::Message> next_request() noexcept;
+  Fault fault() const noexcept { return fault_; }
+
+  // Queue an encoded message. Events are deduplicated while pending: an
+  // identical event not yet written is not queued twice.
+  void queue_reply(std::string msg);
+  // false if the event was already pending or dropped for the bound.
+  bool queue_event(std::string msg, std::size_t hard_limit);
+
+  // Write what the transport takes now. false on a fault.
+  bool flush() noexcept;
+  bool has_output() const noexcept { return !out_.empty(); }
+  std::size_t queued_bytes() const noexcept { return out_bytes_; }
+  // Bytes already read but not yet framed into a request.
+  bool has_buffered_input() const noexcept {
+    return in_pos_ < in_.size() || framer_.has_message();
+  }
+
+  void mark_closing() noexcept { closing_ = true; }
+  bool closing() const noexcept { return closing_; }
+
+  // Drop partial input and all queued output (ring reconnection).
+  void reset_io() noexcept;
+
+ private:
+  struct Out {
+    std::string bytes;
+    bool is_event;
+  };
+
+  ConnId id_;
+  std::unique_ptr<Transport> transport_;
+  wire::Framer framer_;
+  std::string in_;
+  std::size_t in_pos_ = 0;
+  std::deque<Out> out_;
+  std::size_t out_off_ = 0;  // bytes of out_.front() already written
+  std::size_t out_bytes_ = 0;
+  std::unordered_map<std::string, int> pending_events_;
+  Fault fault_ = Fault::kNone;
+  bool closing_ = false;
+};
+
+}  // namespace cxs::transport

@@ -1,0 +1,62 @@
+#include "transport/socket/unix_listener.h"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+#include <spdlog/spdlog.h>
+
+namespace cxs::transport {
+namespace {
+
+std::runtime_error sys_error(const std::string& what) {
+  return std::runtime_error(what + ": " + std::strerror(errno));
+}
+
+// The directory must exist; create the last level if needed (as the C
+// daemon does for /var/run/xenstored).
+void ensure_parent_dir(const std::string& path) {
+  auto slash = path.rfind('/');
+  if (slash == std::string::npos || slash == 0) return;
+  std::string dir = path.substr(0, slash);
+  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
+    throw sys_error("mkdir " + dir);
+}
+
+}  // namespace
+
+UnixListener::UnixListener(std::string path) : path_(std::move(path)) {
+  sockaddr_un addr{};
+  if (path_.size() >= sizeof addr.sun_path)
+    throw std::runtime_error("socket path too long: " + path_);
+  ensure_parent_dir(path_);
+  fd_.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (!fd_.valid()) throw sys_error("socket");
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, path_.c_str(), path_.size() + 1);
+  ::unlink(path_.c_str());
+  // 0600 from the start: no window in which others could connect.
+  mode_t old = ::umask(0177);
+  int rc = ::bind(fd_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  ::umask(old);
+  if (rc != 0) throw sys_error("bind " + path_);
+  if (::listen(fd_.get(), 128) != 0) throw sys_error("listen " + path_);
+}
+
+UnixListener::~UnixListener() {
+  if (fd_.valid()) ::unlink(path_.c_str());
+}
+
+UniqueFd UnixListener::accept() noexcept {
+  int fd = ::accept4(fd_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+  if (fd < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+    spdlog::warn("accept on {}: {}", path_, std::strerror(errno));
+  return UniqueFd(fd);
+}
+
+}  // namespace cxs::transport

@@ -1,0 +1,48 @@
+// Incremental reassembly of messages from a byte stream. Bytes arrive in any
+// split (a header cut at byte 3, a body over several reads); each complete
+// message is handed out whole. A header announcing more than kPayloadMax
+// bytes is a protocol fault: the framer refuses to go on, and the caller
+// closes the socket or marks the ring in error.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+
+#include "wire/header.h"
+
+namespace cxs::wire {
+
+class Framer {
+ public:
+  enum class State { kOk, kFault };
+
+  // Consumes up to `len` bytes; returns how many were taken. It stops early
+  // once a message is complete (so the caller can apply flow control before
+  // taking more) or on a fault.
+  std::size_t feed(const char* data, std::size_t len) noexcept;
+
+  // The completed message, if any; taking it makes room for the next one.
+  std::optional<Message> take() noexcept;
+  bool has_message() const noexcept { return complete_; }
+
+  State state() const noexcept { return fault_ ? State::kFault : State::kOk; }
+  // The length field of the offending header, for the log.
+  std::uint32_t fault_len() const noexcept { return fault_len_; }
+
+  // True while part of a message has been received but not all of it.
+  bool mid_message() const noexcept { return have_ > 0 && !complete_; }
+  // Drop any partial message (ring reconnection).
+  void reset() noexcept;
+
+ private:
+  char hdr_bytes_[kHeaderSize] = {};
+  std::size_t have_ = 0;  // bytes of the current message received so far
+  Header hdr_{};
+  std::string body_;
+  bool complete_ = false;
+  bool fault_ = false;
+  std::uint32_t fault_len_ = 0;
+};
+
+}  // namespace cxs::wire

@@ -1,0 +1,49 @@
+// DaemonProcess: starts the built cxenstored binary with --standalone on a
+// private socket in a fresh temporary directory, waits until it answers, and
+// stops it (SIGTERM, then SIGKILL) when destroyed. Also runs the real
+// xenstore clients against it.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+namespace cxs::test {
+
+struct CommandResult {
+  int status = -1;  // exit status, or -1 if it did not exit normally
+  std::string out;  // stdout and stderr together
+};
+
+class DaemonProcess {
+ public:
+  explicit DaemonProcess(std::vector<std::string> extra_args = {});
+  ~DaemonProcess();
+  DaemonProcess(const DaemonProcess&) = delete;
+  DaemonProcess& operator=(const DaemonProcess&) = delete;
+
+  const std::string& socket_path() const noexcept { return socket_; }
+  const std::string& dir() const noexcept { return dir_; }
+  pid_t pid() const noexcept { return pid_; }
+  bool alive() const;
+  // SIGTERM and wait; returns the exit status (or -1).
+  int terminate();
+  // Daemon's stderr log so far.
+  std::string log() const;
+  // Resident set size of the daemon in KiB (from /proc).
+  long rss_kib() const;
+
+  // Runs a shell command with XENSTORED_PATH pointing at this daemon.
+  CommandResult run(const std::string& command) const;
+
+ private:
+  std::string dir_;
+  std::string socket_;
+  pid_t pid_ = -1;
+};
+
+// The built daemon (set by CMake).
+std::string daemon_binary();
+
+}  // namespace cxs::test
