@@ -1,8 +1,5 @@
 // cxenstored: entry point. Parses options, sets up logging, checks for a
 // hypervisor (or --standalone), starts the server and reports readiness.
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <cstdio>
 #include <exception>
 
@@ -11,14 +8,9 @@
 #include "daemon/options.h"
 #include "daemon/process.h"
 #include "daemon/server.h"
+#include "xen/hypervisor.h"
 
 namespace {
-
-bool xen_present() {
-  struct stat st;
-  return ::stat("/proc/xen/xsd_kva", &st) == 0 ||
-         ::stat("/dev/xen/evtchn", &st) == 0;
-}
 
 int run(int argc, char** argv) {
   using namespace cxs::daemon;
@@ -30,24 +22,22 @@ int run(int argc, char** argv) {
   init_logging(opts.no_fork, opts.log_level);
   for (const auto& w : opts.warnings) spdlog::warn("{}", w);
 
-  if (!opts.standalone && !opts.sim_xen_dir) {
-    if (!xen_present()) {
+  // Standalone: no hypervisor (dom0 only). --sim-xen: files and FIFOs that
+  // stand in for Xen. Otherwise the real hypervisor, which must be there.
+  std::optional<cxs::xen::Hypervisor> hv;
+  if (opts.sim_xen_dir) {
+    hv = cxs::xen::open_sim(*opts.sim_xen_dir);
+  } else if (!opts.standalone) {
+    if (!cxs::xen::xen_present()) {
       spdlog::critical(
-          "no Xen hypervisor found (/proc/xen/xsd_kva, /dev/xen/evtchn); "
+          "no Xen hypervisor found (/dev/xen/evtchn, /proc/xen/xsd_kva); "
           "run with --standalone for a dom0-only daemon without Xen");
       return 1;
     }
-    spdlog::critical(
-        "the Xen backend is not built into this cxenstored yet; use "
-        "--standalone");
-    return 1;
-  }
-  if (opts.sim_xen_dir) {
-    spdlog::critical("--sim-xen is not built into this cxenstored yet");
-    return 1;
+    hv = cxs::xen::open_xen();
   }
 
-  Server server(opts);
+  Server server(opts, std::move(hv));
   if (!opts.no_fork) daemonise();
   if (opts.pid_file) write_pid_file(*opts.pid_file);
   notify_ready();

@@ -19,6 +19,7 @@ namespace {
 
 constexpr std::uint64_t kListenerToken = ~std::uint64_t{0};
 constexpr std::uint64_t kSignalToken = ~std::uint64_t{0} - 1;
+constexpr std::uint64_t kEventChannelToken = ~std::uint64_t{0} - 2;
 
 // A client whose unread output passes this stops being read until it drains:
 // a slow reader cannot make the daemon queue unbounded replies.
@@ -42,6 +43,13 @@ UniqueFd make_signal_fd() {
   return fd;
 }
 
+// --socket wins; a simulated host keeps its socket beside its ring files.
+std::string socket_path_for(const Options& o) {
+  if (o.socket_path) return *o.socket_path;
+  if (o.sim_xen_dir) return *o.sim_xen_dir + "/socket";
+  return default_socket_path();
+}
+
 ops::Limits limits_from(const Quotas& q) {
   ops::Limits l;
   l.transactions = q.transactions;
@@ -52,14 +60,21 @@ ops::Limits limits_from(const Quotas& q) {
 
 }  // namespace
 
-Server::Server(const Options& opts)
+Server::Server(const Options& opts, std::optional<xen::Hypervisor> hv)
     : opts_(opts),
-      listener_(opts.socket_path ? *opts.socket_path : default_socket_path()),
+      listener_(socket_path_for(opts)),
       signal_fd_(make_signal_fd()),
-      limits_(limits_from(opts.quotas)) {
+      limits_(limits_from(opts.quotas)),
+      hv_(std::move(hv)) {
+  if (opts_.master_domid) master_domid_ = DomId{*opts_.master_domid};
+  priv_domid_ = opts_.priv_domid ? DomId{*opts_.priv_domid} : master_domid_;
   if (opts_.trace_file) trace_.open(*opts_.trace_file);
   loop_.add(listener_.fd(), kListenerToken, true, false);
   loop_.add(signal_fd_.get(), kSignalToken, true, false);
+  if (hv_) {
+    loop_.add(hv_->events->fd(), kEventChannelToken, true, false);
+    init_hypervisor();
+  }
 }
 
 Server::~Server() = default;
@@ -81,6 +96,10 @@ void Server::turn(int timeout_ms) {
       on_signal();
       continue;
     }
+    if (r.token == kEventChannelToken) {
+      on_event_channel();
+      continue;
+    }
     auto it = clients_.find(ConnId{r.token});
     if (it == clients_.end() || it->second.conn->closing()) continue;
     Client& c = it->second;
@@ -96,6 +115,7 @@ void Server::turn(int timeout_ms) {
     else
       update_interest(c);
   }
+  run_kicks();
   reap();
 }
 
@@ -106,9 +126,9 @@ void Server::accept_clients() {
     int raw = fd.get();
     ConnId id{next_conn_++};
     auto transport = std::make_unique<transport::SocketTransport>(std::move(fd));
-    // A socket peer is the toolstack in dom0: privileged, home /local/domain/0.
+    // A socket peer is the toolstack in the control domain: privileged.
     Client c{std::make_unique<transport::Connection>(id, std::move(transport)),
-             ops::Session{id, store::Caller{kDom0, true, std::nullopt}}};
+             ops::Session{id, store::Caller{master_domid_, true, std::nullopt}}};
     loop_.add(raw, id.value, true, false);
     clients_.emplace(id, std::move(c));
     if (trace_.active()) trace_.note(id, "new socket connection");
@@ -131,24 +151,44 @@ void Server::on_signal() {
 
 void Server::serve(Client& c) {
   transport::Connection& conn = *c.conn;
+  if (c.stalled) return;
   while (!conn.closing() && conn.queued_bytes() < kReadPauseBytes) {
     auto msg = conn.next_request();
     if (!msg) break;
     handle(c, *msg);
   }
-  bool flushed = conn.flush();
   transport::Fault fault = conn.fault();
-  if (fault == transport::Fault::kProtocol) {
-    spdlog::warn("conn {} ({}): request length over {}: protocol fault",
-                 conn.id().value, conn.transport().kind(), kPayloadMax);
-    if (conn.transport().on_protocol_fault(fault)) close_client(c, "protocol fault");
+  if (fault == transport::Fault::kProtocol ||
+      fault == transport::Fault::kRingIndex) {
+    flush(c);
+    spdlog::warn("conn {} ({}, dom {}): {}: connection no longer served",
+                 conn.id().value, conn.transport().kind(),
+                 c.session.caller.dom.value, transport::fault_name(fault));
+    if (conn.transport().on_protocol_fault(fault))
+      close_client(c, transport::fault_name(fault));
+    else
+      c.stalled = true;
     return;
   }
-  if (fault != transport::Fault::kNone || !flushed) {
+  if (fault != transport::Fault::kNone) {
     close_client(c, transport::fault_name(fault));
     return;
   }
   update_interest(c);
+}
+
+// Writes what can go now; a ring kicks its guest once for the batch.
+void Server::flush(Client& c) {
+  transport::Connection& conn = *c.conn;
+  bool ok = conn.flush();
+  conn.transport().end_batch();
+  if (!ok) {
+    if (c.ring) {
+      if (!conn.transport().on_protocol_fault(conn.fault())) c.stalled = true;
+      return;
+    }
+    close_client(c, transport::fault_name(conn.fault()));
+  }
 }
 
 void Server::handle(Client& c, const wire::Message& msg) {
@@ -179,7 +219,7 @@ void Server::deliver(const store::EventSink& events) {
       auto it = clients_.find(w.conn);
       if (it == clients_.end() || it->second.conn->closing()) return;
       Client& target = it->second;
-      if (!can_see(target, ev)) return;
+      if (target.stalled || !can_see(target, ev)) return;
       sender_.send_event(*target.conn, path, w.token, event_bound(target));
       // Write now if we can: keeps queues short without an extra loop turn.
       if (!target.want_write) update_interest(target);
@@ -193,10 +233,10 @@ std::size_t Server::event_bound(const Client&) const noexcept {
 
 void Server::update_interest(Client& c) {
   transport::Connection& conn = *c.conn;
-  if (conn.closing()) return;
-  if (conn.has_output() && !conn.flush()) {
-    close_client(c, transport::fault_name(conn.fault()));
-    return;
+  if (conn.closing() || c.stalled) return;
+  if (conn.has_output()) {
+    flush(c);
+    if (conn.closing() || c.stalled) return;
   }
   bool want_read = conn.queued_bytes() < kReadPauseBytes;
   bool want_write = conn.has_output();
@@ -230,8 +270,5 @@ void Server::reap() {
   closing_.clear();
 }
 
-bool Server::is_domain_introduced(DomId dom) const noexcept {
-  return dom == kDom0;
-}
 
 }  // namespace cxs::daemon

@@ -18,14 +18,17 @@
 #include "store/store.h"
 #include "store/watches.h"
 #include "transport/connection.h"
+#include "transport/ring/ring_transport.h"
+#include "xen/hypervisor.h"
 #include "transport/socket/unix_listener.h"
 
 namespace cxs::daemon {
 
 class Server final : public ops::DaemonHooks {
  public:
-  // Opens the socket and the signal fd; throws std::runtime_error.
-  explicit Server(const Options& opts);
+  // Opens the socket and the signal fd and, with a hypervisor, binds
+  // VIRQ_DOM_EXC and introduces dom0's ring; throws std::runtime_error.
+  Server(const Options& opts, std::optional<xen::Hypervisor> hv);
   ~Server() override;
 
   // Serves until SIGTERM/SIGINT or stop(). Returns the exit status.
@@ -36,6 +39,11 @@ class Server final : public ops::DaemonHooks {
 
   // DaemonHooks
   bool is_domain_introduced(DomId dom) const noexcept override;
+  Status introduce(DomId dom, std::uint64_t gfn, std::uint32_t port,
+                   store::EventSink& events) noexcept override;
+  Status release(DomId dom, store::EventSink& events) noexcept override;
+  Status resume(DomId dom) noexcept override;
+  Status set_target(DomId dom, DomId target) noexcept override;
   Result<std::string> control(
       const ops::Session& s,
       const std::vector<std::string_view>& args) noexcept override;
@@ -46,6 +54,17 @@ class Server final : public ops::DaemonHooks {
     ops::Session session;
     bool want_read = true;   // registered interest, to skip needless epoll_ctl
     bool want_write = false;
+    transport::RingTransport* ring = nullptr;  // set for a domain's ring
+    bool stalled = false;  // ring in error: not served until reconnection
+  };
+
+  // A domain known through INTRODUCE (or dom0 at start-up).
+  struct Domain {
+    DomId id;
+    xen::Port port = 0;  // our end of its event channel
+    std::unique_ptr<xen::MappedRing> ring;
+    ConnId conn{0};
+    bool shutdown_reported = false;  // @releaseDomain fired for a shutdown
   };
 
   void turn(int timeout_ms);
@@ -60,6 +79,20 @@ class Server final : public ops::DaemonHooks {
   void reap();
   std::size_t event_bound(const Client& c) const noexcept;
   std::string check_store() const;
+  void flush(Client& c);
+
+  // Domains (domains.cc).
+  void init_hypervisor();
+  void on_event_channel();
+  void on_ring_kick(Client& c);
+  void check_domains();
+  Status attach_domain(DomId dom, std::unique_ptr<xen::MappedRing> ring,
+                       xen::Port remote);
+  void detach_domain(DomId dom, store::EventSink& events);
+  void fire_special(std::string_view base, std::optional<DomId> dom,
+                    store::EventSink& events);
+  void run_kicks();
+  Client* client_of(const Domain& d) noexcept;
 
   Options opts_;
   EventLoop loop_;
@@ -72,6 +105,13 @@ class Server final : public ops::DaemonHooks {
   ops::Limits limits_;
   std::unordered_map<ConnId, Client> clients_;
   std::vector<ConnId> closing_;
+  std::vector<ConnId> kicks_;  // rings to serve at the end of this turn
+  std::optional<xen::Hypervisor> hv_;
+  std::optional<xen::Port> virq_port_;
+  std::unordered_map<DomId, Domain> domains_;
+  std::unordered_map<xen::Port, DomId> by_port_;
+  DomId priv_domid_{0};
+  DomId master_domid_{0};
   std::uint64_t next_conn_ = 1;
   bool stopping_ = false;
 };

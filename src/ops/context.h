@@ -56,6 +56,13 @@ class DaemonHooks {
  public:
   virtual ~DaemonHooks() = default;
   virtual bool is_domain_introduced(DomId dom) const noexcept = 0;
+  // INTRODUCE, RELEASE, RESUME, SET_TARGET (arguments already parsed);
+  // special-path events they cause go to `events`.
+  virtual Status introduce(DomId dom, std::uint64_t gfn, std::uint32_t port,
+                           store::EventSink& events) noexcept = 0;
+  virtual Status release(DomId dom, store::EventSink& events) noexcept = 0;
+  virtual Status resume(DomId dom) noexcept = 0;
+  virtual Status set_target(DomId dom, DomId target) noexcept = 0;
   // CONTROL <command> [args...]: reply payload or a refusal.
   virtual Result<std::string> control(const Session& s,
                                       const std::vector<std::string_view>& args)

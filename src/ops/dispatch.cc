@@ -40,6 +40,10 @@ make_table() {
   set(MsgType::XS_SET_PERMS, do_set_perms, kNone);
   set(MsgType::XS_IS_DOMAIN_INTRODUCED, do_is_domain_introduced,
       kPrivileged | kNoTx);
+  set(MsgType::XS_INTRODUCE, do_introduce, kPrivileged | kNoTx);
+  set(MsgType::XS_RELEASE, do_release, kPrivileged | kNoTx);
+  set(MsgType::XS_RESUME, do_resume, kPrivileged | kNoTx);
+  set(MsgType::XS_SET_TARGET, do_set_target, kPrivileged | kNoTx);
   set(MsgType::XS_RESET_WATCHES, do_reset_watches, kNoTx);
   set(MsgType::XS_DIRECTORY_PART, do_directory_part, kNone);
   return t;

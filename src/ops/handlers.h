@@ -32,6 +32,10 @@ Result<Reply> do_transaction_end(Ctx&, const Request&) noexcept;
 // domain_ops.cc
 Result<Reply> do_get_domain_path(Ctx&, const Request&) noexcept;
 Result<Reply> do_is_domain_introduced(Ctx&, const Request&) noexcept;
+Result<Reply> do_introduce(Ctx&, const Request&) noexcept;
+Result<Reply> do_release(Ctx&, const Request&) noexcept;
+Result<Reply> do_resume(Ctx&, const Request&) noexcept;
+Result<Reply> do_set_target(Ctx&, const Request&) noexcept;
 
 // control_ops.cc
 Result<Reply> do_control(Ctx&, const Request&) noexcept;
@@ -41,6 +45,7 @@ inline Reply ok_reply() { return Reply{std::string("OK\0", 3)}; }
 // The payload must be exactly one NUL-terminated string (C's onearg()).
 bool one_arg(std::string_view payload, std::string_view& arg) noexcept;
 // Decimal domid 0..65535 with nothing after it.
+// (A real domain for INTRODUCE and friends: see domain_ops.cc.)
 std::optional<DomId> parse_domid(std::string_view text) noexcept;
 
 }  // namespace cxs::ops

@@ -19,6 +19,9 @@ struct Event {
   // both the old and the new list).
   PermList perms;
   PermList old_perms;
+  // Only watches on exactly `path` fire (a node removed below the top of
+  // a removed subtree: watches above it hear of the top instead).
+  bool exact = false;
 };
 
 using EventSink = std::vector<Event>;

@@ -11,21 +11,25 @@ Result<const Node*> Store::readable_node(View& view, const Caller& c,
   auto r = view.read(path);
   if (!r) return r.error();
   const Node* n = *r;
-  if (!n) return missing_node_error(view, c, path);
+  if (!n) return missing_node_error(view, c, path, kPermRead);
   if (!may(c, n->perms, kPermRead)) return XsErr::kEACCES;
   return n;
 }
 
-// A missing node is ENOENT only to callers who may read its nearest existing
-// ancestor; others must not learn whether it exists (EACCES), as in C.
+// A missing node is ENOENT only to callers holding some of the `wanted`
+// access on its nearest existing ancestor (read for reads, write for RM,
+// write or ownership for SET_PERMS); others must not learn whether it exists
+// (EACCES). This is C's errno_from_parents().
 XsErr Store::missing_node_error(const View& view, const Caller& c,
-                                std::string_view path) const {
+                                std::string_view path,
+                                std::uint8_t wanted) const {
   if (is_special(path)) return XsErr::kENOENT;
   std::string_view p = path;
   while (p != "/") {
     p = parent_of(p);
     if (const Node* anc = view.peek(p))
-      return may(c, anc->perms, kPermRead) ? XsErr::kENOENT : XsErr::kEACCES;
+      return (access_for(c, anc->perms) & wanted) ? XsErr::kENOENT
+                                                  : XsErr::kEACCES;
   }
   return XsErr::kENOENT;
 }
@@ -63,8 +67,9 @@ Status Store::mkdir(const Caller& c, Transaction* tx, std::string_view path,
 }
 
 // Creates `path` and its missing ancestors below the nearest existing one,
-// which the caller must be allowed to write. New nodes inherit the parent's
-// permissions; an unprivileged creator becomes their owner.
+// which the caller must be allowed to write (as in C, reading it is not
+// needed). New nodes inherit the parent's permissions; an unprivileged
+// creator becomes their owner.
 Status Store::create_path(View& view, const Caller& c, std::string_view path,
                           std::string_view value, EventSink& events) {
   std::vector<std::string_view> missing;  // deepest first
@@ -78,7 +83,6 @@ Status Store::create_path(View& view, const Caller& c, std::string_view path,
     missing.push_back(p);
     p = parent_of(p);
   }
-  if (!may(c, anchor->perms, kPermRead)) return XsErr::kEACCES;
   if (!may(c, anchor->perms, kPermWrite)) return XsErr::kEACCES;
 
   std::vector<std::string_view> touched(missing);
@@ -96,9 +100,11 @@ Status Store::create_path(View& view, const Caller& c, std::string_view path,
     if (!par) return par.error();
     (*par)->children.emplace_back(basename_of(child));
     CXS_TRY(view.create(child, std::move(node)));
-    view.emit(Event{std::string(child), false, perms, {}}, events);
     parent = child;
   }
+  // One event, for the requested path: watches on the new ancestors hear of
+  // it as their descendant (as in C).
+  view.emit(Event{std::string(path), false, perms, {}}, events);
   return {};
 }
 
@@ -110,7 +116,7 @@ Status Store::rm(const Caller& c, Transaction* tx, std::string_view path,
   if (!r) return r.error();
   const Node* node = *r;
   if (!node) {
-    XsErr err = missing_node_error(view, c, path);
+    XsErr err = missing_node_error(view, c, path, kPermWrite);
     if (err != XsErr::kENOENT) return err;
     // Removing what is already gone is fine if its parent exists.
     auto par = view.read(parent_of(path));
@@ -122,8 +128,9 @@ Status Store::rm(const Caller& c, Transaction* tx, std::string_view path,
 }
 
 // Iterative (never recursive: a 1500-level path must not exhaust the stack).
-// Every removed node fires its watches; the top one also fires watches below
-// it. Children are reported before their parents, as the C daemon does.
+// Each removed node fires the watches on exactly it, deepest first; then the
+// top fires the watches on it, its ancestors, and (with their own path) any
+// below it, as the C daemon does.
 Status Store::remove_subtree(View& view, std::string_view top,
                              EventSink& events) {
   std::vector<std::string> order;  // pre-order
@@ -145,7 +152,8 @@ Status Store::remove_subtree(View& view, std::string_view top,
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
     const Node* n = view.peek(*it);
     bool is_top = it + 1 == order.rend();
-    view.emit(Event{*it, is_top, n ? n->perms : PermList{}, {}}, events);
+    view.emit(Event{*it, is_top, n ? n->perms : PermList{}, {}, !is_top},
+              events);
     CXS_TRY(view.remove(*it));
   }
   auto par = view.modify(parent, Transaction::kChildren);
@@ -211,7 +219,8 @@ Status Store::set_perms(const Caller& c, Transaction* tx,
                         EventSink& events) {
   View view(tree_, tx);
   const Node* existing = view.peek(path);
-  if (!existing) return missing_node_error(view, c, path);
+  if (!existing)
+    return missing_node_error(view, c, path, kPermWrite | kPermOwner);
   if (!may(c, existing->perms, kPermWrite | kPermOwner)) return XsErr::kEACCES;
   if (!c.privileged && perms.front().dom != existing->perms.front().dom)
     return XsErr::kEPERM;
@@ -222,6 +231,47 @@ Status Store::set_perms(const Caller& c, Transaction* tx,
   view.emit(Event{std::string(path), true, (*n)->perms, std::move(old)},
             events);
   return {};
+}
+
+void Store::forget_domain(DomId dom, std::optional<DomId> heir,
+                          EventSink& events) {
+  std::vector<std::string> owned;
+  std::vector<std::string> mentioned;
+  tree_.for_each([&](const std::string& path, const Node& n) {
+    if (n.perms.empty()) return;
+    if (n.perms.front().dom == dom && path != "/" && !is_special(path))
+      owned.push_back(path);
+    for (std::size_t i = 1; i < n.perms.size(); ++i)
+      if (n.perms[i].dom == dom) {
+        mentioned.push_back(path);
+        break;
+      }
+  });
+  for (const auto& path : mentioned) {
+    Node* n = tree_.find(path);
+    std::erase_if(n->perms, [&, first = true](const Perm& p) mutable {
+      bool keep = first || p.dom != dom;
+      first = false;
+      return !keep;
+    });
+    n->generation = tree_.next_generation();
+  }
+  // Shallowest first: removing a subtree takes its owned descendants along.
+  std::sort(owned.begin(), owned.end(), [](const auto& a, const auto& b) {
+    return a.size() < b.size();
+  });
+  for (const auto& path : owned) {
+    Node* n = tree_.find(path);
+    if (!n) continue;
+    if (heir) {
+      n->perms.front().dom = *heir;
+      n->generation = tree_.next_generation();
+      continue;
+    }
+    View view(tree_, nullptr);
+    Status s = remove_subtree(view, path, events);
+    (void)s;  // outside a transaction removal cannot fail
+  }
 }
 
 Result<TxId> Store::start_transaction(ConnId owner, std::size_t max_nodes) {

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -52,6 +53,12 @@ class Store {
   Status set_perms(const Caller& c, Transaction* tx, std::string_view path,
                    PermList perms, EventSink& events);
 
+  // A domain is gone: the nodes it owns go with their subtrees (or, with
+  // `heir`, are given to the heir, as -K/--keep-orphans does), and
+  // permission entries naming it are dropped, so that a later domain with
+  // the same id inherits nothing (XSA-322). Removal events go to `events`.
+  void forget_domain(DomId dom, std::optional<DomId> heir, EventSink& events);
+
   // Transactions. Ids are daemon-wide, never 0, never two alive at once.
   Result<TxId> start_transaction(ConnId owner, std::size_t max_nodes);
   // nullptr if unknown or owned by another connection.
@@ -69,7 +76,7 @@ class Store {
   Result<const Node*> readable_node(View& view, const Caller& c,
                                     std::string_view path);
   XsErr missing_node_error(const View& view, const Caller& c,
-                           std::string_view path) const;
+                           std::string_view path, std::uint8_t wanted) const;
   Status create_path(View& view, const Caller& c, std::string_view path,
                      std::string_view value, EventSink& events);
   Status remove_subtree(View& view, std::string_view path, EventSink& events);

@@ -26,6 +26,11 @@ class Tree {
   Node& put(std::string_view path, Node node);
   void erase(std::string_view path) noexcept;
 
+  template <typename Fn>
+  void for_each(Fn&& fn) const {
+    for (const auto& [path, node] : nodes_) fn(path, node);
+  }
+
   std::uint64_t next_generation() noexcept { return ++generation_; }
   std::size_t size() const noexcept { return nodes_.size(); }
 

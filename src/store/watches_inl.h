@@ -11,8 +11,13 @@ void WatchIndex::match(const Event& ev, Fn&& fn) const {
   collect_on_path(ev.path, hits);
   const std::size_t ev_depth = depth_of(ev.path);
   for (const Watch* w : hits) {
+    if (ev.exact && w->path.size() != ev.path.size()) continue;
     if (!within_depth(w->depth, ev_depth - depth_of(w->path))) continue;
     std::string_view p = ev.path;
+    // Special events ("@releaseDomain/5"): a watch on the bare special path
+    // sees the bare path, unless it asked for depth 1 (Xen 4.22 semantics).
+    if (is_special(p) && w->path.size() != p.size() && w->depth != 1)
+      p = w->path;
     fn(*w, w->strip <= p.size() ? p.substr(w->strip) : p);
   }
   if (!ev.recursive) return;

@@ -33,6 +33,9 @@ class Transport {
   // (its domain stays known until it dies). Returns true if the connection
   // object should be destroyed.
   virtual bool on_protocol_fault(Fault f) noexcept = 0;
+  // Called after each batch of reads and writes (a ring kicks its guest
+  // once per batch, not once per message).
+  virtual void end_batch() noexcept {}
   // The fd to poll, or -1 (rings are woken through their event channel).
   virtual int poll_fd() const noexcept { return -1; }
   virtual const char* kind() const noexcept = 0;

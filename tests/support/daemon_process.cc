@@ -54,7 +54,8 @@ DaemonProcess::DaemonProcess(std::vector<std::string> extra_args) {
     (void)f;
     ::dup2(2, 1);
     ::execv(argv[0], argv.data());
-    std::perror("execv");
+    std::perror(("execv " + args[0]).c_str());
+    std::fflush(stderr);  // the reopened stderr is fully buffered
     ::_exit(127);
   }
   for (int i = 0; i < 200; ++i) {
@@ -64,6 +65,10 @@ DaemonProcess::DaemonProcess(std::vector<std::string> extra_args) {
   }
   std::string why = this->log();
   terminate();
+  // The destructor does not run for a throwing constructor: clean up here.
+  std::string cmd = "rm -rf '" + dir_ + "'";
+  int rc = std::system(cmd.c_str());
+  (void)rc;
   throw std::runtime_error("daemon did not start: " + why);
 }
 
@@ -75,13 +80,22 @@ DaemonProcess::~DaemonProcess() {
 }
 
 bool DaemonProcess::alive() const {
-  if (pid_ <= 0) return false;
+  if (pid_ <= 0 || reaped_) return false;
   int status = 0;
-  return ::waitpid(pid_, &status, WNOHANG) == 0;
+  pid_t r = ::waitpid(pid_, &status, WNOHANG);
+  if (r == pid_) {
+    reaped_ = true;
+    reaped_status_ = status;
+  }
+  return r == 0;
 }
 
 int DaemonProcess::terminate() {
   if (pid_ <= 0) return -1;
+  if (reaped_) {
+    pid_ = -1;
+    return WIFEXITED(reaped_status_) ? WEXITSTATUS(reaped_status_) : -1;
+  }
   ::kill(pid_, SIGTERM);
   int status = 0;
   for (int i = 0; i < 200; ++i) {

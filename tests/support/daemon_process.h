@@ -41,6 +41,10 @@ class DaemonProcess {
   std::string dir_;
   std::string socket_;
   pid_t pid_ = -1;
+  // alive() reaps a daemon that exited on its own; terminate() must then
+  // not signal the (possibly reused) pid again.
+  mutable bool reaped_ = false;
+  mutable int reaped_status_ = 0;
 };
 
 // The built daemon (set by CMake).

@@ -1,0 +1,211 @@
+// Domains: the rings of introduced guests (and dom0's own), their event
+// channels, and death detection on VIRQ_DOM_EXC. A domain's ring connection
+// lives in clients_ like a socket's; a domain record names it by ConnId.
+#include <spdlog/spdlog.h>
+
+#include "daemon/server.h"
+#include "store/path.h"
+
+namespace cxs::daemon {
+namespace {
+
+// Features this daemon offers on every ring (xenstore-ring.txt): ring
+// reconnection, the error indicator, and WATCH with a depth argument.
+constexpr std::uint32_t kWatchDepthFeature = 4;
+constexpr std::uint32_t kRingFeatures = transport::kFeatureReconnection |
+                                        transport::kFeatureError |
+                                        kWatchDepthFeature;
+
+}  // namespace
+
+void Server::init_hypervisor() {
+  auto virq = hv_->events->bind_dom_exc_virq();
+  if (!virq) throw std::runtime_error("cannot bind VIRQ_DOM_EXC");
+  virq_port_ = *virq;
+  auto ring = hv_->rings->map_dom0();
+  std::optional<xen::Port> port =
+      opts_.event_port ? std::optional<xen::Port>(*opts_.event_port)
+                       : hv_->rings->dom0_port();
+  if (!ring || !port) {
+    spdlog::warn("no ring for dom0 (xsd_kva/xsd_port): dom0 uses the socket");
+    return;
+  }
+  Status s = attach_domain(master_domid_, std::move(ring), *port);
+  if (!s) throw std::runtime_error("cannot connect dom0's ring");
+  spdlog::info("dom{} introduced from its xsd_kva ring", master_domid_.value);
+}
+
+Status Server::attach_domain(DomId dom, std::unique_ptr<xen::MappedRing> ring,
+                             xen::Port remote) {
+  auto port = hv_->events->bind_interdomain(dom, remote);
+  if (!port) {
+    spdlog::warn("dom{}: cannot bind event channel {}", dom.value, remote);
+    return XsErr::kEINVAL;
+  }
+  transport::RingPage* page = ring->page();
+  page->server_features |= kRingFeatures;
+  ConnId id{next_conn_++};
+  auto transport = std::make_unique<transport::RingTransport>(
+      page, [this, dom] {
+        auto it = domains_.find(dom);
+        if (it != domains_.end() && it->second.port)
+          hv_->events->notify(it->second.port);
+      });
+  transport::RingTransport* raw = transport.get();
+  bool privileged = dom == priv_domid_ || dom == master_domid_;
+  Client c{std::make_unique<transport::Connection>(id, std::move(transport)),
+           ops::Session{id, store::Caller{dom, privileged, std::nullopt}}};
+  c.want_read = false;  // rings have no fd in epoll
+  c.ring = raw;
+  clients_.emplace(id, std::move(c));
+  domains_[dom] = Domain{dom, *port, std::move(ring), id, false};
+  by_port_[*port] = dom;
+  kicks_.push_back(id);  // the guest may have written before we looked
+  if (trace_.active()) trace_.note(id, "domain ring connected");
+  spdlog::info("dom{}: ring connected (conn {}, port {})", dom.value, id.value,
+               *port);
+  return {};
+}
+
+Server::Client* Server::client_of(const Domain& d) noexcept {
+  auto it = clients_.find(d.conn);
+  return it == clients_.end() ? nullptr : &it->second;
+}
+
+bool Server::is_domain_introduced(DomId dom) const noexcept {
+  if (!hv_) return dom == master_domid_;
+  return domains_.count(dom) != 0;
+}
+
+Status Server::introduce(DomId dom, std::uint64_t gfn, std::uint32_t port,
+                         store::EventSink& events) noexcept {
+  if (!hv_) return XsErr::kEINVAL;  // standalone: no hypervisor to map rings
+  auto it = domains_.find(dom);
+  if (it != domains_.end()) {
+    // Known domain: only the event channel is re-bound (after resume).
+    Domain& d = it->second;
+    by_port_.erase(d.port);
+    hv_->events->unbind(d.port);
+    auto bound = hv_->events->bind_interdomain(dom, port);
+    d.port = bound ? *bound : 0;
+    if (bound) by_port_[*bound] = dom;
+    kicks_.push_back(d.conn);
+    return {};
+  }
+  auto ring = hv_->rings->map_domain(dom, gfn);
+  if (!ring) {
+    spdlog::warn("dom{}: cannot map ring (gfn {})", dom.value, gfn);
+    return XsErr::kEINVAL;
+  }
+  CXS_TRY(attach_domain(dom, std::move(ring), port));
+  fire_special("@introduceDomain", std::nullopt, events);
+  return {};
+}
+
+Status Server::release(DomId dom, store::EventSink& events) noexcept {
+  if (!hv_ || !domains_.count(dom) || dom == master_domid_)
+    return XsErr::kENOENT;
+  detach_domain(dom, events);
+  return {};
+}
+
+Status Server::resume(DomId dom) noexcept {
+  auto it = domains_.find(dom);
+  if (it == domains_.end()) return XsErr::kENOENT;
+  it->second.shutdown_reported = false;
+  return {};
+}
+
+Status Server::set_target(DomId dom, DomId target) noexcept {
+  auto it = domains_.find(dom);
+  if (it == domains_.end() || !domains_.count(target)) return XsErr::kENOENT;
+  if (Client* c = client_of(it->second)) c->session.caller.target = target;
+  return {};
+}
+
+// The domain's connection goes (with its watches and transactions), the
+// nodes it owns go (or pass to dom0 with -K), and @releaseDomain fires.
+void Server::detach_domain(DomId dom, store::EventSink& events) {
+  auto it = domains_.find(dom);
+  if (it == domains_.end()) return;
+  Domain& d = it->second;
+  if (Client* c = client_of(d)) close_client(*c, "domain released");
+  by_port_.erase(d.port);
+  if (d.port) hv_->events->unbind(d.port);
+  domains_.erase(it);
+  std::optional<DomId> heir;
+  if (opts_.keep_orphans) heir = priv_domid_;
+  store_.forget_domain(dom, heir, events);
+  fire_special("@releaseDomain", dom, events);
+  spdlog::info("dom{}: released", dom.value);
+}
+
+// "@introduceDomain", or "@releaseDomain/<domid>" (watchers of the bare
+// path see the bare path; see WatchIndex::match).
+void Server::fire_special(std::string_view base, std::optional<DomId> dom,
+                          store::EventSink& events) {
+  std::string path(base);
+  if (dom) path += "/" + std::to_string(dom->value);
+  const store::Node* holder = store_.tree().find(base);
+  PermList perms = holder ? holder->perms : PermList{};
+  events.push_back(store::Event{std::move(path), false, std::move(perms), {}});
+}
+
+void Server::on_event_channel() {
+  for (xen::Port port : hv_->events->take_pending()) {
+    if (virq_port_ && port == *virq_port_) {
+      check_domains();
+      continue;
+    }
+    auto it = by_port_.find(port);
+    if (it == by_port_.end()) continue;
+    auto d = domains_.find(it->second);
+    if (d == domains_.end()) continue;
+    if (Client* c = client_of(d->second)) on_ring_kick(*c);
+  }
+}
+
+void Server::on_ring_kick(Client& c) {
+  if (c.conn->closing()) return;
+  if (c.ring && c.ring->reconnect_requested()) {
+    // Reset on a packet boundary: nothing of the old session survives.
+    watches_.remove_all(c.conn->id());
+    store_.drop_transactions(c.conn->id());
+    c.conn->reset_io();
+    c.stalled = false;
+    c.ring->finish_reconnect();
+    spdlog::info("dom{}: ring reconnected", c.session.caller.dom.value);
+    return;
+  }
+  flush(c);
+  serve(c);
+}
+
+// VIRQ_DOM_EXC says some domain changed state; ask about each known one.
+void Server::check_domains() {
+  store::EventSink events;
+  std::vector<DomId> gone;
+  for (auto& [dom, d] : domains_) {
+    if (dom == master_domid_) continue;
+    auto state = hv_->domains->query(dom);
+    if (!state || state->dying) {
+      gone.push_back(dom);
+    } else if (state->shutdown && !d.shutdown_reported) {
+      d.shutdown_reported = true;
+      fire_special("@releaseDomain", dom, events);
+    }
+  }
+  for (DomId dom : gone) detach_domain(dom, events);
+  deliver(events);
+}
+
+void Server::run_kicks() {
+  std::vector<ConnId> kicks;
+  kicks.swap(kicks_);
+  for (ConnId id : kicks) {
+    auto it = clients_.find(id);
+    if (it != clients_.end()) on_ring_kick(it->second);
+  }
+}
+
+}  // namespace cxs::daemon

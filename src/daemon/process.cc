@@ -1,0 +1,185 @@
+// Start-up chores. Everything here runs before the event loop, so failures
+// throw (main reports them) except notify_ready, which only reports: a
+// daemon already serving must not die because systemd went away.
+#include "daemon/process.h"
+
+#include <fcntl.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/sinks/syslog_sink.h>
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstddef>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <stdexcept>
+#include <string_view>
+#include <system_error>
+
+#include "cxenstored/unique_fd.h"
+
+namespace cxs::daemon {
+namespace {
+
+struct LevelName {
+  std::string_view name;
+  spdlog::level::level_enum level;
+};
+
+// spdlog::level::from_str maps any unknown word to "off", which would turn a
+// typo into silence; an explicit table turns it into an error instead.
+constexpr std::array<LevelName, 8> kLevels = {{
+    {"trace", spdlog::level::trace},
+    {"debug", spdlog::level::debug},
+    {"info", spdlog::level::info},
+    {"warn", spdlog::level::warn},
+    {"warning", spdlog::level::warn},
+    {"error", spdlog::level::err},
+    {"critical", spdlog::level::critical},
+    {"off", spdlog::level::off},
+}};
+
+spdlog::level::level_enum parse_level(const std::string& name) {
+  for (const auto& l : kLevels) {
+    if (l.name == name) return l.level;
+  }
+  throw std::invalid_argument("unknown log level \"" + name + "\"");
+}
+
+[[noreturn]] void throw_errno(const std::string& what) {
+  throw std::system_error(errno, std::generic_category(), what);
+}
+
+}  // namespace
+
+void init_logging(bool foreground, const std::string& level) {
+  // Parsed first, so a bad level leaves the current logger untouched.
+  spdlog::level::level_enum lvl = parse_level(level);
+
+  std::shared_ptr<spdlog::logger> logger;
+  if (foreground) {
+    // Colours only when stderr is a terminal (the sink checks).
+    auto sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+    logger = std::make_shared<spdlog::logger>("cxenstored", std::move(sink));
+    logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
+  } else {
+    // syslog stamps time, host and pid itself and maps the level to a
+    // priority; repeating them in the text would only add noise.
+    auto sink = std::make_shared<spdlog::sinks::syslog_sink_mt>(
+        "cxenstored", LOG_PID | LOG_NDELAY, LOG_DAEMON, true);
+    logger = std::make_shared<spdlog::logger>("cxenstored", std::move(sink));
+    logger->set_pattern("%l: %v");
+  }
+  logger->set_level(lvl);
+  // Problems must reach the log even if the daemon dies right after.
+  logger->flush_on(spdlog::level::warn);
+  spdlog::set_default_logger(std::move(logger));
+}
+
+void daemonise() {
+  // First fork: the shell (or init script) gets its exit status back, and
+  // the child is not a process-group leader, so setsid() can succeed.
+  pid_t pid = ::fork();
+  if (pid < 0) throw_errno("fork");
+  if (pid > 0) ::_exit(0);
+
+  if (::setsid() < 0) throw_errno("setsid");
+
+  // Second fork: a session member that is not its leader can never acquire
+  // a controlling terminal again.
+  pid = ::fork();
+  if (pid < 0) throw_errno("fork");
+  if (pid > 0) ::_exit(0);
+
+  // Do not pin the filesystem we happened to be started from.
+  if (::chdir("/") < 0) throw_errno("chdir /");
+
+  // No O_CLOEXEC: if this lands on 0..2 (they were closed), dup2 onto
+  // itself is a no-op and the flag would stay on a std fd.
+  UniqueFd null_fd(::open("/dev/null", O_RDWR));
+  if (!null_fd.valid()) throw_errno("open /dev/null");
+  for (int fd : {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO}) {
+    // dup2 clears FD_CLOEXEC on the copy, as wanted for 0, 1 and 2.
+    if (::dup2(null_fd.get(), fd) < 0) throw_errno("dup2 /dev/null");
+  }
+  // Should /dev/null itself have landed on 0..2 (they were closed), it is
+  // one of the std fds now and must stay open.
+  if (null_fd.get() <= STDERR_FILENO) null_fd.release();
+}
+
+void write_pid_file(const std::string& path) {
+  // Written beside the target and renamed over it, so a reader (an init
+  // script, systemd's PIDFile=) sees the old file or the whole new one.
+  std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  UniqueFd fd(
+      ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  if (!fd.valid()) {
+    throw std::runtime_error("cannot create pid file " + tmp + ": " +
+                             std::strerror(errno));
+  }
+  std::string text = std::to_string(::getpid()) + "\n";
+  std::string error;
+  ssize_t n = ::write(fd.get(), text.data(), text.size());
+  if (n != static_cast<ssize_t>(text.size())) {
+    error = n < 0 ? std::strerror(errno) : "short write";
+  } else if (::fsync(fd.get()) < 0) {
+    error = std::strerror(errno);
+  }
+  fd.reset();
+  if (error.empty() && ::rename(tmp.c_str(), path.c_str()) < 0) {
+    error = std::strerror(errno);
+  }
+  if (!error.empty()) {
+    ::unlink(tmp.c_str());
+    throw std::runtime_error("cannot write pid file " + path + ": " + error);
+  }
+}
+
+bool notify_ready() {
+  // The sd_notify protocol: one datagram to the socket systemd names in
+  // NOTIFY_SOCKET. Spoken directly so cxenstored needs no libsystemd.
+  const char* env = std::getenv("NOTIFY_SOCKET");
+  if (env == nullptr || env[0] == '\0') return true;  // not under systemd
+  std::string_view name(env);
+
+  if (name[0] != '/' && name[0] != '@') {
+    spdlog::error("NOTIFY_SOCKET={}: unsupported address", name);
+    return false;
+  }
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (name.size() > sizeof addr.sun_path ||
+      (name[0] == '/' && name.size() == sizeof addr.sun_path)) {
+    spdlog::error("NOTIFY_SOCKET={}: address too long", name);
+    return false;
+  }
+  std::memcpy(addr.sun_path, name.data(), name.size());
+  // '@' stands for the abstract namespace, whose names start with a NUL and
+  // are not NUL-terminated: the address length delimits them.
+  if (name[0] == '@') addr.sun_path[0] = '\0';
+  auto len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) +
+                                    name.size() + (name[0] == '/' ? 1 : 0));
+
+  UniqueFd fd(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!fd.valid()) {
+    spdlog::error("notify socket: {}", std::strerror(errno));
+    return false;
+  }
+  static constexpr std::string_view kReady = "READY=1";
+  ssize_t n = ::sendto(fd.get(), kReady.data(), kReady.size(), MSG_NOSIGNAL,
+                       reinterpret_cast<const sockaddr*>(&addr), len);
+  if (n != static_cast<ssize_t>(kReady.size())) {
+    spdlog::error("cannot notify systemd via {}: {}", name,
+                  n < 0 ? std::strerror(errno) : "short send");
+    return false;
+  }
+  return true;
+}
+
+}  // namespace cxs::daemon

@@ -1,0 +1,107 @@
+// The dispatch table's checks, in order: unknown type -> ENOSYS, privileged
+// type from an unprivileged caller -> EACCES, unknown tx_id -> ENOENT.
+#include "ops/dispatch.h"
+
+#include <gtest/gtest.h>
+
+#include "ops_fixture.h"
+
+namespace cxs::ops {
+namespace {
+
+using wire::MsgType;
+
+using Dispatch = OpsTest;
+
+TEST_F(Dispatch, UnknownTypesAreEnosys) {
+  for (std::uint32_t type : {20u, 27u, 100u, 0xffffu, 0xffffffffu}) {
+    auto o = send(dom0_, type, z("/"));
+    EXPECT_EQ(o.error(), XsErr::kENOSYS) << type;
+  }
+}
+
+TEST_F(Dispatch, ReplyOnlyTypesAreEnosys) {
+  EXPECT_EQ(send(MsgType::XS_WATCH_EVENT, z("/")).error(), XsErr::kENOSYS);
+  EXPECT_EQ(send(MsgType::XS_ERROR, z("EINVAL")).error(), XsErr::kENOSYS);
+}
+
+TEST_F(Dispatch, TypesNewerThanTheReferenceAreEnosys) {
+  // GET/SET_FEATURE and GET/SET_QUOTA: ENOSYS, as the 4.17 daemons answer.
+  for (auto t : {MsgType::XS_GET_FEATURE, MsgType::XS_SET_FEATURE,
+                 MsgType::XS_GET_QUOTA, MsgType::XS_SET_QUOTA})
+    EXPECT_EQ(send(t, z("0")).error(), XsErr::kENOSYS);
+}
+
+TEST_F(Dispatch, UnknownTypeIsEnosysEvenForUnprivilegedCallers) {
+  EXPECT_EQ(send(dom5_, 100u, "", 12345).error(), XsErr::kENOSYS);
+}
+
+TEST_F(Dispatch, ControlFromAnUnprivilegedCallerIsEacces) {
+  EXPECT_EQ(send(dom5_, MsgType::XS_CONTROL, z("print") + z("x")).error(),
+            XsErr::kEACCES);
+}
+
+TEST_F(Dispatch, IsDomainIntroducedFromAnUnprivilegedCallerIsEacces) {
+  EXPECT_EQ(send(dom5_, MsgType::XS_IS_DOMAIN_INTRODUCED, z("5")).error(),
+            XsErr::kEACCES);
+}
+
+TEST_F(Dispatch, DomainManagementFromAnUnprivilegedCallerIsEacces) {
+  EXPECT_EQ(send(dom5_, MsgType::XS_INTRODUCE, z("6") + z("1") + z("2"))
+                .error(),
+            XsErr::kEACCES);
+  EXPECT_EQ(send(dom5_, MsgType::XS_RELEASE, z("6")).error(), XsErr::kEACCES);
+  EXPECT_EQ(send(dom5_, MsgType::XS_RESUME, z("6")).error(), XsErr::kEACCES);
+  EXPECT_EQ(send(dom5_, MsgType::XS_SET_TARGET, z("6") + z("7")).error(),
+            XsErr::kEACCES);
+}
+
+TEST_F(Dispatch, PrivilegeCheckComesBeforeTheTransactionLookup) {
+  EXPECT_EQ(send(dom5_, MsgType::XS_CONTROL, z("x"), 999).error(),
+            XsErr::kEACCES);
+}
+
+TEST_F(Dispatch, UnknownTransactionIdIsEnoent) {
+  for (auto t : {MsgType::XS_READ, MsgType::XS_WRITE, MsgType::XS_DIRECTORY,
+                 MsgType::XS_MKDIR, MsgType::XS_RM, MsgType::XS_GET_PERMS,
+                 MsgType::XS_SET_PERMS, MsgType::XS_DIRECTORY_PART,
+                 MsgType::XS_TRANSACTION_END})
+    EXPECT_EQ(send(t, z("/tool"), 4242).error(), XsErr::kENOENT)
+        << wire::msg_type_name(static_cast<std::uint32_t>(t));
+}
+
+TEST_F(Dispatch, AnotherConnectionsTransactionIsEnoent) {
+  std::uint32_t tx = start_tx(dom0_);
+  Session other{ConnId{2}, dom0_.caller};
+  EXPECT_EQ(send(other, MsgType::XS_READ, z("/tool"), tx).error(),
+            XsErr::kENOENT);
+  EXPECT_TRUE(send(MsgType::XS_READ, z("/tool"), tx).ok());
+}
+
+TEST_F(Dispatch, TypesWithoutTransactionsIgnoreTheTxId) {
+  EXPECT_TRUE(send(MsgType::XS_WATCH, z("/a") + z("t"), 4242).ok());
+  EXPECT_TRUE(send(MsgType::XS_UNWATCH, z("/a") + z("t"), 4242).ok());
+  EXPECT_TRUE(send(MsgType::XS_GET_DOMAIN_PATH, z("3"), 4242).ok());
+  EXPECT_TRUE(send(MsgType::XS_RESET_WATCHES, "", 4242).ok());
+  EXPECT_TRUE(send(MsgType::XS_IS_DOMAIN_INTRODUCED, z("0"), 4242).ok());
+}
+
+TEST_F(Dispatch, PrivilegedCallerReachesControl) {
+  auto o = send(MsgType::XS_CONTROL, z("print") + z("hello"));
+  ASSERT_TRUE(o.ok());
+  EXPECT_EQ(o.payload(), "control:print,hello,");
+  EXPECT_EQ(send(MsgType::XS_CONTROL, z("fail")).error(), XsErr::kEINVAL);
+  EXPECT_EQ(send(MsgType::XS_CONTROL, "").error(), XsErr::kEINVAL);
+}
+
+TEST_F(Dispatch, IsDomainIntroducedAsksTheDaemon) {
+  EXPECT_EQ(send(MsgType::XS_IS_DOMAIN_INTRODUCED, z("5")).payload(),
+            z("T"));
+  EXPECT_EQ(send(MsgType::XS_IS_DOMAIN_INTRODUCED, z("6")).payload(),
+            z("F"));
+  EXPECT_EQ(send(MsgType::XS_IS_DOMAIN_INTRODUCED, z("x")).error(),
+            XsErr::kEINVAL);
+}
+
+}  // namespace
+}  // namespace cxs::ops

@@ -1,0 +1,398 @@
+// Transactions: one test per worked example of the design note atop
+// store/transaction.h, then isolation, atomicity, events and limits.
+#include "store/transaction.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "store/store.h"
+
+namespace cxs::store {
+namespace {
+
+const Caller kPriv{DomId{0}, true, std::nullopt};
+const Caller kDom5{DomId{5}, false, std::nullopt};
+constexpr ConnId kConnA{1};
+constexpr ConnId kConnB{2};
+
+class TransactionTest : public ::testing::Test {
+ protected:
+  Transaction* start(ConnId owner = kConnA, std::size_t max_nodes = 0) {
+    auto id = store_.start_transaction(owner, max_nodes);
+    EXPECT_TRUE(id.ok());
+    Transaction* tx = store_.find_transaction(owner, *id);
+    EXPECT_NE(tx, nullptr);
+    return tx;
+  }
+  Status commit(Transaction* tx, const Caller& c = kPriv) {
+    return store_.end_transaction(c, tx->owner(), tx->id(), true, events_);
+  }
+  Status abort(Transaction* tx) {
+    return store_.end_transaction(kPriv, tx->owner(), tx->id(), false,
+                                  events_);
+  }
+  void write(std::string_view path, std::string_view value,
+             Transaction* tx = nullptr, const Caller& c = kPriv) {
+    EventSink ev;
+    ASSERT_TRUE(store_.write(c, tx, path, value, ev).ok()) << path;
+  }
+  void rm(std::string_view path, Transaction* tx = nullptr) {
+    EventSink ev;
+    ASSERT_TRUE(store_.rm(kPriv, tx, path, ev).ok()) << path;
+  }
+  std::string value(std::string_view path, Transaction* tx = nullptr) {
+    auto r = store_.read(kPriv, tx, path);
+    if (r) return *r;
+    // The store library does not link the wire's name table.
+    switch (r.error()) {
+      case XsErr::kENOENT: return "<ENOENT>";
+      case XsErr::kENOSPC: return "<ENOSPC>";
+      case XsErr::kEACCES: return "<EACCES>";
+      default: return "<error>";
+    }
+  }
+
+  Store store_;
+  EventSink events_;
+};
+
+XsErr err(const Status& s) { return s.ok() ? XsErr::kEIO : s.error(); }
+
+// --- the design note's worked examples -------------------------------------
+
+TEST_F(TransactionTest, Example1DisjointWritersBothCommit) {
+  write("/a", "a0");
+  write("/b", "b0");
+  Transaction* t1 = start(kConnA);
+  Transaction* t2 = start(kConnB);
+  write("/a", "a1", t1);
+  write("/b", "b2", t2);
+  EXPECT_TRUE(commit(t1).ok());
+  EXPECT_TRUE(commit(t2).ok());
+  EXPECT_EQ(value("/a"), "a1");
+  EXPECT_EQ(value("/b"), "b2");
+}
+
+TEST_F(TransactionTest, Example2ReadThenForeignWriteGivesEagain) {
+  write("/a", "a0");
+  write("/b", "b0");
+  Transaction* t1 = start();
+  EXPECT_EQ(value("/a", t1), "a0");
+  write("/a", "foreign");
+  write("/b", "mine", t1);
+  EXPECT_EQ(err(commit(t1)), XsErr::kEAGAIN);
+  EXPECT_EQ(value("/b"), "b0");
+  EXPECT_EQ(value("/a"), "foreign");
+}
+
+TEST_F(TransactionTest, Example3WriteOnlyOverlapCommitsAndLastWins) {
+  write("/a", "a0");
+  Transaction* t1 = start(kConnA);
+  Transaction* t2 = start(kConnB);
+  write("/a", "from-t1", t1);
+  write("/a", "from-t2", t2);
+  EXPECT_TRUE(commit(t1).ok());
+  EXPECT_EQ(value("/a"), "from-t1");
+  EXPECT_TRUE(commit(t2).ok());
+  EXPECT_EQ(value("/a"), "from-t2");
+}
+
+TEST_F(TransactionTest, Example4DeletedAndRecreatedNodeConflicts) {
+  write("/a", "a0");
+  Transaction* t1 = start();
+  EXPECT_EQ(value("/a", t1), "a0");
+  rm("/a");
+  write("/a", "a0");  // same value, new generation
+  write("/b", "x", t1);
+  EXPECT_EQ(err(commit(t1)), XsErr::kEAGAIN);
+  EXPECT_EQ(store_.tree().find("/b"), nullptr);
+}
+
+TEST_F(TransactionTest, Example5AbsentThenCreatedConflicts) {
+  Transaction* t1 = start();
+  auto r = store_.read(kPriv, t1, "/m");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), XsErr::kENOENT);
+  write("/m", "now");
+  EXPECT_EQ(err(commit(t1)), XsErr::kEAGAIN);
+}
+
+TEST_F(TransactionTest, Example5AbsentAndStillAbsentCommits) {
+  Transaction* t1 = start();
+  EXPECT_FALSE(store_.read(kPriv, t1, "/m").ok());
+  write("/other", "x");
+  EXPECT_TRUE(commit(t1).ok());
+}
+
+TEST_F(TransactionTest, Example6TwoCreatorsUnderOneParentSecondGetsEagain) {
+  write("/p", "");
+  Transaction* t1 = start(kConnA);
+  Transaction* t2 = start(kConnB);
+  write("/p/x", "1", t1);
+  write("/p/y", "2", t2);
+  EXPECT_TRUE(commit(t1).ok());
+  EXPECT_EQ(err(commit(t2)), XsErr::kEAGAIN);
+  EXPECT_EQ(*store_.directory(kPriv, nullptr, "/p"), std::string("x\0", 2));
+  EXPECT_EQ(store_.tree().find("/p/y"), nullptr);
+}
+
+// --- isolation ----------------------------------------------------------------
+
+TEST_F(TransactionTest, TransactionSeesItsOwnWrites) {
+  write("/a", "old");
+  Transaction* t = start();
+  write("/a", "new", t);
+  write("/n/deep", "created", t);
+  EXPECT_EQ(value("/a", t), "new");
+  EXPECT_EQ(value("/n/deep", t), "created");
+  EXPECT_EQ(*store_.directory(kPriv, t, "/n"), std::string("deep\0", 5));
+}
+
+TEST_F(TransactionTest, OthersDoNotSeeUncommittedWrites) {
+  write("/a", "old");
+  Transaction* t1 = start(kConnA);
+  Transaction* t2 = start(kConnB);
+  write("/a", "t1", t1);
+  write("/n", "t1", t1);
+  EXPECT_EQ(value("/a"), "old");
+  EXPECT_EQ(value("/a", t2), "old");
+  EXPECT_EQ(value("/n"), "<ENOENT>");
+  EXPECT_EQ(value("/n", t2), "<ENOENT>");
+}
+
+TEST_F(TransactionTest, RemovalInsideATransactionIsVisibleOnlyToIt) {
+  write("/r/c", "v");
+  Transaction* t = start();
+  rm("/r", t);
+  EXPECT_EQ(value("/r", t), "<ENOENT>");
+  EXPECT_EQ(value("/r/c", t), "<ENOENT>");
+  EXPECT_EQ(value("/r/c"), "v");
+  ASSERT_TRUE(commit(t).ok());
+  EXPECT_EQ(store_.tree().find("/r"), nullptr);
+  EXPECT_EQ(store_.tree().find("/r/c"), nullptr);
+}
+
+TEST_F(TransactionTest, AbortDiscardsEverything) {
+  write("/a", "old");
+  std::uint64_t g = store_.tree().find("/a")->generation;
+  Transaction* t = start();
+  TxId id = t->id();
+  write("/a", "new", t);
+  write("/n/m", "x", t);
+  rm("/tool", t);
+  EXPECT_TRUE(abort(t).ok());
+  EXPECT_TRUE(events_.empty());
+  EXPECT_EQ(value("/a"), "old");
+  EXPECT_EQ(store_.tree().find("/a")->generation, g);
+  EXPECT_EQ(store_.tree().find("/n"), nullptr);
+  EXPECT_NE(store_.tree().find("/tool/xenstored"), nullptr);
+  EXPECT_EQ(store_.find_transaction(kConnA, id), nullptr);
+}
+
+TEST_F(TransactionTest, CommitIsAllOrNothing) {
+  write("/a", "a0");
+  write("/b", "b0");
+  write("/c", "c0");
+  Transaction* t = start();
+  write("/a", "a1", t);
+  write("/new/x", "n", t);
+  rm("/b", t);
+  EXPECT_EQ(value("/c", t), "c0");
+  write("/c", "foreign");
+  EXPECT_EQ(err(commit(t)), XsErr::kEAGAIN);
+  EXPECT_TRUE(events_.empty());
+  EXPECT_EQ(value("/a"), "a0");
+  EXPECT_EQ(value("/b"), "b0");
+  EXPECT_EQ(store_.tree().find("/new"), nullptr);
+}
+
+TEST_F(TransactionTest, TransactionIsGoneAfterAFailedCommit) {
+  Transaction* t = start();
+  TxId id = t->id();
+  EXPECT_FALSE(store_.read(kPriv, t, "/m").ok());
+  write("/m", "x");
+  EXPECT_EQ(err(commit(t)), XsErr::kEAGAIN);
+  EXPECT_EQ(store_.find_transaction(kConnA, id), nullptr);
+}
+
+// --- events -----------------------------------------------------------------
+
+TEST_F(TransactionTest, EventsAreEmittedOnlyOnCommit) {
+  write("/a", "a0");
+  Transaction* t = start();
+  EventSink during;
+  ASSERT_TRUE(store_.write(kPriv, t, "/a", "a1", during).ok());
+  ASSERT_TRUE(store_.write(kPriv, t, "/n/m", "x", during).ok());
+  ASSERT_TRUE(store_.rm(kPriv, t, "/tool", during).ok());
+  EXPECT_TRUE(during.empty());
+  ASSERT_TRUE(commit(t).ok());
+  std::vector<std::string> got;
+  for (const auto& e : events_) got.push_back(e.path);
+  EXPECT_EQ(got, (std::vector<std::string>{"/a", "/n/m",
+                                           "/tool/xenstored", "/tool"}));
+  EXPECT_TRUE(events_.back().recursive);
+}
+
+TEST_F(TransactionTest, AbortedTransactionEmitsNoEvents) {
+  Transaction* t = start();
+  write("/a", "x", t);
+  ASSERT_TRUE(abort(t).ok());
+  EXPECT_TRUE(events_.empty());
+}
+
+// --- write-only entries --------------------------------------------------------
+
+TEST_F(TransactionTest, WriteOnlyNodeDeletedConcurrentlyGivesEagain) {
+  write("/a", "a0");
+  Transaction* t = start();
+  write("/a", "mine", t);
+  rm("/a");
+  EXPECT_EQ(err(commit(t)), XsErr::kEAGAIN);
+  EXPECT_EQ(store_.tree().find("/a"), nullptr);
+}
+
+TEST_F(TransactionTest, WriteOnlyNodeWhosePermsNowDenyTheCallerGivesEagain) {
+  write("/d", "d0");
+  EventSink ev;
+  ASSERT_TRUE(store_
+                  .set_perms(kPriv, nullptr, "/d",
+                             {Perm{DomId{0}, kPermNone},
+                              Perm{DomId{5}, kPermWrite}},
+                             ev)
+                  .ok());
+  Transaction* t = start();
+  write("/d", "from-5", t, kDom5);
+  ASSERT_TRUE(store_
+                  .set_perms(kPriv, nullptr, "/d", {Perm{DomId{0}, kPermNone}},
+                             ev)
+                  .ok());
+  EXPECT_EQ(err(commit(t, kDom5)), XsErr::kEAGAIN);
+  EXPECT_EQ(value("/d"), "d0");
+}
+
+TEST_F(TransactionTest, ChildCreatedUnderAWriteOnlyNodeSurvivesTheCommit) {
+  write("/p", "p0");
+  Transaction* t = start();
+  write("/p", "p1", t);
+  write("/p/new", "child");
+  ASSERT_TRUE(commit(t).ok());
+  EXPECT_EQ(value("/p"), "p1");
+  EXPECT_EQ(value("/p/new"), "child");
+  EXPECT_EQ(*store_.directory(kPriv, nullptr, "/p"), std::string("new\0", 4));
+}
+
+TEST_F(TransactionTest, WriteOnlyCommitCopiesOnlyTheFieldsWritten) {
+  write("/f", "v0");
+  Transaction* t = start();
+  EventSink ev;
+  ASSERT_TRUE(store_
+                  .set_perms(kPriv, t, "/f", {Perm{DomId{3}, kPermRead}}, ev)
+                  .ok());
+  write("/f", "foreign");
+  ASSERT_TRUE(commit(t).ok());
+  EXPECT_EQ(value("/f"), "foreign");
+  EXPECT_EQ(*store_.get_perms(kPriv, nullptr, "/f"),
+            (PermList{Perm{DomId{3}, kPermRead}}));
+}
+
+TEST_F(TransactionTest, CommittedNodesGetNewGenerations) {
+  write("/a", "a0");
+  std::uint64_t g = store_.tree().find("/a")->generation;
+  Transaction* t = start();
+  write("/a", "a1", t);
+  ASSERT_TRUE(commit(t).ok());
+  EXPECT_GT(store_.tree().find("/a")->generation, g);
+}
+
+// --- the transaction-nodes limit -----------------------------------------------
+
+TEST_F(TransactionTest, NodeLimitGivesEnospcAndLeavesTheViewUnchanged) {
+  write("/a", "a0");
+  // Writing /x/y/z touches /x/y/z, /x/y, /x and "/": four entries.
+  Transaction* t = start(kConnA, 3);
+  EventSink ev;
+  auto s = store_.write(kPriv, t, "/x/y/z", "v", ev);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error(), XsErr::kENOSPC);
+  EXPECT_LE(t->entry_count(), 3u);
+  EXPECT_EQ(value("/x", t), "<ENOENT>");
+  EXPECT_EQ(value("/x/y/z", t), "<ENOENT>");
+  EXPECT_EQ(*store_.directory(kPriv, nullptr, "/"),
+            std::string("tool\0a\0", 7));
+  ASSERT_TRUE(commit(t).ok());
+  EXPECT_TRUE(events_.empty());
+  EXPECT_EQ(store_.tree().find("/x"), nullptr);
+}
+
+TEST_F(TransactionTest, NodeLimitStopsARemovalBeforeItStarts) {
+  write("/r/a", "");
+  write("/r/b", "");
+  write("/r/c", "");
+  // Removing /r touches /r, its three children and "/": five entries.
+  Transaction* t = start(kConnA, 4);
+  EventSink ev;
+  auto s = store_.rm(kPriv, t, "/r", ev);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error(), XsErr::kENOSPC);
+  EXPECT_EQ(*store_.directory(kPriv, t, "/r"), std::string("a\0b\0c\0", 6));
+  EXPECT_EQ(value("/r/b", t), "");
+  ASSERT_TRUE(commit(t).ok());
+  EXPECT_NE(store_.tree().find("/r/b"), nullptr);
+}
+
+TEST_F(TransactionTest, NodeLimitAllowsExactlyTheLimit) {
+  Transaction* t = start(kConnA, 4);
+  write("/x/y/z", "v", t);
+  EXPECT_EQ(t->entry_count(), 4u);
+  // Entries already held cost nothing more.
+  write("/x/y/z", "w", t);
+  EXPECT_EQ(value("/x/y", t), "");
+  EventSink ev;
+  EXPECT_EQ(err(store_.write(kPriv, t, "/other", "o", ev)), XsErr::kENOSPC);
+  EXPECT_EQ(store_.read(kPriv, t, "/tool").error(), XsErr::kENOSPC);
+  ASSERT_TRUE(commit(t).ok());
+  EXPECT_EQ(value("/x/y/z"), "w");
+}
+
+// --- the registry --------------------------------------------------------------
+
+TEST_F(TransactionTest, IdsAreNonZeroAndDistinct) {
+  Transaction* a = start(kConnA);
+  Transaction* b = start(kConnA);
+  Transaction* c = start(kConnB);
+  EXPECT_NE(a->id().value, 0u);
+  EXPECT_NE(a->id(), b->id());
+  EXPECT_NE(a->id(), c->id());
+  EXPECT_NE(b->id(), c->id());
+}
+
+TEST_F(TransactionTest, AnotherConnectionCannotUseOrEndATransaction) {
+  Transaction* t = start(kConnA);
+  EXPECT_EQ(store_.find_transaction(kConnB, t->id()), nullptr);
+  EXPECT_EQ(err(store_.end_transaction(kPriv, kConnB, t->id(), true, events_)),
+            XsErr::kENOENT);
+  EXPECT_EQ(store_.find_transaction(kConnA, t->id()), t);
+}
+
+TEST_F(TransactionTest, EndingAnUnknownTransactionIsEnoent) {
+  EXPECT_EQ(err(store_.end_transaction(kPriv, kConnA, TxId{999}, true,
+                                       events_)),
+            XsErr::kENOENT);
+}
+
+TEST_F(TransactionTest, DropTransactionsForgetsOnlyThatConnections) {
+  start(kConnA);
+  start(kConnA);
+  Transaction* b = start(kConnB);
+  EXPECT_EQ(store_.transaction_count(kConnA), 2u);
+  EXPECT_EQ(store_.transaction_count(kConnB), 1u);
+  store_.drop_transactions(kConnA);
+  EXPECT_EQ(store_.transaction_count(kConnA), 0u);
+  EXPECT_EQ(store_.transaction_count(kConnB), 1u);
+  EXPECT_EQ(store_.find_transaction(kConnB, b->id()), b);
+}
+
+}  // namespace
+}  // namespace cxs::store

@@ -1,0 +1,238 @@
+// The watch registry and its path index: which watches an event fires, and
+// with which event path.
+#include "store/watches.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace cxs::store {
+namespace {
+
+constexpr ConnId kA{1};
+constexpr ConnId kB{2};
+
+using Hits = std::vector<std::pair<std::string, std::string>>;  // token, path
+
+Watch w(ConnId c, std::string path, std::string token, std::size_t strip = 0,
+        int depth = -1) {
+  return Watch{c, std::move(path), std::move(token), strip, depth};
+}
+
+Hits fire(const WatchIndex& idx, std::string path, bool recursive = false) {
+  Hits out;
+  idx.match(Event{std::move(path), recursive, {}, {}},
+            [&out](const Watch& watch, std::string_view ev_path) {
+              out.emplace_back(watch.token, std::string(ev_path));
+            });
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+TEST(WatchIndex, AddCountsPerConnection) {
+  WatchIndex idx;
+  EXPECT_TRUE(idx.add(w(kA, "/a", "t1")).ok());
+  EXPECT_TRUE(idx.add(w(kA, "/b", "t1")).ok());
+  EXPECT_TRUE(idx.add(w(kB, "/a", "t1")).ok());
+  EXPECT_EQ(idx.count(kA), 2u);
+  EXPECT_EQ(idx.count(kB), 1u);
+  EXPECT_EQ(idx.count(ConnId{99}), 0u);
+  EXPECT_EQ(idx.total(), 3u);
+}
+
+TEST(WatchIndex, SamePathAndTokenTwiceIsEexist) {
+  WatchIndex idx;
+  ASSERT_TRUE(idx.add(w(kA, "/a", "t")).ok());
+  auto s = idx.add(w(kA, "/a", "t"));
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error(), XsErr::kEEXIST);
+  EXPECT_TRUE(idx.add(w(kA, "/a", "other")).ok());
+  EXPECT_TRUE(idx.add(w(kB, "/a", "t")).ok());
+  EXPECT_EQ(idx.count(kA), 2u);
+}
+
+TEST(WatchIndex, RemoveOfAnUnknownWatchIsEnoent) {
+  WatchIndex idx;
+  ASSERT_TRUE(idx.add(w(kA, "/a", "t")).ok());
+  EXPECT_EQ(idx.remove(kA, "/a", "x").error(), XsErr::kENOENT);
+  EXPECT_EQ(idx.remove(kA, "/b", "t").error(), XsErr::kENOENT);
+  EXPECT_EQ(idx.remove(kB, "/a", "t").error(), XsErr::kENOENT);
+  EXPECT_EQ(idx.remove(kA, "/a/b/c", "t").error(), XsErr::kENOENT);
+  EXPECT_EQ(idx.count(kA), 1u);
+}
+
+TEST(WatchIndex, RemoveDropsOnlyThatWatch) {
+  WatchIndex idx;
+  ASSERT_TRUE(idx.add(w(kA, "/a", "t")).ok());
+  ASSERT_TRUE(idx.add(w(kA, "/a/b", "u")).ok());
+  ASSERT_TRUE(idx.remove(kA, "/a/b", "u").ok());
+  EXPECT_EQ(idx.count(kA), 1u);
+  EXPECT_EQ(fire(idx, "/a/b"), (Hits{{"t", "/a/b"}}));
+  ASSERT_TRUE(idx.add(w(kA, "/a/b", "u")).ok());
+  ASSERT_TRUE(idx.remove(kA, "/a", "t").ok());
+  EXPECT_EQ(fire(idx, "/a/b"), (Hits{{"u", "/a/b"}}));
+  EXPECT_EQ(idx.remove(kA, "/a", "t").error(), XsErr::kENOENT);
+}
+
+TEST(WatchIndex, RemovedWatchCanBeAddedAgain) {
+  WatchIndex idx;
+  ASSERT_TRUE(idx.add(w(kA, "/a", "t")).ok());
+  ASSERT_TRUE(idx.remove(kA, "/a", "t").ok());
+  EXPECT_TRUE(fire(idx, "/a").empty());
+  EXPECT_TRUE(idx.add(w(kA, "/a", "t")).ok());
+  EXPECT_EQ(fire(idx, "/a"), (Hits{{"t", "/a"}}));
+}
+
+TEST(WatchIndex, RemoveAllDropsEveryWatchOfOneConnection) {
+  WatchIndex idx;
+  ASSERT_TRUE(idx.add(w(kA, "/a", "1")).ok());
+  ASSERT_TRUE(idx.add(w(kA, "/a/b", "2")).ok());
+  ASSERT_TRUE(idx.add(w(kA, "@releaseDomain", "3")).ok());
+  ASSERT_TRUE(idx.add(w(kB, "/a/b", "b")).ok());
+  idx.remove_all(kA);
+  EXPECT_EQ(idx.count(kA), 0u);
+  EXPECT_EQ(idx.count(kB), 1u);
+  EXPECT_EQ(idx.total(), 1u);
+  EXPECT_EQ(fire(idx, "/a/b"), (Hits{{"b", "/a/b"}}));
+  EXPECT_TRUE(fire(idx, "@releaseDomain").empty());
+  idx.remove_all(kA);  // nothing left: a no-op
+  EXPECT_TRUE(idx.add(w(kA, "/a", "1")).ok());
+}
+
+TEST(WatchIndex, WatchOnTheNodeFiresWithTheEventPath) {
+  WatchIndex idx;
+  ASSERT_TRUE(idx.add(w(kA, "/a/b", "t")).ok());
+  EXPECT_EQ(fire(idx, "/a/b"), (Hits{{"t", "/a/b"}}));
+}
+
+TEST(WatchIndex, WatchOnAnAncestorFiresWithTheEventPath) {
+  WatchIndex idx;
+  ASSERT_TRUE(idx.add(w(kA, "/a", "anc")).ok());
+  ASSERT_TRUE(idx.add(w(kA, "/", "root")).ok());
+  EXPECT_EQ(fire(idx, "/a/b/c"),
+            (Hits{{"anc", "/a/b/c"}, {"root", "/a/b/c"}}));
+}
+
+TEST(WatchIndex, WatchOnASiblingOrPrefixDoesNotFire) {
+  WatchIndex idx;
+  ASSERT_TRUE(idx.add(w(kA, "/a/c", "sib")).ok());
+  ASSERT_TRUE(idx.add(w(kA, "/ab", "prefix")).ok());
+  EXPECT_TRUE(fire(idx, "/a/b").empty());
+  EXPECT_TRUE(fire(idx, "/a").empty());
+}
+
+TEST(WatchIndex, WatchBelowFiresOnlyForRecursiveEventsWithItsOwnPath) {
+  WatchIndex idx;
+  ASSERT_TRUE(idx.add(w(kA, "/a/b/c", "deep")).ok());
+  ASSERT_TRUE(idx.add(w(kA, "/a/x", "x")).ok());
+  EXPECT_TRUE(fire(idx, "/a").empty());
+  EXPECT_EQ(fire(idx, "/a", true), (Hits{{"deep", "/a/b/c"}, {"x", "/a/x"}}));
+  EXPECT_EQ(fire(idx, "/a/b", true), (Hits{{"deep", "/a/b/c"}}));
+}
+
+TEST(WatchIndex, RecursiveEventFiresEachWatchOnce) {
+  WatchIndex idx;
+  ASSERT_TRUE(idx.add(w(kA, "/", "root")).ok());
+  ASSERT_TRUE(idx.add(w(kA, "/a", "self")).ok());
+  ASSERT_TRUE(idx.add(w(kA, "/a/b", "below")).ok());
+  EXPECT_EQ(fire(idx, "/a", true),
+            (Hits{{"below", "/a/b"}, {"root", "/a"}, {"self", "/a"}}));
+}
+
+TEST(WatchIndex, EveryConnectionWatchingAPathFires) {
+  WatchIndex idx;
+  ASSERT_TRUE(idx.add(w(kA, "/a", "fromA")).ok());
+  ASSERT_TRUE(idx.add(w(kB, "/a", "fromB")).ok());
+  std::vector<ConnId> conns;
+  idx.match(Event{"/a/b", false, {}, {}},
+            [&conns](const Watch& watch, std::string_view) {
+              conns.push_back(watch.conn);
+            });
+  std::sort(conns.begin(), conns.end());
+  EXPECT_EQ(conns, (std::vector<ConnId>{kA, kB}));
+}
+
+TEST(WatchIndex, RelativeWatchGetsRelativeEventPaths) {
+  WatchIndex idx;
+  const std::string home = "/local/domain/5/";
+  ASSERT_TRUE(
+      idx.add(w(kA, "/local/domain/5/device", "rel", home.size())).ok());
+  EXPECT_EQ(fire(idx, "/local/domain/5/device/vif/0"),
+            (Hits{{"rel", "device/vif/0"}}));
+  EXPECT_EQ(fire(idx, "/local/domain/5/device"), (Hits{{"rel", "device"}}));
+  // Below a recursive event the watch's own path is stripped too.
+  EXPECT_EQ(fire(idx, "/local/domain/5", true), (Hits{{"rel", "device"}}));
+}
+
+TEST(WatchIndex, DepthLimitsHowFarBelowAWatchEventsFire) {
+  WatchIndex idx;
+  ASSERT_TRUE(idx.add(w(kA, "/a", "d0", 0, 0)).ok());
+  ASSERT_TRUE(idx.add(w(kA, "/a", "d1", 0, 1)).ok());
+  ASSERT_TRUE(idx.add(w(kA, "/a", "any")).ok());
+  EXPECT_EQ(fire(idx, "/a"), (Hits{{"any", "/a"}, {"d0", "/a"}, {"d1", "/a"}}));
+  EXPECT_EQ(fire(idx, "/a/b"), (Hits{{"any", "/a/b"}, {"d1", "/a/b"}}));
+  EXPECT_EQ(fire(idx, "/a/b/c"), (Hits{{"any", "/a/b/c"}}));
+}
+
+TEST(WatchIndex, WithinDepthTreatsNegativeAsUnlimited) {
+  EXPECT_TRUE(within_depth(-1, 1000));
+  EXPECT_TRUE(within_depth(0, 0));
+  EXPECT_FALSE(within_depth(0, 1));
+  EXPECT_TRUE(within_depth(2, 2));
+  EXPECT_FALSE(within_depth(2, 3));
+}
+
+TEST(WatchIndex, SpecialPathsAreSeparateFromTheRoot) {
+  WatchIndex idx;
+  ASSERT_TRUE(idx.add(w(kA, "/", "root")).ok());
+  ASSERT_TRUE(idx.add(w(kA, "@releaseDomain", "rel")).ok());
+  ASSERT_TRUE(idx.add(w(kA, "@introduceDomain", "intro")).ok());
+  EXPECT_EQ(fire(idx, "@releaseDomain"), (Hits{{"rel", "@releaseDomain"}}));
+  EXPECT_EQ(fire(idx, "@introduceDomain"),
+            (Hits{{"intro", "@introduceDomain"}}));
+  EXPECT_EQ(fire(idx, "/a"), (Hits{{"root", "/a"}}));
+  EXPECT_EQ(fire(idx, "/", true), (Hits{{"root", "/"}}));
+}
+
+TEST(WatchIndex, BareSpecialWatchSeesTheBarePathForDomainEvents) {
+  // Xen 4.22: "@releaseDomain/5" fires a watch on "@releaseDomain" with the
+  // bare path, unless the watch asked for depth 1.
+  WatchIndex idx;
+  ASSERT_TRUE(idx.add(w(kA, "@releaseDomain", "all")).ok());
+  ASSERT_TRUE(idx.add(w(kA, "@releaseDomain/5", "five")).ok());
+  EXPECT_EQ(fire(idx, "@releaseDomain/5"),
+            (Hits{{"all", "@releaseDomain"}, {"five", "@releaseDomain/5"}}));
+  EXPECT_EQ(fire(idx, "@releaseDomain/7"), (Hits{{"all", "@releaseDomain"}}));
+  EXPECT_EQ(fire(idx, "@releaseDomain"), (Hits{{"all", "@releaseDomain"}}));
+}
+
+TEST(WatchIndex, SpecialWatchWithDepthOneSeesTheDomainPath) {
+  WatchIndex idx;
+  ASSERT_TRUE(idx.add(w(kA, "@releaseDomain", "d1", 0, 1)).ok());
+  EXPECT_EQ(fire(idx, "@releaseDomain/7"), (Hits{{"d1", "@releaseDomain/7"}}));
+}
+
+TEST(WatchIndex, UnwatchedEventFiresNothing) {
+  WatchIndex idx;
+  EXPECT_TRUE(fire(idx, "/a").empty());
+  EXPECT_TRUE(fire(idx, "/a", true).empty());
+  EXPECT_TRUE(fire(idx, "@releaseDomain").empty());
+}
+
+}  // namespace
+TEST(WatchIndexExact, ExactEventFiresOnlyTheWatchOnThatPath) {
+  WatchIndex idx;
+  ASSERT_TRUE(idx.add(Watch{ConnId{1}, "/a", "up", 0, -1}).ok());
+  ASSERT_TRUE(idx.add(Watch{ConnId{1}, "/a/b", "on", 0, -1}).ok());
+  Event ev{"/a/b", false, {}, {}, true};
+  std::vector<std::string> tokens;
+  idx.match(ev, [&](const Watch& w, std::string_view) {
+    tokens.push_back(w.token);
+  });
+  EXPECT_EQ(tokens, std::vector<std::string>{"on"});
+}
+
+}  // namespace cxs::store

@@ -1,0 +1,215 @@
+// Connection over both transports: whole requests out of a guest's ring
+// (oversized headers are protocol faults), replies longer than the ring
+// leaving as the guest consumes, event deduplication, and the socket
+// transport over a socketpair.
+#include "transport/connection.h"
+
+#include <sys/socket.h>
+
+#include <gtest/gtest.h>
+
+#include "ring_fixture.h"
+#include "transport/socket/socket_transport.h"
+#include "wire/header.h"
+#include "wire/message_type.h"
+
+namespace cxs::test {
+namespace {
+
+using transport::Fault;
+using wire::MsgType;
+
+using ConnectionOverRing = RingFixture;
+
+TEST_F(ConnectionOverRing, WholeMessagesComeOutOfNextRequestInOrder) {
+  std::uint32_t a = guest_.send(MsgType::XS_READ, std::string("a\0", 2));
+  std::uint32_t b =
+      guest_.send(MsgType::XS_WRITE, std::string("b\0value", 7), 4);
+  std::uint32_t c = guest_.send(MsgType::XS_DIRECTORY, std::string("/\0", 2));
+  for (auto [id, type, payload] :
+       {std::tuple{a, MsgType::XS_READ, std::string("a\0", 2)},
+        std::tuple{b, MsgType::XS_WRITE, std::string("b\0value", 7)},
+        std::tuple{c, MsgType::XS_DIRECTORY, std::string("/\0", 2)}}) {
+    auto req = conn_.next_request();
+    ASSERT_TRUE(req);
+    EXPECT_EQ(req->hdr.req_id, id);
+    EXPECT_EQ(req->hdr.type, static_cast<std::uint32_t>(type));
+    EXPECT_EQ(req->payload, payload);
+  }
+  EXPECT_FALSE(conn_.next_request());
+  EXPECT_EQ(conn_.fault(), Fault::kNone);
+}
+
+TEST_F(ConnectionOverRing, AnEmptyPayloadIsAWholeMessage) {
+  guest_.send(MsgType::XS_TRANSACTION_START, "");
+  auto req = conn_.next_request();
+  ASSERT_TRUE(req);
+  EXPECT_EQ(req->payload, "");
+}
+
+TEST_F(ConnectionOverRing, AHeaderAnnouncing4097BytesIsAProtocolFault) {
+  wire::Header h{static_cast<std::uint32_t>(MsgType::XS_WRITE), 1, 0,
+                 static_cast<std::uint32_t>(kPayloadMax + 1)};
+  char bytes[kHeaderSize];
+  wire::encode_header(h, bytes);
+  guest_.raw().send_bytes(std::string_view(bytes, sizeof bytes));
+  EXPECT_FALSE(conn_.next_request());
+  EXPECT_EQ(conn_.fault(), Fault::kProtocol);
+
+  // What the server then does: the ring is marked, the connection stays.
+  EXPECT_FALSE(conn_.transport().on_protocol_fault(conn_.fault()));
+  EXPECT_EQ(guest_.raw().error(), transport::kErrorProto);
+}
+
+TEST_F(ConnectionOverRing, AHeaderSplitBeforeItsLengthFaultsOnlyWhenComplete) {
+  wire::Header h{2, 1, 0, 5000};
+  char bytes[kHeaderSize];
+  wire::encode_header(h, bytes);
+  guest_.raw().send_bytes(std::string_view(bytes, 13));
+  EXPECT_FALSE(conn_.next_request());
+  EXPECT_EQ(conn_.fault(), Fault::kNone);
+  guest_.raw().send_bytes(std::string_view(bytes + 13, 3));
+  EXPECT_FALSE(conn_.next_request());
+  EXPECT_EQ(conn_.fault(), Fault::kProtocol);
+}
+
+TEST_F(ConnectionOverRing, APayloadOfExactly4096BytesIsAccepted) {
+  std::string payload(kPayloadMax, 'z');
+  guest_.send(MsgType::XS_WRITE, payload);
+  std::optional<wire::Message> req;
+  for (int i = 0; i < 10 && !req; ++i) {
+    req = conn_.next_request();
+    guest_.flush();
+  }
+  ASSERT_TRUE(req);
+  EXPECT_EQ(req->payload.size(), kPayloadMax);
+  EXPECT_EQ(conn_.fault(), Fault::kNone);
+}
+
+TEST_F(ConnectionOverRing, AReplyLongerThanTheRingLeavesAsTheGuestConsumes) {
+  guest_.raw().set_all_indexes(0xFFFFFFF0u);
+  std::string reply(kPayloadMax, 'r');
+  conn_.queue_reply(wire::encode_message(2, 77, 0, reply));
+  conn_.queue_reply(wire::encode_message(2, 78, 0, "second"));
+  std::vector<wire::Message> got;
+  for (int i = 0; i < 20 && got.size() < 2; ++i) {
+    ASSERT_TRUE(conn_.flush());
+    while (auto m = guest_.receive()) got.push_back(std::move(*m));
+  }
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].hdr.req_id, 77u);
+  EXPECT_EQ(got[0].payload, reply);
+  EXPECT_EQ(got[1].payload, "second");
+  EXPECT_FALSE(conn_.has_output());
+  EXPECT_EQ(conn_.queued_bytes(), 0u);
+}
+
+TEST_F(ConnectionOverRing, FlushStopsWithOutputQueuedWhenTheRingIsFull) {
+  conn_.queue_reply(std::string(3000, 'q'));
+  EXPECT_TRUE(conn_.flush());
+  EXPECT_TRUE(conn_.has_output());
+  EXPECT_EQ(conn_.queued_bytes(), 3000u);
+  EXPECT_EQ(guest_.raw().rsp_prod() - guest_.raw().rsp_cons(),
+            transport::kRingBytes);
+}
+
+TEST_F(ConnectionOverRing, FlushReportsBrokenRspIndexes) {
+  conn_.queue_reply(wire::encode_message(2, 1, 0, "v"));
+  guest_.raw().set_rsp_cons(guest_.raw().rsp_prod() + 1);
+  EXPECT_FALSE(conn_.flush());
+  EXPECT_EQ(conn_.fault(), Fault::kRingIndex);
+}
+
+TEST_F(ConnectionOverRing, AnIdenticalPendingEventIsQueuedOnce) {
+  std::string ev = wire::encode_message(15, 0, 0, std::string("a\0t\0", 4));
+  EXPECT_TRUE(conn_.queue_event(ev, 0));
+  EXPECT_FALSE(conn_.queue_event(ev, 0));
+  ASSERT_TRUE(conn_.flush());
+  EXPECT_TRUE(conn_.queue_event(ev, 0)) << "once written, it may come again";
+}
+
+TEST_F(ConnectionOverRing, AnEventPastTheHardLimitIsDropped) {
+  conn_.queue_reply(std::string(100, 'x'));
+  std::string ev = wire::encode_message(15, 0, 0, std::string("a\0t\0", 4));
+  EXPECT_FALSE(conn_.queue_event(ev, 100));
+  EXPECT_TRUE(conn_.queue_event(ev, 100 + ev.size()));
+}
+
+TEST_F(ConnectionOverRing, ResetIoDropsPartialInputAndQueuedOutput) {
+  std::string msg = wire::encode_message(2, 1, 0, "abcdef");
+  guest_.raw().send_bytes(msg.substr(0, 10));
+  EXPECT_FALSE(conn_.next_request());
+  conn_.queue_reply(std::string(3000, 'q'));
+  ASSERT_TRUE(conn_.flush());
+  conn_.reset_io();
+  EXPECT_FALSE(conn_.has_output());
+  EXPECT_FALSE(conn_.has_buffered_input());
+  // The next message starts from a clean framer.
+  guest_.send(MsgType::XS_READ, "fresh");
+  auto req = conn_.next_request();
+  ASSERT_TRUE(req);
+  EXPECT_EQ(req->payload, "fresh");
+}
+
+// ---- the socket transport --------------------------------------------------
+
+class ConnectionOverSocket : public ::testing::Test {
+ protected:
+  ConnectionOverSocket() {
+    int sv[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) != 0)
+      std::abort();
+    peer_.reset(sv[1]);
+    conn_ = std::make_unique<transport::Connection>(
+        ConnId{1},
+        std::make_unique<transport::SocketTransport>(UniqueFd(sv[0])));
+  }
+  void peer_send(std::string_view bytes) {
+    ASSERT_EQ(::write(peer_.get(), bytes.data(), bytes.size()),
+              static_cast<ssize_t>(bytes.size()));
+  }
+
+  UniqueFd peer_;
+  std::unique_ptr<transport::Connection> conn_;
+};
+
+TEST_F(ConnectionOverSocket, RequestsSplitAcrossWritesComeOutWhole) {
+  std::string msg = wire::encode_message(2, 5, 0, std::string("/a\0", 3));
+  peer_send(msg.substr(0, 3));
+  EXPECT_FALSE(conn_->next_request());
+  peer_send(msg.substr(3));
+  auto req = conn_->next_request();
+  ASSERT_TRUE(req);
+  EXPECT_EQ(req->hdr.req_id, 5u);
+  EXPECT_EQ(req->payload, std::string("/a\0", 3));
+}
+
+TEST_F(ConnectionOverSocket, AnOversizedHeaderClosesTheSocket) {
+  wire::Header h{2, 1, 0, 4097};
+  char bytes[kHeaderSize];
+  wire::encode_header(h, bytes);
+  peer_send(std::string_view(bytes, sizeof bytes));
+  EXPECT_FALSE(conn_->next_request());
+  EXPECT_EQ(conn_->fault(), Fault::kProtocol);
+  EXPECT_TRUE(conn_->transport().on_protocol_fault(Fault::kProtocol));
+}
+
+TEST_F(ConnectionOverSocket, APeerHangingUpIsAClosedFault) {
+  peer_.reset();
+  EXPECT_FALSE(conn_->next_request());
+  EXPECT_EQ(conn_->fault(), Fault::kClosed);
+}
+
+TEST_F(ConnectionOverSocket, RepliesReachThePeer) {
+  std::string msg = wire::encode_message(2, 5, 0, "value");
+  conn_->queue_reply(msg);
+  ASSERT_TRUE(conn_->flush());
+  EXPECT_FALSE(conn_->has_output());
+  char buf[64];
+  ASSERT_EQ(::read(peer_.get(), buf, sizeof buf),
+            static_cast<ssize_t>(msg.size()));
+  EXPECT_EQ(std::string(buf, msg.size()), msg);
+}
+
+}  // namespace
+}  // namespace cxs::test
