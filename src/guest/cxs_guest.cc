@@ -361,6 +361,11 @@ class Guest {
   // Like request(), with XS_ERROR turned into a Failure.
   std::string call(MsgType type, const std::string& payload,
                    std::uint32_t tx = 0) {
+    // A well-behaved guest never sends this (the daemon would mark the
+    // ring in error); "raw" and "hostile" still can.
+    if (payload.size() > cxs::kPayloadMax)
+      throw Failure("request payload of " + std::to_string(payload.size()) +
+                    " bytes is over 4096 (not sent)");
     Message m = request(static_cast<std::uint32_t>(type), payload, tx);
     if (m.hdr.type == static_cast<std::uint32_t>(MsgType::XS_ERROR))
       throw Failure(error_name(m.payload));

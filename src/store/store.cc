@@ -47,9 +47,9 @@ Status Store::write(const Caller& c, Transaction* tx, std::string_view path,
   View view(tree_, tx);
   if (const Node* existing = view.peek(path)) {
     if (!may(c, existing->perms, kPermWrite)) return XsErr::kEACCES;
-    auto n = view.modify(path, Transaction::kValue);
+    auto n = view.modify(path, Transaction::kValue,
+                         [&](Node& node) { node.value.assign(value); });
     if (!n) return n.error();
-    (*n)->value.assign(value);
     view.emit(Event{std::string(path), false, (*n)->perms, {}}, events);
     return {};
   }
@@ -96,9 +96,10 @@ Status Store::create_path(View& view, const Caller& c, std::string_view path,
     std::string_view child = *it;
     bool target = child.size() == path.size();
     Node node{target ? std::string(value) : std::string(), perms, 0, {}};
-    auto par = view.modify(parent, Transaction::kChildren);
+    auto par = view.modify(parent, Transaction::kChildren, [&](Node& p) {
+      p.children.emplace_back(basename_of(child));
+    });
     if (!par) return par.error();
-    (*par)->children.emplace_back(basename_of(child));
     CXS_TRY(view.create(child, std::move(node)));
     parent = child;
   }
@@ -156,13 +157,12 @@ Status Store::remove_subtree(View& view, std::string_view top,
               events);
     CXS_TRY(view.remove(*it));
   }
-  auto par = view.modify(parent, Transaction::kChildren);
+  auto par = view.modify(parent, Transaction::kChildren, [&](Node& p) {
+    auto it = std::find(p.children.begin(), p.children.end(),
+                        basename_of(top));
+    if (it != p.children.end()) p.children.erase(it);
+  });
   if (!par) return par.error();
-  if (*par) {
-    auto& kids = (*par)->children;
-    auto name = basename_of(top);
-    kids.erase(std::find(kids.begin(), kids.end(), name));
-  }
   return {};
 }
 
@@ -225,9 +225,9 @@ Status Store::set_perms(const Caller& c, Transaction* tx,
   if (!c.privileged && perms.front().dom != existing->perms.front().dom)
     return XsErr::kEPERM;
   PermList old = existing->perms;
-  auto n = view.modify(path, Transaction::kPerms);
+  auto n = view.modify(path, Transaction::kPerms,
+                       [&](Node& node) { node.perms = std::move(perms); });
   if (!n) return n.error();
-  (*n)->perms = std::move(perms);
   view.emit(Event{std::string(path), true, (*n)->perms, std::move(old)},
             events);
   return {};
@@ -248,24 +248,22 @@ void Store::forget_domain(DomId dom, std::optional<DomId> heir,
       }
   });
   for (const auto& path : mentioned) {
-    Node* n = tree_.find(path);
-    std::erase_if(n->perms, [&, first = true](const Perm& p) mutable {
-      bool keep = first || p.dom != dom;
-      first = false;
-      return !keep;
+    tree_.edit(path, [dom](Node& n) {
+      std::erase_if(n.perms, [&, first = true](const Perm& p) mutable {
+        bool keep = first || p.dom != dom;
+        first = false;
+        return !keep;
+      });
     });
-    n->generation = tree_.next_generation();
   }
   // Shallowest first: removing a subtree takes its owned descendants along.
   std::sort(owned.begin(), owned.end(), [](const auto& a, const auto& b) {
     return a.size() < b.size();
   });
   for (const auto& path : owned) {
-    Node* n = tree_.find(path);
-    if (!n) continue;
+    if (!tree_.find(path)) continue;
     if (heir) {
-      n->perms.front().dom = *heir;
-      n->generation = tree_.next_generation();
+      tree_.edit(path, [&](Node& n) { n.perms.front().dom = *heir; });
       continue;
     }
     View view(tree_, nullptr);

@@ -19,6 +19,20 @@ const Transaction::Entry* Transaction::find_entry(
   return it == entries_.end() ? nullptr : &it->second;
 }
 
+void Transaction::record_event(Event ev) {
+  auto it = event_index_.find(ev.path);
+  if (it == event_index_.end()) {
+    event_index_.emplace(ev.path, events_.size());
+    events_.push_back(std::move(ev));
+    return;
+  }
+  Event& first = events_[it->second];
+  first.recursive = first.recursive || ev.recursive;
+  first.exact = first.exact && ev.exact;
+  if (first.old_perms.empty()) first.old_perms = std::move(ev.old_perms);
+  first.perms = std::move(ev.perms);
+}
+
 Status Transaction::validate(const Tree& tree,
                              const WriteCheck& may_write) const {
   for (const auto& [path, e] : entries_) {
@@ -54,6 +68,7 @@ void Transaction::apply(Tree& tree, EventSink& sink) {
   entries_.clear();
   for (auto& ev : events_) sink.push_back(std::move(ev));
   events_.clear();
+  event_index_.clear();
 }
 
 }  // namespace cxs::store

@@ -83,7 +83,9 @@ class Transaction {
     return max_entries_ == 0 || entries_.size() + fresh <= max_entries_;
   }
 
-  void record_event(Event ev) { events_.push_back(std::move(ev)); }
+  // One event per changed path, in order of first change (as C): a later
+  // event for the same path widens the earlier one.
+  void record_event(Event ev);
 
   // Checks every entry against the tree; may the caller still write `path`?
   using WriteCheck = std::function<bool(const Node&)>;
@@ -103,6 +105,8 @@ class Transaction {
   std::size_t max_entries_;
   std::unordered_map<std::string, Entry, Hash, std::equal_to<>> entries_;
   EventSink events_;
+  std::unordered_map<std::string, std::size_t, Hash, std::equal_to<>>
+      event_index_;
 };
 
 }  // namespace cxs::store

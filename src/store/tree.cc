@@ -16,24 +16,51 @@ const Node* Tree::find(std::string_view path) const noexcept {
   return it == nodes_.end() ? nullptr : &it->second;
 }
 
-Node* Tree::find(std::string_view path) noexcept {
-  auto it = nodes_.find(path);
-  return it == nodes_.end() ? nullptr : &it->second;
-}
-
-Node& Tree::put(std::string_view path, Node node) {
+const Node& Tree::put(std::string_view path, Node node) {
   node.generation = next_generation();
   auto it = nodes_.find(path);
   if (it != nodes_.end()) {
+    charge(path, it->second, -1);
     it->second = std::move(node);
-    return it->second;
+  } else {
+    it = nodes_.emplace(std::string(path), std::move(node)).first;
   }
-  return nodes_.emplace(std::string(path), std::move(node)).first->second;
+  charge(path, it->second, +1);
+  return it->second;
 }
 
 void Tree::erase(std::string_view path) noexcept {
   auto it = nodes_.find(path);
-  if (it != nodes_.end()) nodes_.erase(it);
+  if (it == nodes_.end()) return;
+  charge(path, it->second, -1);
+  nodes_.erase(it);
+}
+
+std::size_t Tree::node_bytes(std::string_view path, const Node& n) noexcept {
+  constexpr std::size_t kOverhead = 24;  // as the C daemon's node header
+  std::size_t bytes = kOverhead + path.size() + n.value.size() +
+                      8 * n.perms.size();
+  for (const auto& c : n.children) bytes += c.size() + 1;
+  return bytes;
+}
+
+void Tree::charge(std::string_view path, const Node& n, int sign) noexcept {
+  DomId owner = n.perms.empty() ? DomId{0} : n.perms.front().dom;
+  Usage& u = usage_[owner];
+  std::size_t bytes = node_bytes(path, n);
+  if (sign > 0) {
+    u.nodes += 1;
+    u.bytes += bytes;
+  } else {
+    u.nodes -= 1;
+    u.bytes -= bytes;
+    if (u.nodes == 0) usage_.erase(owner);
+  }
+}
+
+Tree::Usage Tree::usage(DomId dom) const noexcept {
+  auto it = usage_.find(dom);
+  return it == usage_.end() ? Usage{} : it->second;
 }
 
 }  // namespace cxs::store

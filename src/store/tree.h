@@ -1,6 +1,9 @@
-// The committed node tree: every node by canonical path, plus the global
-// generation counter. Knows nothing of permissions or transactions; the
-// Store keeps parent/child links consistent when it inserts and erases.
+// The committed node tree: every node by canonical path, the global
+// generation counter, and what each domain's nodes cost (count and bytes,
+// charged to the owner). Every change goes through put/edit/erase, so the
+// accounting is exact whatever path a change takes (XSA-414/415/421/440 were
+// all accounting missed on one path). Knows nothing of permissions or
+// transactions; the Store keeps parent/child links consistent.
 #pragma once
 
 #include <cstdint>
@@ -19,12 +22,26 @@ class Tree {
   // not children of "/"). All owned by dom0 with no access for others.
   Tree();
 
+  struct Usage {
+    std::size_t nodes = 0;
+    std::size_t bytes = 0;
+  };
+
   const Node* find(std::string_view path) const noexcept;
-  Node* find(std::string_view path) noexcept;
 
   // Inserts or replaces the node at `path`, stamping a new generation.
-  Node& put(std::string_view path, Node node);
+  const Node& put(std::string_view path, Node node);
+  // Changes a node in place (fn(Node&)), stamping a new generation;
+  // nullptr if there is no such node.
+  template <typename Fn>
+  const Node* edit(std::string_view path, Fn&& fn);
   void erase(std::string_view path) noexcept;
+
+  // What the nodes owned by `dom` cost.
+  Usage usage(DomId dom) const noexcept;
+  // The bytes a node is charged for: its path, value, permissions and the
+  // names of its children, plus a fixed overhead.
+  static std::size_t node_bytes(std::string_view path, const Node& n) noexcept;
 
   template <typename Fn>
   void for_each(Fn&& fn) const {
@@ -41,8 +58,22 @@ class Tree {
       return std::hash<std::string_view>{}(s);
     }
   };
+  void charge(std::string_view path, const Node& n, int sign) noexcept;
+
   std::unordered_map<std::string, Node, Hash, std::equal_to<>> nodes_;
+  std::unordered_map<DomId, Usage> usage_;
   std::uint64_t generation_ = 0;
 };
+
+template <typename Fn>
+const Node* Tree::edit(std::string_view path, Fn&& fn) {
+  auto it = nodes_.find(path);
+  if (it == nodes_.end()) return nullptr;
+  charge(it->first, it->second, -1);
+  fn(it->second);
+  it->second.generation = next_generation();
+  charge(it->first, it->second, +1);
+  return &it->second;
+}
 
 }  // namespace cxs::store

@@ -26,12 +26,7 @@ const Node* View::peek(std::string_view path) const noexcept {
   return tree_.find(path);
 }
 
-Result<Node*> View::modify(std::string_view path, std::uint8_t fields) {
-  if (!tx_) {
-    Node* n = tree_.find(path);
-    if (n) n->generation = tree_.next_generation();
-    return n;
-  }
+Result<Node*> View::tx_copy(std::string_view path, std::uint8_t fields) {
   auto entry = tx_->entry(tree_, path);
   if (!entry) return entry.error();
   Transaction::Entry* e = *entry;

@@ -27,9 +27,13 @@ class View {
   // A look that is not a read (permission checks before a write).
   const Node* peek(std::string_view path) const noexcept;
 
-  // Replace fields of an existing node; `fields` are Transaction::Field bits.
-  // Children changes count as a read of the node (see the design note).
-  Result<Node*> modify(std::string_view path, std::uint8_t fields);
+  // Changes fields of an existing node with fn(Node&); `fields` are the
+  // Transaction::Field bits it touches. Children changes count as a read of
+  // the node (see the design note). Returns the changed node (nullptr if
+  // there is none).
+  template <typename Fn>
+  Result<const Node*> modify(std::string_view path, std::uint8_t fields,
+                             Fn&& fn);
   // Add a node that the caller has found absent.
   Status create(std::string_view path, Node node);
   // Remove one node (not its children: the caller walks the subtree).
@@ -43,8 +47,21 @@ class View {
   void emit(Event ev, EventSink& sink);
 
  private:
+  // The transaction's copy of `path`, made on first write.
+  Result<Node*> tx_copy(std::string_view path, std::uint8_t fields);
+
   Tree& tree_;
   Transaction* tx_;
 };
+
+template <typename Fn>
+Result<const Node*> View::modify(std::string_view path, std::uint8_t fields,
+                                 Fn&& fn) {
+  if (!tx_) return tree_.edit(path, std::forward<Fn>(fn));
+  auto copy = tx_copy(path, fields);
+  if (!copy) return copy.error();
+  if (*copy) fn(**copy);
+  return static_cast<const Node*>(*copy);
+}
 
 }  // namespace cxs::store

@@ -46,7 +46,7 @@ TEST(Tree, GenerationsAreUniqueAndIncreasing) {
     EXPECT_TRUE(seen.insert(t.find(p)->generation).second) << p;
   std::uint64_t last = *seen.rbegin();
   for (int i = 0; i < 10; ++i) {
-    Node& n = t.put("/n" + std::to_string(i), Node{"v", kDom0Only, 0, {}});
+    const Node& n = t.put("/n" + std::to_string(i), Node{"v", kDom0Only, 0, {}});
     EXPECT_GT(n.generation, last);
     EXPECT_TRUE(seen.insert(n.generation).second);
     last = n.generation;
@@ -56,7 +56,7 @@ TEST(Tree, GenerationsAreUniqueAndIncreasing) {
 TEST(Tree, PutReplacesAndRestampsAnExistingNode) {
   Tree t;
   std::uint64_t before = t.find("/tool")->generation;
-  Node& n = t.put("/tool", Node{"new", kDom0Only, 0, {"xenstored"}});
+  const Node& n = t.put("/tool", Node{"new", kDom0Only, 0, {"xenstored"}});
   EXPECT_GT(n.generation, before);
   EXPECT_EQ(t.find("/tool")->value, "new");
   EXPECT_EQ(t.size(), 5u);
@@ -64,7 +64,7 @@ TEST(Tree, PutReplacesAndRestampsAnExistingNode) {
 
 TEST(Tree, PutIgnoresTheGenerationGiven) {
   Tree t;
-  Node& n = t.put("/x", Node{"", kDom0Only, 12345678, {}});
+  const Node& n = t.put("/x", Node{"", kDom0Only, 12345678, {}});
   EXPECT_NE(n.generation, 12345678u);
 }
 

@@ -1,0 +1,167 @@
+#include "daemon.h"
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+#include "xs_conn.h"
+
+namespace cxs::bench {
+
+const char* kind_name(DaemonKind k) {
+  switch (k) {
+    case DaemonKind::kCxs:
+      return "cxenstored";
+    case DaemonKind::kC:
+      return "C-xenstored";
+    case DaemonKind::kEcho:
+      return "echo";
+  }
+  return "?";
+}
+
+namespace {
+
+pid_t spawn(const std::vector<std::string>& argv, const std::string& log) {
+  pid_t pid = ::fork();
+  if (pid < 0) throw BenchError(std::string("fork: ") + strerror(errno));
+  if (pid == 0) {
+    std::FILE* f = std::freopen(log.c_str(), "w", stderr);
+    (void)f;
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ::execv(args[0], args.data());
+    std::fprintf(stderr, "exec %s: %s\n", args[0], strerror(errno));
+    ::_exit(127);
+  }
+  return pid;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+Daemon::Daemon(DaemonKind kind, const DaemonPaths& paths,
+               const std::string& dir)
+    : kind_(kind), dir_(dir), socket_(dir + "/socket") {
+  ::mkdir(dir.c_str(), 0700);
+  ::unlink(socket_.c_str());
+  switch (kind) {
+    case DaemonKind::kCxs:
+      sim_dir_ = dir;
+      pid_ = spawn({paths.cxenstored, "--sim-xen", dir, "--socket", socket_,
+                    "--no-fork", "--log-level", "warn"},
+                   dir + "/daemon.log");
+      break;
+    case DaemonKind::kEcho:
+      pid_ = spawn({paths.echo, socket_}, dir + "/daemon.log");
+      break;
+    case DaemonKind::kC: {
+      if (paths.refd.empty())
+        throw BenchError("the reference daemons (tools/refd) are absent");
+      sim_dir_ = dir;
+      stop_script_ = paths.refd + "/stop-peer.sh";
+      std::string cmd = paths.refd + "/start-peer.sh c " + dir;
+      std::FILE* p = ::popen(cmd.c_str(), "r");
+      if (!p) throw BenchError("cannot run " + cmd);
+      char buf[64] = {};
+      bool got = std::fgets(buf, sizeof buf, p) != nullptr;
+      int rc = ::pclose(p);
+      if (!got || rc != 0) throw BenchError(cmd + " failed");
+      pid_ = static_cast<pid_t>(std::atol(buf));
+      owned_ = true;
+      return;  // start-peer.sh waited for the socket to answer
+    }
+  }
+  wait_ready();
+}
+
+Daemon::Daemon(const std::string& socket, pid_t pid)
+    : kind_(DaemonKind::kCxs), socket_(socket), pid_(pid), owned_(false) {}
+
+void Daemon::wait_ready() {
+  auto deadline = Clock::now() + std::chrono::seconds(10);
+  for (;;) {
+    try {
+      XsConn c(socket_);
+      c.set_timeout(std::chrono::milliseconds(2000));
+      c.request(MsgType::XS_READ, nul_join({"/"}));
+      return;
+    } catch (const BenchError&) {
+      int status;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        throw BenchError(std::string(kind_name(kind_)) +
+                         " exited during start-up; see " + dir_ +
+                         "/daemon.log");
+      }
+      if (Clock::now() > deadline)
+        throw BenchError(std::string(kind_name(kind_)) +
+                         " did not answer within 10 s");
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+}
+
+Daemon::~Daemon() {
+  if (!owned_ || pid_ <= 0) return;
+  if (kind_ == DaemonKind::kC) {
+    std::string cmd = stop_script_ + " " + std::to_string(pid_) + " >&2";
+    if (std::system(cmd.c_str()) != 0)
+      std::fprintf(stderr, "warning: %s failed\n", cmd.c_str());
+    return;
+  }
+  ::kill(pid_, SIGTERM);
+  for (int i = 0; i < 100; ++i) {
+    int status;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ::kill(pid_, SIGKILL);
+  int status;
+  ::waitpid(pid_, &status, 0);
+}
+
+double Daemon::cpu_seconds() const {
+  std::string stat = read_file("/proc/" + std::to_string(pid_) + "/stat");
+  std::size_t close = stat.rfind(')');
+  if (close == std::string::npos)
+    throw BenchError("cannot read /proc/" + std::to_string(pid_) + "/stat");
+  // Fields after "pid (comm)": state is field 3; utime 14, stime 15.
+  std::istringstream in(stat.substr(close + 2));
+  std::string field;
+  unsigned long long utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && in >> field; ++i) {
+    if (i == 14) utime = std::stoull(field);
+    if (i == 15) stime = std::stoull(field);
+  }
+  return static_cast<double>(utime + stime) /
+         static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+long Daemon::rss_bytes() const {
+  std::ifstream in("/proc/" + std::to_string(pid_) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6)) * 1024;
+  }
+  throw BenchError("no VmRSS for pid " + std::to_string(pid_));
+}
+
+}  // namespace cxs::bench

@@ -1,0 +1,62 @@
+// Daemon: one daemon under test, started fresh in its own short directory
+// (the socket and, for the simulated hypervisor, the ring pages and FIFOs
+// live there) and stopped on destruction. Three kinds: cxenstored (run with
+// --sim-xen so the ring workloads can use it too), the reference C
+// xenstored 4.17 through tools/refd's start-peer.sh, and the bench's echo
+// server. Also reads the process's CPU time and RSS from /proc.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+
+namespace cxs::bench {
+
+enum class DaemonKind { kCxs, kC, kEcho };
+
+const char* kind_name(DaemonKind k);
+
+struct DaemonPaths {
+  std::string cxenstored;  // the cxenstored binary
+  std::string echo;        // the echo server binary
+  std::string refd;        // tools/refd directory; empty when absent
+};
+
+class Daemon {
+ public:
+  // Starts the daemon in `dir` (created, must be short: AF_UNIX paths).
+  // Throws BenchError when it does not come up.
+  Daemon(DaemonKind kind, const DaemonPaths& paths, const std::string& dir);
+  // Attaches to a daemon someone else started (for profiling runs): no
+  // simulated rings, not stopped on destruction.
+  Daemon(const std::string& socket, pid_t pid);
+  ~Daemon();
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
+
+  DaemonKind kind() const noexcept { return kind_; }
+  const std::string& socket() const noexcept { return socket_; }
+  // The simulated hypervisor's directory; empty when rings are unavailable.
+  const std::string& sim_dir() const noexcept { return sim_dir_; }
+  pid_t pid() const noexcept { return pid_; }
+  // A real store behind it (the echo server has none).
+  bool has_store() const noexcept { return kind_ != DaemonKind::kEcho; }
+
+  // utime + stime of the process, in seconds (clock-tick resolution).
+  double cpu_seconds() const;
+  // VmRSS in bytes.
+  long rss_bytes() const;
+
+ private:
+  void wait_ready();
+
+  DaemonKind kind_;
+  std::string dir_;
+  std::string socket_;
+  std::string sim_dir_;
+  std::string stop_script_;
+  pid_t pid_ = -1;
+  bool owned_ = true;
+};
+
+}  // namespace cxs::bench

@@ -1,0 +1,20 @@
+// Ring workloads: up to N simulated guests (domains 1..N) on the daemon's
+// simulated hypervisor, each mapping DIR/ring-D and kicking through the FIFO
+// DIR/evtchn (port 100+D), driven closed-loop from one thread: every active
+// guest keeps one request outstanding. The daemon's notifications (FIFO
+// DIR/notify) wake the driver; it then looks at every busy guest's rsp[], so
+// a dropped notification costs at most a millisecond, never a hang.
+#pragma once
+
+#include "workloads.h"
+
+namespace cxs::bench {
+
+enum class RingOp { kRead, kWrite };
+
+// Introduces `guests` domains through the socket, then runs `op` from the
+// first `active` of them. Writes go to 500 distinct nodes per guest, in turn
+// (the per-domain node quota of 1000 forbids unbounded distinct nodes).
+Result run_ring_workload(Daemon& d, const Limits& lim, RingOp op, int active);
+
+}  // namespace cxs::bench
