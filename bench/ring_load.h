@@ -13,8 +13,10 @@ namespace cxs::bench {
 enum class RingOp { kRead, kWrite };
 
 // Introduces `guests` domains through the socket, then runs `op` from the
-// first `active` of them. Writes go to 500 distinct nodes per guest, in turn
-// (the per-domain node quota of 1000 forbids unbounded distinct nodes).
+// first `active` of them. Writes go to 500 distinct nodes per guest, in turn,
+// spread over 10 directories: the per-domain node quota (1000) forbids
+// unbounded distinct nodes, and the node-size quota (2048 bytes, children's
+// names included) fails a 500-child directory with ENOSPC in both daemons.
 Result run_ring_workload(Daemon& d, const Limits& lim, RingOp op, int active);
 
 }  // namespace cxs::bench

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "daemon.h"
+#include "xs_conn.h"
 
 namespace cxs::bench {
 

@@ -2,6 +2,7 @@
 // defined; these follow the C daemon's names so that xenstore-control works
 // unchanged.
 #include <array>
+#include <charconv>
 #include <fstream>
 #include <sstream>
 
@@ -21,21 +22,14 @@ std::string text(const std::string& s) {
   return out;
 }
 
-std::string quota_report(const Quotas& q, bool soft) {
+std::string quota_report(const store::Quota& q, bool soft) {
   std::ostringstream out;
   if (soft) {
     out << "memory: " << q.soft_memory << "\n";
     return out.str();
   }
-  out << "nodes: " << q.nodes << "\n"
-      << "node-size: " << q.node_size << "\n"
-      << "watches: " << q.watches << "\n"
-      << "transactions: " << q.transactions << "\n"
-      << "permissions: " << q.node_permissions << "\n"
-      << "path-max: " << q.path_max << "\n"
-      << "transaction-nodes: " << q.transaction_nodes << "\n"
-      << "outstanding: " << q.outstanding << "\n"
-      << "memory: " << q.memory << "\n";
+  for (auto name : store::Quota::kNames)
+    out << name << ": " << *q.field(name) << "\n";
   return out.str();
 }
 
@@ -96,7 +90,40 @@ Result<std::string> Server::control(
     return text(out.str());
   }
   if (cmd == "quota" || cmd == "quota-soft") {
-    if (nargs == 0) return text(quota_report(opts_.quotas, cmd == "quota-soft"));
+    bool soft = cmd == "quota-soft";
+    if (nargs == 0) return text(quota_report(quota_, soft));
+    // quota set <name> <value> | quota-soft set memory <value>
+    if (nargs == 3 && args[1] == "set") {
+      std::size_t value = 0;
+      auto v = args[3];
+      auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), value);
+      if (v.empty() || ec != std::errc() || ptr != v.data() + v.size())
+        return XsErr::kEINVAL;
+      if (soft) {
+        if (args[2] != "memory") return XsErr::kEINVAL;
+        quota_.soft_memory = value;
+        return ok();
+      }
+      CXS_TRY(set_quota(std::nullopt, args[2], value));
+      return ok();
+    }
+    // quota <domid>: what the domain uses
+    if (nargs == 1 && !soft) {
+      std::uint32_t dom = 0;
+      auto v = args[1];
+      auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), dom);
+      if (v.empty() || ec != std::errc() || ptr != v.data() + v.size())
+        return XsErr::kEINVAL;
+      store::Tree::Usage u = store_.tree().usage(DomId{dom});
+      std::ostringstream out;
+      out << "nodes: " << u.nodes << "\nmemory: " << u.bytes
+          << "\nwatches: ";
+      std::size_t watches = 0;
+      for (const auto& [id, c] : clients_)
+        if (c.session.caller.dom.value == dom) watches += watches_.count(id);
+      out << watches << "\n";
+      return text(out.str());
+    }
     return XsErr::kEINVAL;
   }
   return XsErr::kEINVAL;

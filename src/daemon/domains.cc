@@ -32,6 +32,10 @@ void Server::init_hypervisor() {
   }
   Status s = attach_domain(master_domid_, std::move(ring), *port);
   if (!s) throw std::runtime_error("cannot connect dom0's ring");
+  // A local-xenstored dom0 kernel defers its xenbus probe (backend drivers,
+  // control/feature-* nodes) until the first event on this port, as the C
+  // daemon's dom0_init() knows: tell it the store is up.
+  hv_->events->notify(domains_[master_domid_].port);
   spdlog::info("dom{} introduced from its xsd_kva ring", master_domid_.value);
 }
 
@@ -43,7 +47,9 @@ Status Server::attach_domain(DomId dom, std::unique_ptr<xen::MappedRing> ring,
     return XsErr::kEINVAL;
   }
   transport::RingPage* page = ring->page();
-  page->server_features |= kRingFeatures;
+  auto preset = preset_features_.find(dom);
+  page->server_features |=
+      preset == preset_features_.end() ? kRingFeatures : preset->second;
   ConnId id{next_conn_++};
   auto transport = std::make_unique<transport::RingTransport>(
       page, [this, dom] {
@@ -133,6 +139,8 @@ void Server::detach_domain(DomId dom, store::EventSink& events) {
   by_port_.erase(d.port);
   if (d.port) hv_->events->unbind(d.port);
   domains_.erase(it);
+  domain_quota_.erase(dom);  // a later domain with this id starts afresh
+  preset_features_.erase(dom);
   std::optional<DomId> heir;
   if (opts_.keep_orphans) heir = priv_domid_;
   store_.forget_domain(dom, heir, events);
@@ -167,7 +175,8 @@ void Server::on_event_channel() {
 
 void Server::on_ring_kick(Client& c) {
   if (c.conn->closing()) return;
-  if (c.ring && c.ring->reconnect_requested()) {
+  if (c.ring && c.ring->reconnect_requested() &&
+      (c.ring->page()->server_features & transport::kFeatureReconnection)) {
     // Reset on a packet boundary: nothing of the old session survives.
     watches_.remove_all(c.conn->id());
     store_.drop_transactions(c.conn->id());
@@ -197,6 +206,51 @@ void Server::check_domains() {
   }
   for (DomId dom : gone) detach_domain(dom, events);
   deliver(events);
+}
+
+Result<std::size_t> Server::get_quota(std::optional<DomId> dom,
+                                      std::string_view name) noexcept {
+  const store::Quota* q = &quota_;
+  if (dom) {
+    if (!is_domain_introduced(*dom)) return XsErr::kENOENT;
+    auto it = domain_quota_.find(*dom);
+    if (it != domain_quota_.end()) q = &it->second;
+  }
+  const std::size_t* field = q->field(name);
+  if (!field) return XsErr::kEINVAL;
+  return *field;
+}
+
+Status Server::set_quota(std::optional<DomId> dom, std::string_view name,
+                         std::size_t value) noexcept {
+  store::Quota* q = &quota_;
+  if (dom) {
+    if (!is_domain_introduced(*dom)) return XsErr::kENOENT;
+    // A domain's own quota starts from the defaults in force now.
+    q = &domain_quota_.try_emplace(*dom, quota_).first->second;
+  }
+  std::size_t* field = q->field(name);
+  if (!field) return XsErr::kEINVAL;
+  *field = value;
+  spdlog::info("quota {} set to {} for {}", name, value,
+               dom ? "dom" + std::to_string(dom->value) : "all domains");
+  return {};
+}
+
+Result<std::uint32_t> Server::get_feature(std::optional<DomId> dom) noexcept {
+  if (!dom) return kRingFeatures;
+  auto it = domains_.find(*dom);
+  if (it != domains_.end()) return it->second.ring->page()->server_features;
+  auto preset = preset_features_.find(*dom);
+  return preset == preset_features_.end() ? kRingFeatures : preset->second;
+}
+
+// Only before INTRODUCE: a ring's advertised features never shrink.
+Status Server::set_feature(DomId dom, std::uint32_t value) noexcept {
+  if (value & ~kRingFeatures) return XsErr::kEINVAL;
+  if (domains_.count(dom)) return XsErr::kEBUSY;
+  preset_features_[dom] = value;
+  return {};
 }
 
 void Server::run_kicks() {

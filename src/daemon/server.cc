@@ -50,11 +50,18 @@ std::string socket_path_for(const Options& o) {
   return default_socket_path();
 }
 
-ops::Limits limits_from(const Quotas& q) {
-  ops::Limits l;
+store::Quota quota_from(const Quotas& q) {
+  store::Quota l;
+  l.nodes = q.nodes;
+  l.node_size = q.node_size;
+  l.node_permissions = q.node_permissions;
+  l.path_max = q.path_max;
   l.transactions = q.transactions;
   l.transaction_nodes = q.transaction_nodes;
   l.watches = q.watches;
+  l.outstanding = q.outstanding;
+  l.memory = q.memory;
+  l.soft_memory = q.soft_memory;
   return l;
 }
 
@@ -64,7 +71,7 @@ Server::Server(const Options& opts, std::optional<xen::Hypervisor> hv)
     : opts_(opts),
       listener_(socket_path_for(opts)),
       signal_fd_(make_signal_fd()),
-      limits_(limits_from(opts.quotas)),
+      quota_(quota_from(opts.quotas)),
       hv_(std::move(hv)) {
   if (opts_.master_domid) master_domid_ = DomId{*opts_.master_domid};
   priv_domid_ = opts_.priv_domid ? DomId{*opts_.priv_domid} : master_domid_;
@@ -152,7 +159,7 @@ void Server::on_signal() {
 void Server::serve(Client& c) {
   transport::Connection& conn = *c.conn;
   if (c.stalled) return;
-  while (!conn.closing() && conn.queued_bytes() < kReadPauseBytes) {
+  while (!conn.closing() && may_read_more(c)) {
     auto msg = conn.next_request();
     if (!msg) break;
     handle(c, *msg);
@@ -193,7 +200,7 @@ void Server::flush(Client& c) {
 
 void Server::handle(Client& c, const wire::Message& msg) {
   if (trace_.active()) trace_.request(c.conn->id(), msg.hdr, msg.payload);
-  ops::Ctx ctx{store_, watches_, c.session, limits_, this};
+  ops::Ctx ctx{store_, watches_, c.session, quota_for(c), this};
   ops::Request req{msg.hdr, msg.payload};
   Result<ops::Reply> result = ops::dispatch(ctx, req);
   if (!result)
@@ -227,8 +234,26 @@ void Server::deliver(const store::EventSink& events) {
   }
 }
 
-std::size_t Server::event_bound(const Client&) const noexcept {
-  return kPrivilegedQueueBound;
+std::size_t Server::event_bound(const Client& c) const noexcept {
+  if (c.session.caller.privileged) return kPrivilegedQueueBound;
+  const store::Quota& q = quota_for(c);
+  return q.memory != 0 ? q.memory : kPrivilegedQueueBound;
+}
+
+const store::Quota& Server::quota_for(const Client& c) const noexcept {
+  auto it = domain_quota_.find(c.session.caller.dom);
+  return it == domain_quota_.end() ? quota_ : it->second;
+}
+
+// Flow control, not failure: a client with too much unsent output (or, for
+// a domain, too many answered requests not yet taken off its ring) is not
+// read from until it catches up.
+bool Server::may_read_more(const Client& c) const noexcept {
+  const transport::Connection& conn = *c.conn;
+  if (conn.queued_bytes() >= kReadPauseBytes) return false;
+  if (c.session.caller.privileged) return true;
+  std::size_t limit = quota_for(c).outstanding;
+  return limit == 0 || conn.queued_messages() < limit;
 }
 
 void Server::update_interest(Client& c) {
@@ -238,7 +263,7 @@ void Server::update_interest(Client& c) {
     flush(c);
     if (conn.closing() || c.stalled) return;
   }
-  bool want_read = conn.queued_bytes() < kReadPauseBytes;
+  bool want_read = may_read_more(c);
   bool want_write = conn.has_output();
   if (want_read == c.want_read && want_write == c.want_write) return;
   c.want_read = want_read;

@@ -44,6 +44,12 @@ class Server final : public ops::DaemonHooks {
   Status release(DomId dom, store::EventSink& events) noexcept override;
   Status resume(DomId dom) noexcept override;
   Status set_target(DomId dom, DomId target) noexcept override;
+  Result<std::size_t> get_quota(std::optional<DomId> dom,
+                                std::string_view name) noexcept override;
+  Status set_quota(std::optional<DomId> dom, std::string_view name,
+                   std::size_t value) noexcept override;
+  Result<std::uint32_t> get_feature(std::optional<DomId> dom) noexcept override;
+  Status set_feature(DomId dom, std::uint32_t value) noexcept override;
   Result<std::string> control(
       const ops::Session& s,
       const std::vector<std::string_view>& args) noexcept override;
@@ -78,6 +84,8 @@ class Server final : public ops::DaemonHooks {
   void close_client(Client& c, std::string_view why);
   void reap();
   std::size_t event_bound(const Client& c) const noexcept;
+  const store::Quota& quota_for(const Client& c) const noexcept;
+  bool may_read_more(const Client& c) const noexcept;
   std::string check_store() const;
   void flush(Client& c);
 
@@ -102,7 +110,9 @@ class Server final : public ops::DaemonHooks {
   ReplySender sender_{&trace_};
   store::Store store_;
   store::WatchIndex watches_;
-  ops::Limits limits_;
+  store::Quota quota_;  // the defaults; a domain may have its own
+  std::unordered_map<DomId, store::Quota> domain_quota_;
+  std::unordered_map<DomId, std::uint32_t> preset_features_;
   std::unordered_map<ConnId, Client> clients_;
   std::vector<ConnId> closing_;
   std::vector<ConnId> kicks_;  // rings to serve at the end of this turn

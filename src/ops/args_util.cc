@@ -12,6 +12,17 @@ bool one_arg(std::string_view payload, std::string_view& arg) noexcept {
   return true;
 }
 
+Result<std::string> canonical_path(const Ctx& ctx, std::string_view raw,
+                                   store::PathKind kind) {
+  auto path = store::canonicalise(raw, ctx.caller().dom, kind);
+  if (!path) return path.error();
+  const store::Quota* q = ctx.caller().quota;
+  if (q && !store::is_special(*path) &&
+      store::over(store::below_domain_home(*path).size(), q->path_max))
+    return XsErr::kEINVAL;
+  return path;
+}
+
 std::optional<DomId> parse_domid(std::string_view text) noexcept {
   std::uint32_t v = 0;
   const char* end = text.data() + text.size();

@@ -6,6 +6,8 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,6 +15,7 @@
 #include "cxenstored/ids.h"
 #include "store/event.h"
 #include "store/permissions.h"
+#include "store/quota.h"
 #include "store/store.h"
 #include "store/watches.h"
 #include "wire/header.h"
@@ -30,13 +33,8 @@ struct Reply {
   std::string payload;
 };
 
-// Per-domain (and per-connection) limits; 0 disables a limit. Privileged
-// callers are exempt from all of them.
-struct Limits {
-  std::size_t transactions = 10;       // open per connection
-  std::size_t transaction_nodes = 1024;
-  std::size_t watches = 128;
-};
+// The quotas of the calling domain (see store/quota.h).
+using Limits = store::Quota;
 
 // Who is asking, fixed for the life of a connection (or until SET_TARGET).
 struct Session {
@@ -63,6 +61,15 @@ class DaemonHooks {
   virtual Status release(DomId dom, store::EventSink& events) noexcept = 0;
   virtual Status resume(DomId dom) noexcept = 0;
   virtual Status set_target(DomId dom, DomId target) noexcept = 0;
+  // GET/SET_QUOTA: a domain's quota, or the global defaults without one.
+  virtual Result<std::size_t> get_quota(std::optional<DomId> dom,
+                                        std::string_view name) noexcept = 0;
+  virtual Status set_quota(std::optional<DomId> dom, std::string_view name,
+                           std::size_t value) noexcept = 0;
+  // GET/SET_FEATURE: ring feature bits (supported ones without a domain).
+  virtual Result<std::uint32_t> get_feature(
+      std::optional<DomId> dom) noexcept = 0;
+  virtual Status set_feature(DomId dom, std::uint32_t value) noexcept = 0;
   // CONTROL <command> [args...]: reply payload or a refusal.
   virtual Result<std::string> control(const Session& s,
                                       const std::vector<std::string_view>& args)
@@ -72,7 +79,10 @@ class DaemonHooks {
 struct Ctx {
   Ctx(store::Store& st, store::WatchIndex& w, const Session& s,
       const Limits& l, DaemonHooks* d = nullptr) noexcept
-      : store(st), watches(w), session(s), limits(l), daemon(d) {}
+      : store(st), watches(w), session(s), limits(l), daemon(d),
+        caller_(s.caller) {
+    if (!caller_.privileged) caller_.quota = &limits;
+  }
 
   store::Store& store;
   store::WatchIndex& watches;
@@ -83,8 +93,12 @@ struct Ctx {
   store::EventSink events;
   std::vector<DirectEvent> direct_events;
 
-  const store::Caller& caller() const noexcept { return session.caller; }
+  // The caller with its quotas attached (none when privileged).
+  const store::Caller& caller() const noexcept { return caller_; }
   bool privileged() const noexcept { return session.caller.privileged; }
+
+ private:
+  store::Caller caller_;
 };
 
 }  // namespace cxs::ops

@@ -46,6 +46,10 @@ make_table() {
   set(MsgType::XS_SET_TARGET, do_set_target, kPrivileged | kNoTx);
   set(MsgType::XS_RESET_WATCHES, do_reset_watches, kNoTx);
   set(MsgType::XS_DIRECTORY_PART, do_directory_part, kNone);
+  set(MsgType::XS_GET_FEATURE, do_get_feature, kPrivileged | kNoTx);
+  set(MsgType::XS_SET_FEATURE, do_set_feature, kPrivileged | kNoTx);
+  set(MsgType::XS_GET_QUOTA, do_get_quota, kPrivileged | kNoTx);
+  set(MsgType::XS_SET_QUOTA, do_set_quota, kPrivileged | kNoTx);
   return t;
 }
 

@@ -5,6 +5,7 @@
 
 #include "cxenstored/result.h"
 #include "ops/context.h"
+#include "store/path.h"
 
 namespace cxs::ops {
 
@@ -37,6 +38,12 @@ Result<Reply> do_release(Ctx&, const Request&) noexcept;
 Result<Reply> do_resume(Ctx&, const Request&) noexcept;
 Result<Reply> do_set_target(Ctx&, const Request&) noexcept;
 
+// quota_ops.cc
+Result<Reply> do_get_quota(Ctx&, const Request&) noexcept;
+Result<Reply> do_set_quota(Ctx&, const Request&) noexcept;
+Result<Reply> do_get_feature(Ctx&, const Request&) noexcept;
+Result<Reply> do_set_feature(Ctx&, const Request&) noexcept;
+
 // control_ops.cc
 Result<Reply> do_control(Ctx&, const Request&) noexcept;
 
@@ -44,6 +51,11 @@ Result<Reply> do_control(Ctx&, const Request&) noexcept;
 inline Reply ok_reply() { return Reply{std::string("OK\0", 3)}; }
 // The payload must be exactly one NUL-terminated string (C's onearg()).
 bool one_arg(std::string_view payload, std::string_view& arg) noexcept;
+// Canonical form of a path argument, with the caller's path-max quota
+// (measured below a domain's home) applied: EINVAL past it.
+Result<std::string> canonical_path(
+    const Ctx& ctx, std::string_view raw,
+    store::PathKind kind = store::PathKind::kNode);
 // Decimal domid 0..65535 with nothing after it.
 // (A real domain for INTRODUCE and friends: see domain_ops.cc.)
 std::optional<DomId> parse_domid(std::string_view text) noexcept;

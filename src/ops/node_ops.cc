@@ -15,7 +15,7 @@ Result<std::string> path_arg(Ctx& ctx, std::string_view payload,
                              store::PathKind kind = store::PathKind::kNode) {
   std::string_view raw;
   if (!one_arg(payload, raw)) return XsErr::kEINVAL;
-  return store::canonicalise(raw, ctx.caller().dom, kind);
+  return canonical_path(ctx, raw, kind);
 }
 
 Result<Reply> status_reply(Status s) {
@@ -36,7 +36,7 @@ Result<Reply> do_read(Ctx& ctx, const Request& req) noexcept {
 Result<Reply> do_write(Ctx& ctx, const Request& req) noexcept {
   std::string_view raw, value;
   if (!wire::split_first(req.payload, raw, value)) return XsErr::kEINVAL;
-  auto path = store::canonicalise(raw, ctx.caller().dom);
+  auto path = canonical_path(ctx, raw);
   if (!path) return path.error();
   return status_reply(
       ctx.store.write(ctx.caller(), ctx.tx, *path, value, ctx.events));
@@ -68,7 +68,7 @@ Result<Reply> do_directory_part(Ctx& ctx, const Request& req) noexcept {
   auto args = wire::split_args(req.payload);
   if (args.size() != 2 || wire::count_nuls(req.payload) != 2)
     return XsErr::kEINVAL;
-  auto path = store::canonicalise(args[0], ctx.caller().dom);
+  auto path = canonical_path(ctx, args[0]);
   if (!path) return path.error();
   std::size_t offset = 0;
   auto [ptr, ec] = std::from_chars(args[1].data(),
@@ -98,8 +98,7 @@ Result<Reply> do_get_perms(Ctx& ctx, const Request& req) noexcept {
 Result<Reply> do_set_perms(Ctx& ctx, const Request& req) noexcept {
   auto args = wire::split_args(req.payload);
   if (args.size() < 2) return XsErr::kEINVAL;
-  auto path = store::canonicalise(args[0], ctx.caller().dom,
-                                  store::PathKind::kNodeOrSpecial);
+  auto path = canonical_path(ctx, args[0], store::PathKind::kNodeOrSpecial);
   if (!path) return path.error();
   std::vector<std::string_view> entries(args.begin() + 1, args.end());
   auto perms = wire::parse_perm_list(entries);

@@ -20,8 +20,7 @@ Result<WatchArgs> parse_watch_args(Ctx& ctx,
   WatchArgs out;
   out.given = args[0];
   out.token = args[1];
-  auto path = store::canonicalise(args[0], ctx.caller().dom,
-                                  store::PathKind::kNodeOrSpecial);
+  auto path = canonical_path(ctx, args[0], store::PathKind::kNodeOrSpecial);
   if (!path) return path.error();
   out.path = std::move(*path);
   if (store::is_relative(args[0])) out.strip = out.path.size() - args[0].size();

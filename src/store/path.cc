@@ -88,6 +88,14 @@ bool is_same_or_below(std::string_view path,
   return path.size() == ancestor.size() || path[ancestor.size()] == '/';
 }
 
+std::string_view below_domain_home(std::string_view path) noexcept {
+  constexpr std::string_view kPrefix = "/local/domain/";
+  if (path.substr(0, kPrefix.size()) != kPrefix) return path;
+  std::size_t slash = path.find('/', kPrefix.size());
+  if (slash == std::string_view::npos) return path.substr(path.size());
+  return path.substr(slash + 1);
+}
+
 std::size_t depth_of(std::string_view path) noexcept {
   if (path == "/" || path.empty()) return 0;
   std::size_t n = 0;

@@ -41,6 +41,10 @@ std::string join(std::string_view dir, std::string_view name);
 // not "/ab"); every absolute path is under "/".
 bool is_same_or_below(std::string_view path, std::string_view ancestor) noexcept;
 
+// The part of an absolute path below any domain's home: "/local/domain/5/a"
+// -> "a"; paths elsewhere are returned whole. The path-max quota measures it.
+std::string_view below_domain_home(std::string_view path) noexcept;
+
 // Number of components: "/" -> 0, "/a/b" -> 2, "@releaseDomain/5" -> 2.
 std::size_t depth_of(std::string_view path) noexcept;
 

@@ -13,10 +13,14 @@
 
 namespace cxs::store {
 
+struct Quota;
+
 struct Caller {
   DomId dom{0};
   bool privileged = false;
   std::optional<DomId> target;
+  // The quotas this caller is held to; nullptr for privileged callers.
+  const Quota* quota = nullptr;
 };
 
 inline constexpr std::uint8_t kPermOwner = 4;  // on top of kPermRead/Write

@@ -34,6 +34,30 @@ XsErr Store::missing_node_error(const View& view, const Caller& c,
   return XsErr::kENOENT;
 }
 
+// The caller's usage as it would be after this request: committed usage,
+// plus what its transaction would add, plus `nodes` and `bytes` more.
+Status Store::check_growth(const View& view, const Caller& c,
+                           std::size_t nodes, long bytes) const {
+  if (!c.quota) return {};
+  const Transaction* tx = view.transaction();
+  Tree::Usage u = tx ? tx->usage_after_commit(tree_, c.dom) : tree_.usage(c.dom);
+  if (nodes > 0 && over(u.nodes + nodes, c.quota->nodes))
+    return XsErr::kENOSPC;
+  if (bytes > 0 &&
+      over(u.bytes + static_cast<std::size_t>(bytes), c.quota->memory))
+    return XsErr::kENOMEM;
+  return {};
+}
+
+// C counts a node's record as it would store it, and refuses one that
+// reaches the node-size quota.
+Status Store::check_node_size(const Caller& c, const Node& n) {
+  if (c.quota && c.quota->node_size != 0 &&
+      Tree::record_bytes(n) >= c.quota->node_size)
+    return XsErr::kENOSPC;
+  return {};
+}
+
 Result<std::string> Store::read(const Caller& c, Transaction* tx,
                                 std::string_view path) {
   View view(tree_, tx);
@@ -47,6 +71,11 @@ Status Store::write(const Caller& c, Transaction* tx, std::string_view path,
   View view(tree_, tx);
   if (const Node* existing = view.peek(path)) {
     if (!may(c, existing->perms, kPermWrite)) return XsErr::kEACCES;
+    Node grown{std::string(value), existing->perms, 0, existing->children};
+    CXS_TRY(check_node_size(c, grown));
+    CXS_TRY(check_growth(view, c, 0,
+                         static_cast<long>(value.size()) -
+                             static_cast<long>(existing->value.size())));
     auto n = view.modify(path, Transaction::kValue,
                          [&](Node& node) { node.value.assign(value); });
     if (!n) return n.error();
@@ -91,6 +120,19 @@ Status Store::create_path(View& view, const Caller& c, std::string_view path,
 
   PermList perms = anchor->perms;
   if (!c.privileged) perms.front().dom = c.dom;
+
+  // Quotas before any change, so that a refusal leaves nothing half-made.
+  Node target{std::string(value), perms, 0, {}};
+  CXS_TRY(check_node_size(c, target));
+  Node grown_anchor = *anchor;
+  grown_anchor.children.emplace_back(basename_of(missing.back()));
+  CXS_TRY(check_node_size(c, grown_anchor));
+  long bytes = 0;
+  for (auto m : missing)
+    bytes += static_cast<long>(Tree::node_bytes(m, Node{{}, perms, 0, {}}) +
+                               basename_of(m).size() + 1);
+  bytes += static_cast<long>(value.size());
+  CXS_TRY(check_growth(view, c, missing.size(), bytes));
   std::string_view parent = p;
   for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
     std::string_view child = *it;
@@ -224,6 +266,10 @@ Status Store::set_perms(const Caller& c, Transaction* tx,
   if (!may(c, existing->perms, kPermWrite | kPermOwner)) return XsErr::kEACCES;
   if (!c.privileged && perms.front().dom != existing->perms.front().dom)
     return XsErr::kEPERM;
+  if (c.quota && over(perms.size(), c.quota->node_permissions))
+    return XsErr::kENOSPC;
+  Node regranted{existing->value, perms, 0, existing->children};
+  CXS_TRY(check_node_size(c, regranted));
   PermList old = existing->perms;
   auto n = view.modify(path, Transaction::kPerms,
                        [&](Node& node) { node.perms = std::move(perms); });
@@ -299,6 +345,15 @@ Status Store::end_transaction(const Caller& c, ConnId owner, TxId id,
   CXS_TRY(tx->validate(tree_, [&c](const Node& n) {
     return may(c, n.perms, kPermWrite);
   }));
+  // Others' commits may have used up the quota since the checks inside.
+  if (c.quota) {
+    Tree::Usage now = tree_.usage(c.dom);
+    Tree::Usage u = tx->usage_after_commit(tree_, c.dom);
+    if (u.nodes > now.nodes && over(u.nodes, c.quota->nodes))
+      return XsErr::kENOSPC;
+    if (u.bytes > now.bytes && over(u.bytes, c.quota->memory))
+      return XsErr::kENOMEM;
+  }
   tx->apply(tree_, events);
   return {};
 }

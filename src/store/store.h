@@ -16,6 +16,7 @@
 #include "cxenstored/result.h"
 #include "store/event.h"
 #include "store/permissions.h"
+#include "store/quota.h"
 #include "store/transaction.h"
 #include "store/tree.h"
 #include "store/view.h"
@@ -80,6 +81,10 @@ class Store {
   Status create_path(View& view, const Caller& c, std::string_view path,
                      std::string_view value, EventSink& events);
   Status remove_subtree(View& view, std::string_view path, EventSink& events);
+  // Quota checks for an unprivileged caller (no-ops for privileged ones).
+  Status check_growth(const View& view, const Caller& c, std::size_t nodes,
+                      long bytes) const;
+  static Status check_node_size(const Caller& c, const Node& n);
 
   Tree tree_;
   std::unordered_map<TxId, std::unique_ptr<Transaction>> transactions_;

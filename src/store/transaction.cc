@@ -19,6 +19,31 @@ const Transaction::Entry* Transaction::find_entry(
   return it == entries_.end() ? nullptr : &it->second;
 }
 
+namespace {
+bool owned_by(const Node* n, DomId dom) {
+  return n && !n->perms.empty() && n->perms.front().dom == dom;
+}
+}  // namespace
+
+Tree::Usage Transaction::usage_after_commit(const Tree& tree,
+                                            DomId dom) const {
+  Tree::Usage u = tree.usage(dom);
+  for (const auto& [path, e] : entries_) {
+    if (e.written == 0) continue;
+    const Node* before = tree.find(path);
+    const Node* after = e.copy ? &*e.copy : nullptr;
+    if (owned_by(before, dom)) {
+      u.nodes -= 1;
+      u.bytes -= Tree::node_bytes(path, *before);
+    }
+    if (owned_by(after, dom)) {
+      u.nodes += 1;
+      u.bytes += Tree::node_bytes(path, *after);
+    }
+  }
+  return u;
+}
+
 void Transaction::record_event(Event ev) {
   auto it = event_index_.find(ev.path);
   if (it == event_index_.end()) {

@@ -87,6 +87,9 @@ class Transaction {
   // event for the same path widens the earlier one.
   void record_event(Event ev);
 
+  // What `dom` would own (count and bytes) if this committed now.
+  Tree::Usage usage_after_commit(const Tree& tree, DomId dom) const;
+
   // Checks every entry against the tree; may the caller still write `path`?
   using WriteCheck = std::function<bool(const Node&)>;
   Status validate(const Tree& tree, const WriteCheck& may_write) const;

@@ -36,10 +36,9 @@ void Tree::erase(std::string_view path) noexcept {
   nodes_.erase(it);
 }
 
-std::size_t Tree::node_bytes(std::string_view path, const Node& n) noexcept {
-  constexpr std::size_t kOverhead = 24;  // as the C daemon's node header
-  std::size_t bytes = kOverhead + path.size() + n.value.size() +
-                      8 * n.perms.size();
+std::size_t Tree::record_bytes(const Node& n) noexcept {
+  constexpr std::size_t kHeader = 24;  // as the C daemon's node header
+  std::size_t bytes = kHeader + n.value.size() + 8 * n.perms.size();
   for (const auto& c : n.children) bytes += c.size() + 1;
   return bytes;
 }

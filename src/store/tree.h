@@ -39,9 +39,13 @@ class Tree {
 
   // What the nodes owned by `dom` cost.
   Usage usage(DomId dom) const noexcept;
-  // The bytes a node is charged for: its path, value, permissions and the
-  // names of its children, plus a fixed overhead.
-  static std::size_t node_bytes(std::string_view path, const Node& n) noexcept;
+  // The size of a node's record as the node-size quota sees it: value,
+  // permissions and children's names plus a fixed header (as C counts it).
+  static std::size_t record_bytes(const Node& n) noexcept;
+  // What a node is charged for in memory: its record and its path.
+  static std::size_t node_bytes(std::string_view path, const Node& n) noexcept {
+    return record_bytes(n) + path.size();
+  }
 
   template <typename Fn>
   void for_each(Fn&& fn) const {

@@ -20,6 +20,7 @@ class View {
   View(Tree& tree, Transaction* tx) noexcept : tree_(tree), tx_(tx) {}
 
   bool in_transaction() const noexcept { return tx_ != nullptr; }
+  const Transaction* transaction() const noexcept { return tx_; }
 
   // A read: in a transaction, the generation seen (or absence) is recorded
   // for the commit check. ENOSPC when the transaction is at its node limit.

@@ -39,6 +39,7 @@ class Connection {
   bool flush() noexcept;
   bool has_output() const noexcept { return !out_.empty(); }
   std::size_t queued_bytes() const noexcept { return out_bytes_; }
+  std::size_t queued_messages() const noexcept { return out_.size(); }
   // Bytes already read but not yet framed into a request.
   bool has_buffered_input() const noexcept {
     return in_pos_ < in_.size() || framer_.has_message();

@@ -25,6 +25,25 @@ class FakeDaemon : public DaemonHooks {
   Status release(DomId, store::EventSink&) noexcept override { return {}; }
   Status resume(DomId) noexcept override { return {}; }
   Status set_target(DomId, DomId) noexcept override { return {}; }
+  Result<std::size_t> get_quota(std::optional<DomId> dom,
+                                std::string_view name) noexcept override {
+    if (name != "nodes") return XsErr::kEINVAL;
+    return dom ? std::size_t{7} : std::size_t{1000};
+  }
+  Status set_quota(std::optional<DomId>, std::string_view name,
+                   std::size_t value) noexcept override {
+    if (name != "nodes") return XsErr::kEINVAL;
+    last_quota = value;
+    return {};
+  }
+  Result<std::uint32_t> get_feature(std::optional<DomId>) noexcept override {
+    return std::uint32_t{7};
+  }
+  Status set_feature(DomId, std::uint32_t value) noexcept override {
+    if (value & ~7u) return XsErr::kEINVAL;
+    return {};
+  }
+  std::size_t last_quota = 0;
   Result<std::string> control(
       const Session&, const std::vector<std::string_view>& args) noexcept
       override {

@@ -1,0 +1,105 @@
+// GET_QUOTA, SET_QUOTA, GET_FEATURE, SET_FEATURE (Xen 4.22, types 23-26).
+// Quotas and features belong to the daemon's domains; these handlers parse
+// the optional domid and call DaemonHooks.
+#include <charconv>
+
+#include "ops/handlers.h"
+#include "store/quota.h"
+#include "wire/args.h"
+
+namespace cxs::ops {
+namespace {
+
+// All arguments must be NUL-terminated.
+bool terminated_args(std::string_view payload,
+                     std::vector<std::string_view>& out) {
+  out = wire::split_args(payload);
+  return wire::count_nuls(payload) == out.size();
+}
+
+template <typename T>
+std::optional<T> number(std::string_view text) {
+  T v{};
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, v);
+  if (text.empty() || ec != std::errc() || ptr != end) return std::nullopt;
+  return v;
+}
+
+Reply text_reply(std::string s) {
+  s += '\0';
+  return Reply{std::move(s)};
+}
+
+}  // namespace
+
+// GET_QUOTA                -> the quota names, blank-separated
+// GET_QUOTA <quota>        -> the global value
+// GET_QUOTA <domid> <quota> -> the domain's value
+Result<Reply> do_get_quota(Ctx& ctx, const Request& req) noexcept {
+  std::vector<std::string_view> args;
+  if (!terminated_args(req.payload, args) || args.size() > 2 || !ctx.daemon)
+    return XsErr::kEINVAL;
+  if (args.empty()) {
+    std::string names;
+    for (auto n : store::Quota::kNames) {
+      if (!names.empty()) names += ' ';
+      names += n;
+    }
+    return text_reply(std::move(names));
+  }
+  std::optional<DomId> dom;
+  if (args.size() == 2) {
+    dom = parse_domid(args[0]);
+    if (!dom) return XsErr::kEINVAL;
+  }
+  auto value = ctx.daemon->get_quota(dom, args.back());
+  if (!value) return value.error();
+  return text_reply(std::to_string(*value));
+}
+
+// SET_QUOTA [<domid>] <quota> <value>
+Result<Reply> do_set_quota(Ctx& ctx, const Request& req) noexcept {
+  std::vector<std::string_view> args;
+  if (!terminated_args(req.payload, args) || args.size() < 2 ||
+      args.size() > 3 || !ctx.daemon)
+    return XsErr::kEINVAL;
+  std::optional<DomId> dom;
+  if (args.size() == 3) {
+    dom = parse_domid(args[0]);
+    if (!dom) return XsErr::kEINVAL;
+  }
+  auto value = number<std::size_t>(args.back());
+  if (!value) return XsErr::kEINVAL;
+  CXS_TRY(ctx.daemon->set_quota(dom, args[args.size() - 2], *value));
+  return ok_reply();
+}
+
+// GET_FEATURE [<domid>]
+Result<Reply> do_get_feature(Ctx& ctx, const Request& req) noexcept {
+  std::vector<std::string_view> args;
+  if (!terminated_args(req.payload, args) || args.size() > 1 || !ctx.daemon)
+    return XsErr::kEINVAL;
+  std::optional<DomId> dom;
+  if (args.size() == 1) {
+    dom = parse_domid(args[0]);
+    if (!dom) return XsErr::kEINVAL;
+  }
+  auto value = ctx.daemon->get_feature(dom);
+  if (!value) return value.error();
+  return text_reply(std::to_string(*value));
+}
+
+// SET_FEATURE <domid> <value>
+Result<Reply> do_set_feature(Ctx& ctx, const Request& req) noexcept {
+  std::vector<std::string_view> args;
+  if (!terminated_args(req.payload, args) || args.size() != 2 || !ctx.daemon)
+    return XsErr::kEINVAL;
+  auto dom = parse_domid(args[0]);
+  auto value = number<std::uint32_t>(args[1]);
+  if (!dom || !value) return XsErr::kEINVAL;
+  CXS_TRY(ctx.daemon->set_feature(*dom, *value));
+  return ok_reply();
+}
+
+}  // namespace cxs::ops
