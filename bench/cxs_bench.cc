@@ -324,16 +324,19 @@ int main(int argc, char** argv) {
     rl.rlim_cur = rl.rlim_max;
     ::setrlimit(RLIMIT_NOFILE, &rl);
   }
+  std::string workdir;
+  int rc = 1;
   try {
     Options o = parse(argc, argv);
+    workdir = o.workdir;
     ::mkdir(o.workdir.c_str(), 0700);
-    int rc = run(o);
-    if (o.workdir.rfind("/tmp/cxsb.", 0) == 0)
-      if (std::system(("rm -rf " + o.workdir).c_str()) != 0)
-        std::fprintf(stderr, "cxs-bench: could not remove %s\n", o.workdir.c_str());
-    return rc;
+    rc = run(o);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "cxs-bench: %s\n", e.what());
-    return 1;
   }
+  // Our own scratch directory only (the default name), whatever happened.
+  if (workdir.rfind("/tmp/cxsb.", 0) == 0 &&
+      std::system(("rm -rf " + workdir).c_str()) != 0)
+    std::fprintf(stderr, "cxs-bench: could not remove %s\n", workdir.c_str());
+  return rc;
 }

@@ -153,7 +153,11 @@ void Server::detach_domain(DomId dom, store::EventSink& events) {
 void Server::fire_special(std::string_view base, std::optional<DomId> dom,
                           store::EventSink& events) {
   std::string path(base);
-  if (dom) path += "/" + std::to_string(dom->value);
+  if (dom) {
+    // Two appends: GCC 12 at -O3 misreads `"/" + to_string()` (-Wrestrict).
+    path += '/';
+    path += std::to_string(dom->value);
+  }
   const store::Node* holder = store_.tree().find(base);
   PermList perms = holder ? holder->perms : PermList{};
   events.push_back(store::Event{std::move(path), false, std::move(perms), {}});

@@ -88,7 +88,9 @@ Server::~Server() = default;
 
 int Server::run() {
   spdlog::info("cxenstored serving on {}", listener_.path());
-  while (!stopping_) turn(-1);
+  // With guests about, wake at least once a second to expire the watch
+  // events of guests that do not read them.
+  while (!stopping_) turn(hv_ ? 1000 : -1);
   spdlog::info("cxenstored stopping");
   return 0;
 }
@@ -123,7 +125,26 @@ void Server::turn(int timeout_ms) {
       update_interest(c);
   }
   run_kicks();
+  expire_events();
   reap();
+}
+
+// The watch-event quota (-w watch-event=SECONDS): events a guest has left
+// unread that long are dropped, so a guest that never reads cannot make
+// the daemon hold events without bound.
+void Server::expire_events() {
+  auto now = std::chrono::steady_clock::now();
+  if (opts_.quotas.watch_event_timeout == 0 ||
+      now - last_expiry_ < std::chrono::seconds(1))
+    return;
+  last_expiry_ = now;
+  auto cutoff = now - std::chrono::seconds(opts_.quotas.watch_event_timeout);
+  for (auto& [id, c] : clients_) {
+    if (c.session.caller.privileged || !c.conn->has_output()) continue;
+    if (std::size_t n = c.conn->drop_events_before(cutoff))
+      spdlog::warn("conn {} (dom {}): {} unread watch events expired",
+                   id.value, c.session.caller.dom.value, n);
+  }
 }
 
 void Server::accept_clients() {

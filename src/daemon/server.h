@@ -4,6 +4,7 @@
 // connections marked closing.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -100,6 +101,7 @@ class Server final : public ops::DaemonHooks {
   void fire_special(std::string_view base, std::optional<DomId> dom,
                     store::EventSink& events);
   void run_kicks();
+  void expire_events();
   Client* client_of(const Domain& d) noexcept;
 
   Options opts_;
@@ -124,6 +126,7 @@ class Server final : public ops::DaemonHooks {
   DomId master_domid_{0};
   std::uint64_t next_conn_ = 1;
   bool stopping_ = false;
+  std::chrono::steady_clock::time_point last_expiry_{};
 };
 
 }  // namespace cxs::daemon

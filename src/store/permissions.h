@@ -1,8 +1,8 @@
 // Who may do what to a node. The first entry of a permission list names the
 // owner, who has full access; other domains get their own entry's bits, or
-// the owner entry's bits as the default. Privileged callers (dom0's socket,
-// --priv-domid) bypass every check; a domain with a target (SET_TARGET) also
-// acts with the target's rights.
+// an entry for DOMID_ANY, or the owner entry's bits as the default.
+// Privileged callers (dom0's socket, --priv-domid) bypass every check; a
+// domain with a target (SET_TARGET) also acts with the target's rights.
 #pragma once
 
 #include <cstdint>
@@ -18,7 +18,7 @@ struct Quota;
 struct Caller {
   DomId dom{0};
   bool privileged = false;
-  std::optional<DomId> target;
+  std::optional<DomId> target{};
   // The quotas this caller is held to; nullptr for privileged callers.
   const Quota* quota = nullptr;
 };

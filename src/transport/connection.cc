@@ -23,18 +23,27 @@ Connection::Connection(ConnId id, std::unique_ptr<Transport> transport)
     : id_(id), transport_(std::move(transport)) {}
 
 std::optional<wire::Message> Connection::next_request() noexcept {
+  // One scratch buffer for every connection (single-threaded daemon); only
+  // bytes left over after a complete request are kept per connection.
+  // (It is not zero-filled: clearing 16 KiB per read once cost three
+  // quarters of a READ's instructions.)
+  static char scratch[kReadChunk];
   for (;;) {
     if (framer_.has_message()) return framer_.take();
     if (fault_ != Fault::kNone) return std::nullopt;
-    if (in_pos_ == in_.size()) {
-      in_.resize(kReadChunk);
-      IoResult r = transport_->read(in_.data(), in_.size());
-      in_.resize(r.bytes);
-      in_pos_ = 0;
+    if (in_pos_ < in_.size()) {
+      in_pos_ += framer_.feed(in_.data() + in_pos_, in_.size() - in_pos_);
+      if (in_pos_ == in_.size()) {
+        in_.clear();
+        in_pos_ = 0;
+      }
+    } else {
+      IoResult r = transport_->read(scratch, sizeof scratch);
       if (r.fault != Fault::kNone) fault_ = r.fault;
       if (r.bytes == 0) return std::nullopt;
+      std::size_t used = framer_.feed(scratch, r.bytes);
+      if (used < r.bytes) in_.assign(scratch + used, r.bytes - used);
     }
-    in_pos_ += framer_.feed(in_.data() + in_pos_, in_.size() - in_pos_);
     if (framer_.state() == wire::Framer::State::kFault) {
       fault_ = Fault::kProtocol;
       return std::nullopt;
@@ -44,7 +53,7 @@ std::optional<wire::Message> Connection::next_request() noexcept {
 
 void Connection::queue_reply(std::string msg) {
   out_bytes_ += msg.size();
-  out_.push_back(Out{std::move(msg), false});
+  out_.push_back(Out{std::move(msg), false, {}});
 }
 
 bool Connection::queue_event(std::string msg, std::size_t hard_limit) {
@@ -53,7 +62,7 @@ bool Connection::queue_event(std::string msg, std::size_t hard_limit) {
   if (pending > 0) return false;
   ++pending;
   out_bytes_ += msg.size();
-  out_.push_back(Out{std::move(msg), true});
+  out_.push_back(Out{std::move(msg), true, std::chrono::steady_clock::now()});
   return true;
 }
 
@@ -80,6 +89,26 @@ bool Connection::flush() noexcept {
     out_.pop_front();
   }
   return true;
+}
+
+std::size_t Connection::drop_events_before(
+    std::chrono::steady_clock::time_point cutoff) noexcept {
+  std::size_t dropped = 0;
+  // The front may be half written: it stays, whatever it is.
+  auto first = out_.begin() + (out_off_ > 0 && !out_.empty() ? 1 : 0);
+  for (auto it = first; it != out_.end();) {
+    if (!it->is_event || it->queued_at >= cutoff) {
+      ++it;
+      continue;
+    }
+    auto pending = pending_events_.find(it->bytes);
+    if (pending != pending_events_.end() && --pending->second == 0)
+      pending_events_.erase(pending);
+    out_bytes_ -= it->bytes.size();
+    it = out_.erase(it);
+    ++dropped;
+  }
+  return dropped;
 }
 
 void Connection::reset_io() noexcept {

@@ -4,6 +4,7 @@
 // is kept across loop turns refers to them by ConnId only.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <deque>
 #include <memory>
@@ -45,6 +46,11 @@ class Connection {
     return in_pos_ < in_.size() || framer_.has_message();
   }
 
+  // Drops queued events not yet started that were queued before `cutoff`
+  // (watch-event timeout for a guest that does not read); returns how many.
+  std::size_t drop_events_before(
+      std::chrono::steady_clock::time_point cutoff) noexcept;
+
   void mark_closing() noexcept { closing_ = true; }
   bool closing() const noexcept { return closing_; }
 
@@ -55,6 +61,7 @@ class Connection {
   struct Out {
     std::string bytes;
     bool is_event;
+    std::chrono::steady_clock::time_point queued_at;
   };
 
   ConnId id_;

@@ -14,6 +14,11 @@
 //     dir PATH              one XS_DIRECTORY
 //     dirall PATH           the XS_DIRECTORY_PART loop, counts the entries
 //     watch PATH N          XS_WATCH, then print N events ("EVENT <path>")
+//     fill PATH N           writes PATH/entry00000..N-1 = "v", pipelined:
+//                           all N requests go out before the first reply is
+//                           read (under emulation N round trips cost seconds);
+//                           sockets only: the xenbus device takes one message
+//                           per write()
 //
 // Output: "OK <op> len=<n> [entries=<n>] value=<text>" or "ERR <op> <EXXX>".
 // Exit:   0 reply, 2 XS_ERROR reply, 1 I/O or protocol failure, 3 timeout.
@@ -248,6 +253,33 @@ int watch(const std::string& path, int count) {
   return 0;
 }
 
+int fill(const std::string& path, int count) {
+  std::string batch;
+  for (int i = 0; i < count; ++i) {
+    char name[32];
+    std::snprintf(name, sizeof name, "/entry%05d", i);
+    std::string payload = path + name + '\0' + 'v';
+    Header h{kWrite, g_next_req++, 0, static_cast<std::uint32_t>(payload.size())};
+    batch.append(reinterpret_cast<const char*>(&h), sizeof h);
+    batch += payload;
+  }
+  if (!write_all(batch.data(), batch.size())) {
+    std::perror("xsraw: write");
+    return 1;
+  }
+  Reply r;
+  for (int i = 0; i < count; ++i) {
+    if (!receive(r)) return report("fill", false, kWrite, r);
+    if (r.type == kWatchEvent) {
+      --i;
+      continue;
+    }
+    if (r.type != kWrite) return report("fill", true, kWrite, r);
+  }
+  std::printf("OK fill entries=%d\n", count);
+  return 0;
+}
+
 bool open_device(const char* dev) {
   g_fd = ::open(dev, O_RDWR | O_CLOEXEC);
   if (g_fd < 0) std::perror(dev);
@@ -314,6 +346,8 @@ int main(int argc, char** argv) {
   if (!(sock ? open_socket(sock) : open_device(dev))) return 1;
 
   if (op == "dirall" && args.size() == 1) return dirall(args[0]);
+  if (op == "fill" && args.size() == 2)
+    return fill(args[0], std::atoi(args[1].c_str()));
   if (op == "watch" && args.size() == 2)
     return watch(args[0], std::atoi(args[1].c_str()));
   for (const SimpleOp& o : kOps) {

@@ -35,12 +35,28 @@ bool socket_answers(const std::string& path) {
 std::string daemon_binary() { return CXS_DAEMON_PATH; }
 
 DaemonProcess::DaemonProcess(std::vector<std::string> extra_args) {
+  start(false, extra_args);
+}
+
+DaemonProcess::DaemonProcess(SimXen, std::vector<std::string> extra_args) {
+  start(true, extra_args);
+}
+
+void DaemonProcess::start(bool sim_xen,
+                          const std::vector<std::string>& extra_args) {
   char tmpl[] = "/tmp/cxs-test-XXXXXX";
   if (!::mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
   dir_ = tmpl;
   socket_ = dir_ + "/socket";
-  std::vector<std::string> args{daemon_binary(), "--standalone", "--no-fork",
-                                "--socket", socket_};
+  std::vector<std::string> args{daemon_binary()};
+  if (sim_xen) {
+    args.push_back("--sim-xen");
+    args.push_back(dir_);
+  } else {
+    args.push_back("--standalone");
+  }
+  for (const char* a : {"--no-fork", "--socket"}) args.push_back(a);
+  args.push_back(socket_);
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   std::string log = dir_ + "/daemon.log";
 
@@ -120,12 +136,23 @@ std::string DaemonProcess::log() const {
   return s.str();
 }
 
-long DaemonProcess::rss_kib() const {
-  std::ifstream f("/proc/" + std::to_string(pid_) + "/status");
+namespace {
+
+long status_field_kib(pid_t pid, const char* field) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
   std::string line;
+  std::size_t n = std::strlen(field);
   while (std::getline(f, line))
-    if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6);
+    if (line.compare(0, n, field) == 0) return std::atol(line.c_str() + n);
   return -1;
+}
+
+}  // namespace
+
+long DaemonProcess::rss_kib() const { return status_field_kib(pid_, "VmRSS:"); }
+
+long DaemonProcess::peak_rss_kib() const {
+  return status_field_kib(pid_, "VmHWM:");
 }
 
 CommandResult DaemonProcess::run(const std::string& command) const {

@@ -1,7 +1,8 @@
-// DaemonProcess: starts the built cxenstored binary with --standalone on a
-// private socket in a fresh temporary directory, waits until it answers, and
-// stops it (SIGTERM, then SIGKILL) when destroyed. Also runs the real
-// xenstore clients against it.
+// DaemonProcess: starts the built cxenstored binary with --standalone (or,
+// given SimXen, with --sim-xen on the same temporary directory) on a private
+// socket in a fresh temporary directory, waits until it answers, and stops
+// it (SIGTERM, then SIGKILL) when destroyed. Also runs the real xenstore
+// clients against it.
 #pragma once
 
 #include <sys/types.h>
@@ -16,9 +17,14 @@ struct CommandResult {
   std::string out;  // stdout and stderr together
 };
 
+// Tag: run the daemon on the simulated hypervisor in dir() (ring-D files,
+// the evtchn FIFO, the domains list; see tools/refd/README.md).
+struct SimXen {};
+
 class DaemonProcess {
  public:
   explicit DaemonProcess(std::vector<std::string> extra_args = {});
+  explicit DaemonProcess(SimXen, std::vector<std::string> extra_args = {});
   ~DaemonProcess();
   DaemonProcess(const DaemonProcess&) = delete;
   DaemonProcess& operator=(const DaemonProcess&) = delete;
@@ -33,11 +39,15 @@ class DaemonProcess {
   std::string log() const;
   // Resident set size of the daemon in KiB (from /proc).
   long rss_kib() const;
+  // Peak resident set size so far in KiB (VmHWM), -1 if unknown.
+  long peak_rss_kib() const;
 
   // Runs a shell command with XENSTORED_PATH pointing at this daemon.
   CommandResult run(const std::string& command) const;
 
  private:
+  void start(bool sim_xen, const std::vector<std::string>& extra_args);
+
   std::string dir_;
   std::string socket_;
   pid_t pid_ = -1;
