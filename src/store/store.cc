@@ -51,9 +51,9 @@ Status Store::check_growth(const View& view, const Caller& c,
 
 // C counts a node's record as it would store it, and refuses one that
 // reaches the node-size quota.
-Status Store::check_node_size(const Caller& c, const Node& n) {
+Status Store::check_node_size(const Caller& c, std::size_t record_bytes) {
   if (c.quota && c.quota->node_size != 0 &&
-      Tree::record_bytes(n) >= c.quota->node_size)
+      record_bytes >= c.quota->node_size)
     return XsErr::kENOSPC;
   return {};
 }
@@ -71,8 +71,9 @@ Status Store::write(const Caller& c, Transaction* tx, std::string_view path,
   View view(tree_, tx);
   if (const Node* existing = view.peek(path)) {
     if (!may(c, existing->perms, kPermWrite)) return XsErr::kEACCES;
-    Node grown{std::string(value), existing->perms, 0, existing->children};
-    CXS_TRY(check_node_size(c, grown));
+    CXS_TRY(check_node_size(
+        c, Tree::record_bytes(value.size(), existing->perms.size(),
+                              existing->children_bytes)));
     CXS_TRY(check_growth(view, c, 0,
                          static_cast<long>(value.size()) -
                              static_cast<long>(existing->value.size())));
@@ -122,15 +123,15 @@ Status Store::create_path(View& view, const Caller& c, std::string_view path,
   if (!c.privileged) perms.front().dom = c.dom;
 
   // Quotas before any change, so that a refusal leaves nothing half-made.
-  Node target{std::string(value), perms, 0, {}};
-  CXS_TRY(check_node_size(c, target));
-  Node grown_anchor = *anchor;
-  grown_anchor.children.emplace_back(basename_of(missing.back()));
-  CXS_TRY(check_node_size(c, grown_anchor));
+  CXS_TRY(check_node_size(c, Tree::record_bytes(value.size(), perms.size(), 0)));
+  CXS_TRY(check_node_size(
+      c, Tree::record_bytes(anchor->value.size(), anchor->perms.size(),
+                            anchor->children_bytes +
+                                basename_of(missing.back()).size() + 1)));
   long bytes = 0;
   for (auto m : missing)
-    bytes += static_cast<long>(Tree::node_bytes(m, Node{{}, perms, 0, {}}) +
-                               basename_of(m).size() + 1);
+    bytes += static_cast<long>(Tree::record_bytes(0, perms.size(), 0) +
+                               m.size() + basename_of(m).size() + 1);
   bytes += static_cast<long>(value.size());
   CXS_TRY(check_growth(view, c, missing.size(), bytes));
   std::string_view parent = p;
@@ -139,7 +140,7 @@ Status Store::create_path(View& view, const Caller& c, std::string_view path,
     bool target = child.size() == path.size();
     Node node{target ? std::string(value) : std::string(), perms, 0, {}};
     auto par = view.modify(parent, Transaction::kChildren, [&](Node& p) {
-      p.children.emplace_back(basename_of(child));
+      p.add_child(basename_of(child));
     });
     if (!par) return par.error();
     CXS_TRY(view.create(child, std::move(node)));
@@ -200,9 +201,7 @@ Status Store::remove_subtree(View& view, std::string_view top,
     CXS_TRY(view.remove(*it));
   }
   auto par = view.modify(parent, Transaction::kChildren, [&](Node& p) {
-    auto it = std::find(p.children.begin(), p.children.end(),
-                        basename_of(top));
-    if (it != p.children.end()) p.children.erase(it);
+    p.remove_child(basename_of(top));
   });
   if (!par) return par.error();
   return {};
@@ -268,8 +267,9 @@ Status Store::set_perms(const Caller& c, Transaction* tx,
     return XsErr::kEPERM;
   if (c.quota && over(perms.size(), c.quota->node_permissions))
     return XsErr::kENOSPC;
-  Node regranted{existing->value, perms, 0, existing->children};
-  CXS_TRY(check_node_size(c, regranted));
+  CXS_TRY(check_node_size(
+      c, Tree::record_bytes(existing->value.size(), perms.size(),
+                            existing->children_bytes)));
   PermList old = existing->perms;
   auto n = view.modify(path, Transaction::kPerms,
                        [&](Node& node) { node.perms = std::move(perms); });

@@ -84,7 +84,7 @@ class Store {
   // Quota checks for an unprivileged caller (no-ops for privileged ones).
   Status check_growth(const View& view, const Caller& c, std::size_t nodes,
                       long bytes) const;
-  static Status check_node_size(const Caller& c, const Node& n);
+  static Status check_node_size(const Caller& c, std::size_t record_bytes);
 
   Tree tree_;
   std::unordered_map<TxId, std::unique_ptr<Transaction>> transactions_;

@@ -18,6 +18,8 @@ const Node* Tree::find(std::string_view path) const noexcept {
 
 const Node& Tree::put(std::string_view path, Node node) {
   node.generation = next_generation();
+  node.children_bytes = 0;
+  for (const auto& c : node.children) node.children_bytes += c.size() + 1;
   auto it = nodes_.find(path);
   if (it != nodes_.end()) {
     charge(path, it->second, -1);
@@ -34,13 +36,6 @@ void Tree::erase(std::string_view path) noexcept {
   if (it == nodes_.end()) return;
   charge(path, it->second, -1);
   nodes_.erase(it);
-}
-
-std::size_t Tree::record_bytes(const Node& n) noexcept {
-  constexpr std::size_t kHeader = 24;  // as the C daemon's node header
-  std::size_t bytes = kHeader + n.value.size() + 8 * n.perms.size();
-  for (const auto& c : n.children) bytes += c.size() + 1;
-  return bytes;
 }
 
 void Tree::charge(std::string_view path, const Node& n, int sign) noexcept {

@@ -41,7 +41,14 @@ class Tree {
   Usage usage(DomId dom) const noexcept;
   // The size of a node's record as the node-size quota sees it: value,
   // permissions and children's names plus a fixed header (as C counts it).
-  static std::size_t record_bytes(const Node& n) noexcept;
+  static std::size_t record_bytes(const Node& n) noexcept {
+    return record_bytes(n.value.size(), n.perms.size(), n.children_bytes);
+  }
+  static std::size_t record_bytes(std::size_t value_size, std::size_t perms,
+                                  std::size_t children_bytes) noexcept {
+    constexpr std::size_t kHeader = 24;  // as the C daemon's node header
+    return kHeader + value_size + 8 * perms + children_bytes;
+  }
   // What a node is charged for in memory: its record and its path.
   static std::size_t node_bytes(std::string_view path, const Node& n) noexcept {
     return record_bytes(n) + path.size();
