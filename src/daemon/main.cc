@@ -38,7 +38,10 @@ int run(int argc, char** argv) {
   }
 
   Server server(opts, std::move(hv));
-  if (!opts.no_fork) daemonise();
+  if (!opts.no_fork) {
+    daemonise();
+    server.after_fork();
+  }
   if (opts.pid_file) write_pid_file(*opts.pid_file);
   notify_ready();
   return server.run();

@@ -86,6 +86,11 @@ Server::Server(const Options& opts, std::optional<xen::Hypervisor> hv)
 
 Server::~Server() = default;
 
+void Server::after_fork() {
+  loop_.remove(signal_fd_.get());
+  loop_.add(signal_fd_.get(), kSignalToken, true, false);
+}
+
 int Server::run() {
   spdlog::info("cxenstored serving on {}", listener_.path());
   // With guests about, wake at least once a second to expire the watch

@@ -32,6 +32,10 @@ class Server final : public ops::DaemonHooks {
   Server(const Options& opts, std::optional<xen::Hypervisor> hv);
   ~Server() override;
 
+  // After daemonise(): an epoll registration of a signalfd follows the
+  // process that made it, so the child must register it anew.
+  void after_fork();
+
   // Serves until SIGTERM/SIGINT or stop(). Returns the exit status.
   int run();
   void stop() noexcept { stopping_ = true; }

@@ -1,0 +1,161 @@
+// The daemon as a process: trace file and its reopening on SIGHUP, pid file,
+// systemd readiness, daemonising, clean exit on SIGTERM, obsolete options,
+// and the refusal to start without Xen unless --standalone.
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "daemon_process.h"
+#include "raw_client.h"
+
+namespace cxs::test {
+namespace {
+
+std::string slurp(const std::string& path) {
+  std::ifstream f(path);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+bool wait_for(const std::function<bool()>& cond) {
+  for (int i = 0; i < 200; ++i) {
+    if (cond()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  return false;
+}
+
+TEST(Daemon, TraceFileHasOneLinePerRequestAndReply) {
+  char dir[] = "/tmp/cxs-trace-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir), nullptr);
+  std::string trace = std::string(dir) + "/trace";
+  {
+    DaemonProcess d({"-T", trace});
+    RawClient c(d.socket_path());
+    EXPECT_EQ(c.write("/traced", "v").type, 11u);
+    EXPECT_TRUE(c.read("/missing").is_error("ENOENT"));
+    std::string t = slurp(trace);
+    EXPECT_NE(t.find("XS_WRITE"), std::string::npos) << t;
+    EXPECT_NE(t.find("/traced"), std::string::npos) << t;
+    EXPECT_NE(t.find("XS_ERROR"), std::string::npos) << t;
+    EXPECT_NE(t.find("ENOENT"), std::string::npos) << t;
+
+    // Log rotation: move the file away, SIGHUP, the trace starts afresh.
+    std::string rotated = trace + ".1";
+    ASSERT_EQ(std::rename(trace.c_str(), rotated.c_str()), 0);
+    ::kill(d.pid(), SIGHUP);
+    ASSERT_TRUE(wait_for([&] {
+      RawClient probe(d.socket_path());
+      probe.read("/after-rotation");
+      return slurp(trace).find("/after-rotation") != std::string::npos;
+    }));
+    EXPECT_EQ(slurp(rotated).find("/after-rotation"), std::string::npos);
+  }
+  std::system(("rm -rf " + std::string(dir)).c_str());
+}
+
+TEST(Daemon, SigtermExitsCleanlyAndRemovesTheSocket) {
+  DaemonProcess d;
+  std::string sock = d.socket_path();
+  EXPECT_EQ(d.terminate(), 0);
+  struct stat st;
+  EXPECT_NE(::stat(sock.c_str(), &st), 0) << "socket file left behind";
+}
+
+TEST(Daemon, NotifiesSystemdWhenReady) {
+  char dir[] = "/tmp/cxs-notify-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir), nullptr);
+  std::string path = std::string(dir) + "/notify";
+  int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ::setenv("NOTIFY_SOCKET", path.c_str(), 1);
+  {
+    DaemonProcess d;
+    ::unsetenv("NOTIFY_SOCKET");
+    char buf[256] = {};
+    timeval tv{5, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ssize_t n = ::recv(fd, buf, sizeof buf - 1, 0);
+    ASSERT_GT(n, 0);
+    EXPECT_NE(std::string(buf, n).find("READY=1"), std::string::npos);
+  }
+  ::unsetenv("NOTIFY_SOCKET");
+  ::close(fd);
+  std::system(("rm -rf " + std::string(dir)).c_str());
+}
+
+TEST(Daemon, ObsoleteOptionsAreAcceptedWithAWarning) {
+  DaemonProcess d({"-R", "-V"});
+  RawClient c(d.socket_path());
+  EXPECT_EQ(c.read("/tool").type, 2u);
+  EXPECT_NE(d.log().find("warn"), std::string::npos) << d.log();
+}
+
+// Without -N it forks into the background; the pid file names the daemon.
+TEST(Daemon, DaemonisesAndWritesItsPidFile) {
+  char dir[] = "/tmp/cxs-fork-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir), nullptr);
+  std::string sock = std::string(dir) + "/socket";
+  std::string pidfile = std::string(dir) + "/pid";
+  std::string cmd = daemon_binary() + " --standalone --socket " + sock +
+                    " --pid-file " + pidfile;
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  ASSERT_TRUE(wait_for([&] { return !slurp(pidfile).empty(); }));
+  pid_t pid = std::atoi(slurp(pidfile).c_str());
+  ASSERT_GT(pid, 1);
+  EXPECT_EQ(::kill(pid, 0), 0);
+  RawClient c(sock);
+  EXPECT_EQ(c.read("/tool").type, 2u);
+  ::kill(pid, SIGTERM);
+  // Gone, or a zombie where the sandbox's init does not reap orphans.
+  EXPECT_TRUE(wait_for([&] {
+    std::string status = slurp("/proc/" + std::to_string(pid) + "/status");
+    return status.empty() || status.find("State:\tZ") != std::string::npos;
+  }));
+  std::system(("rm -rf " + std::string(dir)).c_str());
+}
+
+TEST(Daemon, WithoutXenItRefusesToStartAndNamesStandalone) {
+  struct stat st;
+  if (::stat("/dev/xen/evtchn", &st) == 0) GTEST_SKIP() << "this host has Xen";
+  std::string out;
+  FILE* p = ::popen((daemon_binary() + " --no-fork 2>&1").c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  char buf[512];
+  while (std::fgets(buf, sizeof buf, p)) out += buf;
+  int status = ::pclose(p);
+  EXPECT_NE(WEXITSTATUS(status), 0);
+  EXPECT_NE(out.find("--standalone"), std::string::npos) << out;
+}
+
+TEST(Daemon, BadOptionIsRefusedWithUsage) {
+  FILE* p = ::popen((daemon_binary() + " --no-such-option 2>&1").c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::string out;
+  char buf[512];
+  while (std::fgets(buf, sizeof buf, p)) out += buf;
+  int status = ::pclose(p);
+  EXPECT_EQ(WEXITSTATUS(status), 2);
+  EXPECT_NE(out.find("--standalone"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace cxs::test
