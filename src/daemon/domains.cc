@@ -83,6 +83,14 @@ bool Server::is_domain_introduced(DomId dom) const noexcept {
   return domains_.count(dom) != 0;
 }
 
+bool Server::domain_exists(DomId dom) const noexcept {
+  if (!hv_ || dom == master_domid_ || dom == priv_domid_ ||
+      domains_.count(dom))
+    return true;
+  auto state = hv_->domains->query(dom);
+  return state && !state->dying;
+}
+
 Status Server::introduce(DomId dom, std::uint64_t gfn, std::uint32_t port,
                          store::EventSink& events) noexcept {
   if (!hv_) return XsErr::kEINVAL;  // standalone: no hypervisor to map rings
@@ -209,6 +217,18 @@ void Server::check_domains() {
     }
   }
   for (DomId dom : gone) detach_domain(dom, events);
+  // Domains named in permissions that were never introduced die too; what
+  // they were granted must not pass to a later domain with their id
+  // (XSA-322/417).
+  std::optional<DomId> heir;
+  if (opts_.keep_orphans) heir = priv_domid_;
+  for (DomId dom : store_.tree().referenced_domains()) {
+    if (domains_.count(dom) || dom == master_domid_ || dom == priv_domid_ ||
+        dom.value >= kDomidFirstReserved)
+      continue;
+    auto state = hv_->domains->query(dom);
+    if (!state || state->dying) store_.forget_domain(dom, heir, events);
+  }
   deliver(events);
 }
 

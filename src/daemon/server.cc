@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <sys/signalfd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
@@ -95,7 +96,7 @@ int Server::run() {
   spdlog::info("cxenstored serving on {}", listener_.path());
   // With guests about, wake at least once a second to expire the watch
   // events of guests that do not read them.
-  while (!stopping_) turn(hv_ ? 1000 : -1);
+  while (!stopping_) turn(!throttled_.empty() ? 5 : hv_ ? 1000 : -1);
   spdlog::info("cxenstored stopping");
   return 0;
 }
@@ -130,8 +131,54 @@ void Server::turn(int timeout_ms) {
       update_interest(c);
   }
   run_kicks();
+  retry_throttled();
   expire_events();
   reap();
+}
+
+namespace {
+bool is_change(std::uint32_t type) {
+  using wire::MsgType;
+  switch (static_cast<MsgType>(type)) {
+    case MsgType::XS_WRITE:
+    case MsgType::XS_MKDIR:
+    case MsgType::XS_RM:
+    case MsgType::XS_SET_PERMS:
+    case MsgType::XS_TRANSACTION_END:
+      return true;
+    default:
+      return false;
+  }
+}
+}  // namespace
+
+// XSA-206: while transactions are open, an unprivileged domain's changes
+// are rate-limited (see write_limit.h).
+void Server::debit_write(Client& c, const wire::Message& msg) {
+  if (c.session.caller.privileged || !is_change(msg.hdr.type) ||
+      !store_.has_open_transactions())
+    return;
+  c.writes.debit(WriteLimit::Clock::now());
+}
+
+void Server::retry_throttled() {
+  if (throttled_.empty()) return;
+  auto now = WriteLimit::Clock::now();
+  std::vector<ConnId> still;
+  for (ConnId id : throttled_) {
+    auto it = clients_.find(id);
+    if (it == clients_.end() || it->second.conn->closing()) continue;
+    if (!it->second.writes.has_credit(now)) {
+      still.push_back(id);
+      continue;
+    }
+    if (it->second.ring)
+      kicks_.push_back(id);
+    else
+      serve(it->second);
+  }
+  throttled_.swap(still);
+  run_kicks();
 }
 
 // The watch-event quota (-w watch-event=SECONDS): events a guest has left
@@ -189,7 +236,13 @@ void Server::serve(Client& c) {
     auto msg = conn.next_request();
     if (!msg) break;
     handle(c, *msg);
+    debit_write(c, *msg);
   }
+  if (!c.session.caller.privileged &&
+      !c.writes.has_credit(WriteLimit::Clock::now()) &&
+      std::find(throttled_.begin(), throttled_.end(), conn.id()) ==
+          throttled_.end())
+    throttled_.push_back(conn.id());
   transport::Fault fault = conn.fault();
   if (fault == transport::Fault::kProtocol ||
       fault == transport::Fault::kRingIndex) {
@@ -278,6 +331,8 @@ bool Server::may_read_more(const Client& c) const noexcept {
   const transport::Connection& conn = *c.conn;
   if (conn.queued_bytes() >= kReadPauseBytes) return false;
   if (c.session.caller.privileged) return true;
+  if (!const_cast<WriteLimit&>(c.writes).has_credit(WriteLimit::Clock::now()))
+    return false;
   std::size_t limit = quota_for(c).outstanding;
   return limit == 0 || conn.queued_messages() < limit;
 }

@@ -15,6 +15,7 @@
 #include "daemon/options.h"
 #include "daemon/reply.h"
 #include "daemon/trace.h"
+#include "daemon/write_limit.h"
 #include "ops/context.h"
 #include "store/store.h"
 #include "store/watches.h"
@@ -44,6 +45,7 @@ class Server final : public ops::DaemonHooks {
 
   // DaemonHooks
   bool is_domain_introduced(DomId dom) const noexcept override;
+  bool domain_exists(DomId dom) const noexcept override;
   Status introduce(DomId dom, std::uint64_t gfn, std::uint32_t port,
                    store::EventSink& events) noexcept override;
   Status release(DomId dom, store::EventSink& events) noexcept override;
@@ -67,6 +69,7 @@ class Server final : public ops::DaemonHooks {
     bool want_write = false;
     transport::RingTransport* ring = nullptr;  // set for a domain's ring
     bool stalled = false;  // ring in error: not served until reconnection
+    WriteLimit writes{};   // XSA-206 rate limit (unprivileged only)
   };
 
   // A domain known through INTRODUCE (or dom0 at start-up).
@@ -106,6 +109,8 @@ class Server final : public ops::DaemonHooks {
                     store::EventSink& events);
   void run_kicks();
   void expire_events();
+  void debit_write(Client& c, const wire::Message& msg);
+  void retry_throttled();
   Client* client_of(const Domain& d) noexcept;
 
   Options opts_;
@@ -122,6 +127,7 @@ class Server final : public ops::DaemonHooks {
   std::unordered_map<ConnId, Client> clients_;
   std::vector<ConnId> closing_;
   std::vector<ConnId> kicks_;  // rings to serve at the end of this turn
+  std::vector<ConnId> throttled_;  // out of write credit, to serve later
   std::optional<xen::Hypervisor> hv_;
   std::optional<xen::Port> virq_port_;
   std::unordered_map<DomId, Domain> domains_;

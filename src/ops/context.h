@@ -54,6 +54,9 @@ class DaemonHooks {
  public:
   virtual ~DaemonHooks() = default;
   virtual bool is_domain_introduced(DomId dom) const noexcept = 0;
+  // May a permission list name `dom` as owner? (Only existing domains may
+  // own nodes, XSA-322; without a hypervisor the daemon cannot tell.)
+  virtual bool domain_exists(DomId) const noexcept { return true; }
   // INTRODUCE, RELEASE, RESUME, SET_TARGET (arguments already parsed);
   // special-path events they cause go to `events`.
   virtual Status introduce(DomId dom, std::uint64_t gfn, std::uint32_t port,

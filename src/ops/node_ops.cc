@@ -103,6 +103,8 @@ Result<Reply> do_set_perms(Ctx& ctx, const Request& req) noexcept {
   std::vector<std::string_view> entries(args.begin() + 1, args.end());
   auto perms = wire::parse_perm_list(entries);
   if (!perms) return XsErr::kEINVAL;
+  if (ctx.daemon && !ctx.daemon->domain_exists(perms->front().dom))
+    return XsErr::kENOENT;
   return status_reply(ctx.store.set_perms(ctx.caller(), ctx.tx, *path,
                                           std::move(*perms), ctx.events));
 }

@@ -69,6 +69,7 @@ class Store {
                          EventSink& events);
   void drop_transactions(ConnId owner) noexcept;
   std::size_t transaction_count(ConnId owner) const noexcept;
+  bool has_open_transactions() const noexcept { return !transactions_.empty(); }
 
   const Tree& tree() const noexcept { return tree_; }
   Tree& tree() noexcept { return tree_; }

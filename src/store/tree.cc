@@ -39,6 +39,18 @@ void Tree::erase(std::string_view path) noexcept {
 }
 
 void Tree::charge(std::string_view path, const Node& n, int sign) noexcept {
+  for (std::size_t i = 0; i < n.perms.size(); ++i) {
+    DomId d = n.perms[i].dom;
+    bool first_mention = true;
+    for (std::size_t j = 0; j < i; ++j)
+      if (n.perms[j].dom == d) first_mention = false;
+    if (!first_mention) continue;
+    if (sign > 0) {
+      ++referenced_[d];
+    } else if (--referenced_[d] == 0) {
+      referenced_.erase(d);
+    }
+  }
   DomId owner = n.perms.empty() ? DomId{0} : n.perms.front().dom;
   Usage& u = usage_[owner];
   std::size_t bytes = node_bytes(path, n);
@@ -50,6 +62,13 @@ void Tree::charge(std::string_view path, const Node& n, int sign) noexcept {
     u.bytes -= bytes;
     if (u.nodes == 0) usage_.erase(owner);
   }
+}
+
+std::vector<DomId> Tree::referenced_domains() const {
+  std::vector<DomId> out;
+  out.reserve(referenced_.size());
+  for (const auto& kv : referenced_) out.push_back(kv.first);
+  return out;
 }
 
 Tree::Usage Tree::usage(DomId dom) const noexcept {

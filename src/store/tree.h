@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "store/node.h"
 
@@ -39,6 +40,9 @@ class Tree {
 
   // What the nodes owned by `dom` cost.
   Usage usage(DomId dom) const noexcept;
+  // Every domain some permission list names (owner or not), so that the
+  // daemon can forget the ones that die before being introduced.
+  std::vector<DomId> referenced_domains() const;
   // The size of a node's record as the node-size quota sees it: value,
   // permissions and children's names plus a fixed header (as C counts it).
   static std::size_t record_bytes(const Node& n) noexcept {
@@ -73,6 +77,7 @@ class Tree {
 
   std::unordered_map<std::string, Node, Hash, std::equal_to<>> nodes_;
   std::unordered_map<DomId, Usage> usage_;
+  std::unordered_map<DomId, std::size_t> referenced_;  // nodes naming a domain
   std::uint64_t generation_ = 0;
 };
 
