@@ -2,19 +2,30 @@
 
 namespace cxs::store {
 
-Result<const Node*> View::read(std::string_view path) {
-  if (!tx_) return tree_.find(path);
+// The transaction's entry for `path`; on the first access the committed node
+// (or its absence) is copied in, and `first` says so.
+Result<Transaction::Entry*> View::snapshot(std::string_view path,
+                                           bool& first) {
   auto entry = tx_->entry(tree_, path);
   if (!entry) return entry.error();
   Transaction::Entry* e = *entry;
-  if (!e->has_copy) {
-    // First access is a read: snapshot the node (or its absence), so later
-    // reads in the transaction see what this one saw.
-    const Node* committed = tree_.find(path);
-    if (committed) e->copy = *committed;
+  first = !e->has_copy;
+  if (first) {
+    if (const Node* committed = tree_.find(path)) e->copy = *committed;
     e->has_copy = true;
-    e->check_generation = true;
   }
+  return e;
+}
+
+Result<const Node*> View::read(std::string_view path) {
+  if (!tx_) return tree_.find(path);
+  bool first = false;
+  auto entry = snapshot(path, first);
+  if (!entry) return entry.error();
+  Transaction::Entry* e = *entry;
+  // A first access that reads: later reads see this snapshot, and the
+  // commit checks that the committed node has not moved on.
+  if (first) e->check_generation = true;
   return e->copy ? &*e->copy : nullptr;
 }
 
@@ -27,20 +38,13 @@ const Node* View::peek(std::string_view path) const noexcept {
 }
 
 Result<Node*> View::tx_copy(std::string_view path, std::uint8_t fields) {
-  auto entry = tx_->entry(tree_, path);
+  bool first = false;
+  auto entry = snapshot(path, first);
   if (!entry) return entry.error();
   Transaction::Entry* e = *entry;
-  if (!e->has_copy) {
-    const Node* committed = tree_.find(path);
-    if (committed) e->copy = *committed;
-    e->has_copy = true;
-    // A write as the first access checks nothing; a child-list change
-    // depends on the list as it was, so it is checked like a read.
-    if (e->written == 0 && (fields & Transaction::kChildren))
-      e->check_generation = true;
-  } else if (fields & Transaction::kChildren) {
-    e->check_generation = true;
-  }
+  // A write as the first access checks nothing; a child-list change depends
+  // on the list as it was, so it is checked like a read.
+  if (fields & Transaction::kChildren) e->check_generation = true;
   e->written |= fields;
   return e->copy ? &*e->copy : nullptr;
 }

@@ -48,6 +48,7 @@ class View {
   void emit(Event ev, EventSink& sink);
 
  private:
+  Result<Transaction::Entry*> snapshot(std::string_view path, bool& first);
   // The transaction's copy of `path`, made on first write.
   Result<Node*> tx_copy(std::string_view path, std::uint8_t fields);
 
