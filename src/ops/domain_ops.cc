@@ -73,11 +73,12 @@ Result<Reply> do_introduce(Ctx& ctx, const Request& req) noexcept {
       *dom, static_cast<std::uint64_t>(*gfn), *port, ctx.events));
 }
 
+// RELEASE and RESUME are for guests: dom0 is refused (EINVAL), as in C.
 Result<Reply> do_release(Ctx& ctx, const Request& req) noexcept {
   std::string_view arg;
   if (!one_arg(req.payload, arg)) return XsErr::kEINVAL;
   auto dom = real_domid(arg);
-  if (!dom || !ctx.daemon) return XsErr::kEINVAL;
+  if (!dom || *dom == kDom0 || !ctx.daemon) return XsErr::kEINVAL;
   return status_reply(ctx.daemon->release(*dom, ctx.events));
 }
 
@@ -85,7 +86,7 @@ Result<Reply> do_resume(Ctx& ctx, const Request& req) noexcept {
   std::string_view arg;
   if (!one_arg(req.payload, arg)) return XsErr::kEINVAL;
   auto dom = real_domid(arg);
-  if (!dom || !ctx.daemon) return XsErr::kEINVAL;
+  if (!dom || *dom == kDom0 || !ctx.daemon) return XsErr::kEINVAL;
   return status_reply(ctx.daemon->resume(*dom));
 }
 
