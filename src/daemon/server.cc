@@ -161,6 +161,21 @@ void Server::debit_write(Client& c, const wire::Message& msg) {
   c.writes.debit(WriteLimit::Clock::now());
 }
 
+// The soft memory quota (-q memory=N) refuses nothing: crossing it is
+// logged once, and again only after the domain has come back under it.
+void Server::check_soft_memory(Client& c) {
+  if (c.session.caller.privileged) return;
+  std::size_t soft = quota_for(c).soft_memory;
+  if (soft == 0) return;
+  std::size_t used = store_.tree().usage(c.session.caller.dom).bytes +
+                     c.conn->queued_bytes();
+  bool over = used > soft;
+  if (over && !c.over_soft_memory)
+    spdlog::warn("dom{} uses {} bytes, over its soft memory quota of {}",
+                 c.session.caller.dom.value, used, soft);
+  c.over_soft_memory = over;
+}
+
 void Server::retry_throttled() {
   if (throttled_.empty()) return;
   auto now = WriteLimit::Clock::now();
@@ -237,6 +252,7 @@ void Server::serve(Client& c) {
     if (!msg) break;
     handle(c, *msg);
     debit_write(c, *msg);
+    check_soft_memory(c);
   }
   if (!c.session.caller.privileged &&
       !c.writes.has_credit(WriteLimit::Clock::now()) &&

@@ -70,6 +70,7 @@ class Server final : public ops::DaemonHooks {
     transport::RingTransport* ring = nullptr;  // set for a domain's ring
     bool stalled = false;  // ring in error: not served until reconnection
     WriteLimit writes{};   // XSA-206 rate limit (unprivileged only)
+    bool over_soft_memory = false;  // warned once until back under
   };
 
   // A domain known through INTRODUCE (or dom0 at start-up).
@@ -110,6 +111,7 @@ class Server final : public ops::DaemonHooks {
   void run_kicks();
   void expire_events();
   void debit_write(Client& c, const wire::Message& msg);
+  void check_soft_memory(Client& c);
   void retry_throttled();
   Client* client_of(const Domain& d) noexcept;
 
