@@ -505,3 +505,38 @@ TEST(Security, xsa_421_node_created_and_deleted_in_one_transaction_is_accounted)
 
 }  // namespace
 }  // namespace cxs::test
+
+namespace cxs::test {
+namespace {
+
+// The soft memory quota refuses nothing; crossing it is logged once per
+// excursion above it.
+TEST(Security, soft_memory_quota_warns_once_and_refuses_nothing) {
+  SimHost host({"-q", "memory=3000"});
+  ASSERT_TRUE(is_type_ok(host.introduce(5)));
+  SimGuest g(host, 5);
+  std::string value(1500, 'v');
+  auto write = [&](const std::string& name) {
+    return g.outcome(ty(MsgType::XS_WRITE),
+                     "/local/domain/5/" + name + '\0' + value);
+  };
+  EXPECT_EQ(write("a"), "XS_WRITE");
+  EXPECT_EQ(write("b"), "XS_WRITE");  // over 3000 bytes: warned
+  EXPECT_EQ(write("c"), "XS_WRITE");  // still over: no second warning
+  auto warnings = [&] {
+    std::string log = host.daemon().log();
+    std::size_t n = 0;
+    for (std::size_t at = log.find("soft memory"); at != std::string::npos;
+         at = log.find("soft memory", at + 1))
+      ++n;
+    return n;
+  };
+  EXPECT_TRUE(eventually_true([&] { return warnings() == 1; }));
+  EXPECT_EQ(g.outcome(ty(MsgType::XS_RM), with_nul("/local/domain/5/b")), "XS_RM");
+  EXPECT_EQ(g.outcome(ty(MsgType::XS_RM), with_nul("/local/domain/5/c")), "XS_RM");
+  EXPECT_EQ(write("d"), "XS_WRITE");  // over again: warned again
+  EXPECT_TRUE(eventually_true([&] { return warnings() == 2; }));
+}
+
+}  // namespace
+}  // namespace cxs::test
