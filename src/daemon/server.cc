@@ -347,7 +347,7 @@ bool Server::may_read_more(const Client& c) const noexcept {
   const transport::Connection& conn = *c.conn;
   if (conn.queued_bytes() >= kReadPauseBytes) return false;
   if (c.session.caller.privileged) return true;
-  if (!const_cast<WriteLimit&>(c.writes).has_credit(WriteLimit::Clock::now()))
+  if (!c.writes.has_credit(WriteLimit::Clock::now()))
     return false;
   std::size_t limit = quota_for(c).outstanding;
   return limit == 0 || conn.queued_messages() < limit;

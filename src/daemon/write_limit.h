@@ -18,23 +18,20 @@ class WriteLimit {
 
   // One change was made.
   void debit(Clock::time_point now) noexcept {
-    refill(now);
-    credit_ -= 1.0;
+    credit_ = credit_at(now) - 1.0;
+    last_ = now;
   }
   // May the domain send more now?
-  bool has_credit(Clock::time_point now) noexcept {
-    refill(now);
-    return credit_ >= 0.0;
+  bool has_credit(Clock::time_point now) const noexcept {
+    return credit_at(now) >= 0.0;
   }
 
  private:
-  void refill(Clock::time_point now) noexcept {
-    if (last_ != Clock::time_point{}) {
-      std::chrono::duration<double> dt = now - last_;
-      credit_ += dt.count() * kRatePerSecond;
-      if (credit_ > kBurst) credit_ = kBurst;
-    }
-    last_ = now;
+  double credit_at(Clock::time_point now) const noexcept {
+    if (last_ == Clock::time_point{}) return credit_;
+    std::chrono::duration<double> dt = now - last_;
+    double c = credit_ + dt.count() * kRatePerSecond;
+    return c > kBurst ? kBurst : c;
   }
 
   double credit_ = kBurst;
