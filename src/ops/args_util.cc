@@ -1,6 +1,7 @@
 #include <charconv>
 
 #include "ops/handlers.h"
+#include "wire/args.h"
 
 namespace cxs::ops {
 
@@ -24,12 +25,20 @@ Result<std::string> canonical_path(const Ctx& ctx, std::string_view raw,
 }
 
 std::optional<DomId> parse_domid(std::string_view text) noexcept {
-  std::uint32_t v = 0;
-  const char* end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), end, v);
-  if (text.empty() || ec != std::errc() || ptr != end || v > 0xFFFF)
-    return std::nullopt;
-  return DomId{v};
+  auto v = parse_decimal<std::uint32_t>(text);
+  if (!v || *v > 0xFFFF) return std::nullopt;
+  return DomId{*v};
+}
+
+bool terminated_args(std::string_view payload,
+                     std::vector<std::string_view>& out) {
+  out = wire::split_args(payload);
+  return wire::count_nuls(payload) == out.size();
+}
+
+Result<Reply> status_reply(Status s) {
+  if (!s) return s.error();
+  return ok_reply();
 }
 
 }  // namespace cxs::ops

@@ -1,11 +1,8 @@
 // Handlers for the domain operations: GET_DOMAIN_PATH, IS_DOMAIN_INTRODUCED,
 // INTRODUCE, RELEASE, RESUME, SET_TARGET. The daemon owns domains; these
 // parse and check arguments and call DaemonHooks.
-#include <charconv>
-
 #include "ops/handlers.h"
 #include "store/path.h"
-#include "wire/args.h"
 
 namespace cxs::ops {
 namespace {
@@ -13,8 +10,7 @@ namespace {
 // Every argument NUL-terminated, exactly `n` of them.
 bool exact_args(std::string_view payload, std::size_t n,
                 std::vector<std::string_view>& out) {
-  out = wire::split_args(payload);
-  return out.size() == n && wire::count_nuls(payload) == n;
+  return terminated_args(payload, out) && out.size() == n;
 }
 
 // A domain that can have a ring: not a reserved DOMID_* value.
@@ -22,20 +18,6 @@ std::optional<DomId> real_domid(std::string_view text) {
   auto dom = parse_domid(text);
   if (!dom || dom->value >= kDomidFirstReserved) return std::nullopt;
   return dom;
-}
-
-template <typename T>
-std::optional<T> parse_number(std::string_view text) {
-  T v{};
-  const char* end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), end, v);
-  if (text.empty() || ec != std::errc() || ptr != end) return std::nullopt;
-  return v;
-}
-
-Result<Reply> status_reply(Status s) {
-  if (!s) return s.error();
-  return ok_reply();
 }
 
 }  // namespace
@@ -65,8 +47,8 @@ Result<Reply> do_introduce(Ctx& ctx, const Request& req) noexcept {
   std::vector<std::string_view> args;
   if (!exact_args(req.payload, 3, args)) return XsErr::kEINVAL;
   auto dom = real_domid(args[0]);
-  auto gfn = parse_number<std::int64_t>(args[1]);
-  auto port = parse_number<std::uint32_t>(args[2]);
+  auto gfn = parse_decimal<std::int64_t>(args[1]);
+  auto port = parse_decimal<std::uint32_t>(args[2]);
   if (!dom || !gfn || !port || *port == 0) return XsErr::kEINVAL;
   if (!ctx.daemon) return XsErr::kEINVAL;
   return status_reply(ctx.daemon->introduce(

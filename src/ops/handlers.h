@@ -3,6 +3,11 @@
 //   Result<Reply> do_x(Ctx&, const Request&) noexcept;
 #pragma once
 
+#include <charconv>
+#include <optional>
+#include <string_view>
+#include <vector>
+
 #include "cxenstored/result.h"
 #include "ops/context.h"
 #include "store/path.h"
@@ -56,8 +61,23 @@ bool one_arg(std::string_view payload, std::string_view& arg) noexcept;
 Result<std::string> canonical_path(
     const Ctx& ctx, std::string_view raw,
     store::PathKind kind = store::PathKind::kNode);
+// A whole decimal number of type T: nothing before or after it, in range.
+template <typename T>
+std::optional<T> parse_decimal(std::string_view text) noexcept {
+  T v{};
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, v);
+  if (text.empty() || ec != std::errc() || ptr != end) return std::nullopt;
+  return v;
+}
 // Decimal domid 0..65535 with nothing after it.
 // (A real domain for INTRODUCE and friends: see domain_ops.cc.)
 std::optional<DomId> parse_domid(std::string_view text) noexcept;
+// The arguments of a payload in which every one is NUL-terminated; false
+// (malformed) if trailing bytes lack their NUL.
+bool terminated_args(std::string_view payload,
+                     std::vector<std::string_view>& out);
+// "OK" for success, the refusal otherwise.
+Result<Reply> status_reply(Status s);
 
 }  // namespace cxs::ops

@@ -1,7 +1,5 @@
 // Handlers for the node operations: READ WRITE MKDIR RM DIRECTORY
 // DIRECTORY_PART GET_PERMS SET_PERMS.
-#include <charconv>
-
 #include "cxenstored/limits.h"
 #include "ops/handlers.h"
 #include "store/path.h"
@@ -16,11 +14,6 @@ Result<std::string> path_arg(Ctx& ctx, std::string_view payload,
   std::string_view raw;
   if (!one_arg(payload, raw)) return XsErr::kEINVAL;
   return canonical_path(ctx, raw, kind);
-}
-
-Result<Reply> status_reply(Status s) {
-  if (!s) return s.error();
-  return ok_reply();
 }
 
 }  // namespace
@@ -70,14 +63,10 @@ Result<Reply> do_directory_part(Ctx& ctx, const Request& req) noexcept {
     return XsErr::kEINVAL;
   auto path = canonical_path(ctx, args[0]);
   if (!path) return path.error();
-  std::size_t offset = 0;
-  auto [ptr, ec] = std::from_chars(args[1].data(),
-                                   args[1].data() + args[1].size(), offset);
-  if (args[1].empty() || ec != std::errc() ||
-      ptr != args[1].data() + args[1].size())
-    return XsErr::kEINVAL;
+  auto offset = parse_decimal<std::size_t>(args[1]);
+  if (!offset) return XsErr::kEINVAL;
 
-  auto part = ctx.store.directory_part(ctx.caller(), ctx.tx, *path, offset,
+  auto part = ctx.store.directory_part(ctx.caller(), ctx.tx, *path, *offset,
                                        kPayloadMax);
   if (!part) return part.error();
   std::string out = std::to_string(part->generation);

@@ -1,30 +1,11 @@
 // GET_QUOTA, SET_QUOTA, GET_FEATURE, SET_FEATURE (Xen 4.22, types 23-26).
 // Quotas and features belong to the daemon's domains; these handlers parse
 // the optional domid and call DaemonHooks.
-#include <charconv>
-
 #include "ops/handlers.h"
 #include "store/quota.h"
-#include "wire/args.h"
 
 namespace cxs::ops {
 namespace {
-
-// All arguments must be NUL-terminated.
-bool terminated_args(std::string_view payload,
-                     std::vector<std::string_view>& out) {
-  out = wire::split_args(payload);
-  return wire::count_nuls(payload) == out.size();
-}
-
-template <typename T>
-std::optional<T> number(std::string_view text) {
-  T v{};
-  const char* end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), end, v);
-  if (text.empty() || ec != std::errc() || ptr != end) return std::nullopt;
-  return v;
-}
 
 Reply text_reply(std::string s) {
   s += '\0';
@@ -69,7 +50,7 @@ Result<Reply> do_set_quota(Ctx& ctx, const Request& req) noexcept {
     dom = parse_domid(args[0]);
     if (!dom) return XsErr::kEINVAL;
   }
-  auto value = number<std::size_t>(args.back());
+  auto value = parse_decimal<std::size_t>(args.back());
   if (!value) return XsErr::kEINVAL;
   CXS_TRY(ctx.daemon->set_quota(dom, args[args.size() - 2], *value));
   return ok_reply();
@@ -96,7 +77,7 @@ Result<Reply> do_set_feature(Ctx& ctx, const Request& req) noexcept {
   if (!terminated_args(req.payload, args) || args.size() != 2 || !ctx.daemon)
     return XsErr::kEINVAL;
   auto dom = parse_domid(args[0]);
-  auto value = number<std::uint32_t>(args[1]);
+  auto value = parse_decimal<std::uint32_t>(args[1]);
   if (!dom || !value) return XsErr::kEINVAL;
   CXS_TRY(ctx.daemon->set_feature(*dom, *value));
   return ok_reply();

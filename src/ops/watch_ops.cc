@@ -1,6 +1,4 @@
 // Handlers for WATCH, UNWATCH and RESET_WATCHES.
-#include <charconv>
-
 #include "ops/handlers.h"
 #include "store/path.h"
 #include "wire/args.h"
@@ -37,11 +35,9 @@ Result<Reply> do_watch(Ctx& ctx, const Request& req) noexcept {
     return XsErr::kEINVAL;
   int depth = -1;
   if (args.size() == 3) {
-    auto [ptr, ec] = std::from_chars(args[2].data(),
-                                     args[2].data() + args[2].size(), depth);
-    if (args[2].empty() || ec != std::errc() ||
-        ptr != args[2].data() + args[2].size() || depth < 0)
-      return XsErr::kEINVAL;
+    auto given = parse_decimal<int>(args[2]);
+    if (!given || *given < 0) return XsErr::kEINVAL;
+    depth = *given;
   }
   auto parsed = parse_watch_args(ctx, args);
   if (!parsed) return parsed.error();
