@@ -2,13 +2,13 @@
 // defined; these follow the C daemon's names so that xenstore-control works
 // unchanged.
 #include <array>
-#include <charconv>
 #include <fstream>
 #include <sstream>
 
 #include <spdlog/spdlog.h>
 
 #include "daemon/server.h"
+#include "ops/handlers.h"
 #include "store/path.h"
 
 namespace cxs::daemon {
@@ -94,27 +94,22 @@ Result<std::string> Server::control(
     if (nargs == 0) return text(quota_report(quota_, soft));
     // quota set <name> <value> | quota-soft set memory <value>
     if (nargs == 3 && args[1] == "set") {
-      std::size_t value = 0;
-      auto v = args[3];
-      auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), value);
-      if (v.empty() || ec != std::errc() || ptr != v.data() + v.size())
-        return XsErr::kEINVAL;
+      auto value = ops::parse_decimal<std::size_t>(args[3]);
+      if (!value) return XsErr::kEINVAL;
       if (soft) {
         if (args[2] != "memory") return XsErr::kEINVAL;
-        quota_.soft_memory = value;
+        quota_.soft_memory = *value;
         return ok();
       }
-      CXS_TRY(set_quota(std::nullopt, args[2], value));
+      CXS_TRY(set_quota(std::nullopt, args[2], *value));
       return ok();
     }
     // quota <domid>: what the domain uses
     if (nargs == 1 && !soft) {
-      std::uint32_t dom = 0;
-      auto v = args[1];
-      auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), dom);
-      if (v.empty() || ec != std::errc() || ptr != v.data() + v.size())
-        return XsErr::kEINVAL;
-      store::Tree::Usage u = store_.tree().usage(DomId{dom});
+      auto domid = ops::parse_domid(args[1]);
+      if (!domid) return XsErr::kEINVAL;
+      std::uint32_t dom = domid->value;
+      store::Tree::Usage u = store_.tree().usage(*domid);
       std::ostringstream out;
       out << "nodes: " << u.nodes << "\nmemory: " << u.bytes
           << "\nwatches: ";
