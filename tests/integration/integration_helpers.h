@@ -16,21 +16,10 @@
 
 #include "daemon_process.h"
 #include "raw_client.h"
+#include "test_util.h"
 #include "wire/message_type.h"
 
 namespace cxs::test {
-
-constexpr std::uint32_t ty(wire::MsgType m) {
-  return static_cast<std::uint32_t>(m);
-}
-
-inline std::string with_nul(std::string_view s) {
-  std::string out(s);
-  out += '\0';
-  return out;
-}
-
-inline bool is_type(const Msg& m, wire::MsgType t) { return m.type == ty(t); }
 
 // Children of `path`: DIRECTORY, falling back to DIRECTORY_PART paging when
 // the listing is too big for one reply. Empty on error.
@@ -71,40 +60,6 @@ inline std::string dump_store(const std::string& socket,
   std::string out;
   dump_into(c, root, out);
   return out;
-}
-
-inline bool file_executable(const std::string& path) {
-  return ::access(path.c_str(), X_OK) == 0;
-}
-
-// True if a program is on PATH (or is an executable absolute path).
-inline bool have_program(const std::string& name) {
-  if (!name.empty() && name[0] == '/') return file_executable(name);
-  std::string path = std::getenv("PATH") ? std::getenv("PATH") : "";
-  std::stringstream ss(path);
-  std::string dir;
-  while (std::getline(ss, dir, ':'))
-    if (!dir.empty() && file_executable(dir + "/" + name)) return true;
-  return false;
-}
-
-inline std::string read_file(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
-
-// Polls `pred` every 10 ms until it holds or `timeout` passes.
-template <typename Pred>
-bool eventually(Pred pred,
-                std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return pred();
 }
 
 }  // namespace cxs::test

@@ -15,7 +15,8 @@
 #include <utility>
 #include <vector>
 
-#include "sim_domains.h"
+#include "integration_helpers.h"
+#include "sim_host.h"
 
 namespace cxs::test {
 
@@ -163,9 +164,9 @@ inline void watches_across_domains(SimHost &h, Transcript &t) {
   RawClient dom0(h.socket());
   t.rec("guest WATCH data g",
         guest_request(g, wire::MsgType::XS_WATCH, {"data", "g"}));
-  t.rec("guest initial event", g.next_event().value_or("none"));
+  t.rec("guest initial event", g.next_event_text().value_or("none"));
   dom0.write("/local/domain/5/data/a", "1");
-  t.rec("guest event after dom0 write", g.next_event().value_or("none"));
+  t.rec("guest event after dom0 write", g.next_event_text().value_or("none"));
 
   t.rec("dom0 WATCH /local/domain/5/out d",
         outcome_of(dom0.watch("/local/domain/5/out", "d")));
@@ -181,7 +182,7 @@ inline void permission_filtered_events(SimHost &h, Transcript &t) {
   RawClient dom0(h.socket());
   t.rec("guest WATCH / all",
         guest_request(g, wire::MsgType::XS_WATCH, {"/", "all"}));
-  t.rec("guest initial event", g.next_event().value_or("none"));
+  t.rec("guest initial event", g.next_event_text().value_or("none"));
   dom0.write("/secret/a", "x");               // n0: the guest may not read
   dom0.write("/tool/xenstored/hidden", "y");  // n0 as well
   dom0.write("/local/domain/5/visible", "z"); // n5: its own

@@ -6,7 +6,7 @@
 #include <string>
 #include <thread>
 
-#include "sim_host.h"
+#include "security_helpers.h"
 
 namespace cxs::test {
 namespace {

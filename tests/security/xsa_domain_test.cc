@@ -7,7 +7,7 @@
 #include <string>
 #include <thread>
 
-#include "sim_host.h"
+#include "security_helpers.h"
 
 namespace cxs::test {
 namespace {
@@ -144,7 +144,7 @@ TEST(Security, xsa_325_ring_fault_does_not_disturb_domain_cleanup) {
   char raw[kHeaderSize];
   wire::encode_header(hdr, raw);
   g.ring().send_bytes(std::string_view(raw, sizeof raw));
-  ASSERT_TRUE(eventually_true([&] { return g.ring().error() != 0; }));
+  ASSERT_TRUE(eventually([&] { return g.ring().error() != 0; }));
   EXPECT_EQ(g.ring().error(), transport::kErrorProto);
   // The domain stays known until it dies...
   EXPECT_TRUE(introduced(dom0, 5));

@@ -8,7 +8,7 @@
 #include <string>
 #include <thread>
 
-#include "sim_host.h"
+#include "security_helpers.h"
 
 namespace cxs::test {
 namespace {
@@ -205,7 +205,7 @@ TEST(Security, xsa_420_high_bit_header_values_are_handled_as_unsigned) {
     EXPECT_EQ(h.ring().error(), 0u);
     host.destroy(6);
     RawClient dom0(host.socket());
-    ASSERT_TRUE(eventually_true([&] {
+    ASSERT_TRUE(eventually([&] {
       return dom0.request(ty(MsgType::XS_IS_DOMAIN_INTRODUCED), with_nul("6"))
                  .payload.substr(0, 1) == "F";
     }));

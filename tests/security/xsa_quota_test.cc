@@ -10,7 +10,7 @@
 #include <string>
 #include <thread>
 
-#include "sim_host.h"
+#include "security_helpers.h"
 
 namespace cxs::test {
 namespace {
@@ -531,11 +531,11 @@ TEST(Security, soft_memory_quota_warns_once_and_refuses_nothing) {
       ++n;
     return n;
   };
-  EXPECT_TRUE(eventually_true([&] { return warnings() == 1; }));
+  EXPECT_TRUE(eventually([&] { return warnings() == 1; }));
   EXPECT_EQ(g.outcome(ty(MsgType::XS_RM), with_nul("/local/domain/5/b")), "XS_RM");
   EXPECT_EQ(g.outcome(ty(MsgType::XS_RM), with_nul("/local/domain/5/c")), "XS_RM");
   EXPECT_EQ(write("d"), "XS_WRITE");  // over again: warned again
-  EXPECT_TRUE(eventually_true([&] { return warnings() == 2; }));
+  EXPECT_TRUE(eventually([&] { return warnings() == 2; }));
 }
 
 }  // namespace
