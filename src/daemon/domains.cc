@@ -3,18 +3,17 @@
 // lives in clients_ like a socket's; a domain record names it by ConnId.
 #include <spdlog/spdlog.h>
 
+#include "cxenstored/features.h"
 #include "daemon/server.h"
 #include "store/path.h"
 
 namespace cxs::daemon {
 namespace {
 
-// Features this daemon offers on every ring (xenstore-ring.txt): ring
-// reconnection, the error indicator, and WATCH with a depth argument.
-constexpr std::uint32_t kWatchDepthFeature = 4;
-constexpr std::uint32_t kRingFeatures = transport::kFeatureReconnection |
-                                        transport::kFeatureError |
-                                        kWatchDepthFeature;
+// Features this daemon offers on every ring unless SET_FEATURE narrowed
+// them: ring reconnection, the error indicator, WATCH with a depth argument
+// and DOMID_ANY in permission lists.
+constexpr std::uint32_t kRingFeatures = kServerFeatures;
 
 }  // namespace
 
@@ -47,9 +46,10 @@ Status Server::attach_domain(DomId dom, std::unique_ptr<xen::MappedRing> ring,
     return XsErr::kEINVAL;
   }
   transport::RingPage* page = ring->page();
-  auto preset = preset_features_.find(dom);
-  page->server_features |=
-      preset == preset_features_.end() ? kRingFeatures : preset->second;
+  // What the domain may use is kept here, not read back from its page: a
+  // guest can write any bits into its own server_features field.
+  std::uint32_t features = preset_features(dom);
+  page->server_features = features;
   ConnId id{next_conn_++};
   auto transport = std::make_unique<transport::RingTransport>(
       page, [this, dom] {
@@ -64,7 +64,7 @@ Status Server::attach_domain(DomId dom, std::unique_ptr<xen::MappedRing> ring,
   c.want_read = false;  // rings have no fd in epoll
   c.ring = raw;
   clients_.emplace(id, std::move(c));
-  domains_[dom] = Domain{dom, *port, std::move(ring), id, false};
+  domains_[dom] = Domain{dom, *port, std::move(ring), id, false, features};
   by_port_[*port] = dom;
   kicks_.push_back(id);  // the guest may have written before we looked
   if (trace_.active()) trace_.note(id, "domain ring connected");
@@ -264,8 +264,12 @@ Status Server::set_quota(std::optional<DomId> dom, std::string_view name,
 Result<std::uint32_t> Server::get_feature(std::optional<DomId> dom) noexcept {
   if (!dom) return kRingFeatures;
   auto it = domains_.find(*dom);
-  if (it != domains_.end()) return it->second.ring->page()->server_features;
-  auto preset = preset_features_.find(*dom);
+  if (it != domains_.end()) return it->second.features;
+  return preset_features(*dom);
+}
+
+std::uint32_t Server::preset_features(DomId dom) const noexcept {
+  auto preset = preset_features_.find(dom);
   return preset == preset_features_.end() ? kRingFeatures : preset->second;
 }
 

@@ -80,6 +80,7 @@ class Server final : public ops::DaemonHooks {
     std::unique_ptr<xen::MappedRing> ring;
     ConnId conn{0};
     bool shutdown_reported = false;  // @releaseDomain fired for a shutdown
+    std::uint32_t features = 0;      // server feature bits it was given
   };
 
   void turn(int timeout_ms);
@@ -114,6 +115,8 @@ class Server final : public ops::DaemonHooks {
   void check_soft_memory(Client& c);
   void retry_throttled();
   Client* client_of(const Domain& d) noexcept;
+  // SET_FEATURE's value for a domain not yet introduced, or all features.
+  std::uint32_t preset_features(DomId dom) const noexcept;
 
   Options opts_;
   EventLoop loop_;

@@ -1,5 +1,6 @@
 // Handlers for the node operations: READ WRITE MKDIR RM DIRECTORY
 // DIRECTORY_PART GET_PERMS SET_PERMS.
+#include "cxenstored/features.h"
 #include "cxenstored/limits.h"
 #include "ops/handlers.h"
 #include "store/path.h"
@@ -84,6 +85,23 @@ Result<Reply> do_get_perms(Ctx& ctx, const Request& req) noexcept {
   return Reply{wire::format_perm_list(*perms)};
 }
 
+namespace {
+
+// DOMID_ANY entries count only for a caller whose domain has the DOMID_ANY
+// feature (all do unless SET_FEATURE took it away before INTRODUCE): other
+// callers' DOMID_ANY entries are dropped, and a DOMID_ANY owner is ENOENT,
+// as C 4.22 ignores them.
+Status check_domidany_entries(Ctx& ctx, PermList& perms) {
+  if (!ctx.daemon) return {};  // no domains to ask: every feature
+  auto features = ctx.daemon->get_feature(ctx.caller().dom);
+  if (features && (*features & kFeatureDomidAny)) return {};
+  if (perms.front().dom.value == kDomidAny) return XsErr::kENOENT;
+  std::erase_if(perms, [](const Perm& p) { return p.dom.value == kDomidAny; });
+  return {};
+}
+
+}  // namespace
+
 Result<Reply> do_set_perms(Ctx& ctx, const Request& req) noexcept {
   auto args = wire::split_args(req.payload);
   if (args.size() < 2) return XsErr::kEINVAL;
@@ -92,7 +110,10 @@ Result<Reply> do_set_perms(Ctx& ctx, const Request& req) noexcept {
   std::vector<std::string_view> entries(args.begin() + 1, args.end());
   auto perms = wire::parse_perm_list(entries);
   if (!perms) return XsErr::kEINVAL;
-  if (ctx.daemon && !ctx.daemon->domain_exists(perms->front().dom))
+  CXS_TRY(check_domidany_entries(ctx, *perms));
+  DomId owner = perms->front().dom;
+  if (ctx.daemon && owner.value != kDomidAny &&
+      !ctx.daemon->domain_exists(owner))
     return XsErr::kENOENT;
   return status_reply(ctx.store.set_perms(ctx.caller(), ctx.tx, *path,
                                           std::move(*perms), ctx.events));

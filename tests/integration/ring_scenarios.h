@@ -565,6 +565,41 @@ inline void set_target(SimHost &h, Transcript &t) {
         dom0_request(dom0, wire::MsgType::XS_SET_TARGET, {"9", "5"}));
 }
 
+// DOMID_ANY (0x7FF5 = 32757) in permission lists, Xen 4.22: an entry for
+// every domain, stored only for callers whose domain has feature bit 8.
+inline void domid_any(SimHost &h, Transcript &t) {
+  RawClient dom0(h.socket());
+  auto req = [&](wire::MsgType type, const std::vector<std::string> &args) {
+    return dom0_request(dom0, type, args);
+  };
+  t.rec("GET_FEATURE", req(wire::MsgType::XS_GET_FEATURE, {}));
+  t.rec("SET_FEATURE 6 7 (no DOMID_ANY)",
+        req(wire::MsgType::XS_SET_FEATURE, {"6", "7"}));
+  t.rec("INTRODUCE 5", outcome_of(h.introduce(5)));
+  t.rec("INTRODUCE 6", outcome_of(h.introduce(6)));
+  SimGuest g5(h, 5);
+  SimGuest g6(h, 6);
+  dom0.write("/pub", "v");
+  t.rec("dom0 SET_PERMS /pub n0 r32757",
+        req(wire::MsgType::XS_SET_PERMS, {"/pub", "n0", "r32757"}));
+  t.rec("dom0 GET_PERMS /pub", req(wire::MsgType::XS_GET_PERMS, {"/pub"}));
+  t.rec("dom5 READ /pub", g5.read("/pub"));
+  t.rec("dom5 WRITE /pub", g5.write("/pub", "x"));
+  g5.write("x", "five");
+  t.rec("dom5 SET_PERMS x n5 r32757",
+        guest_request(g5, wire::MsgType::XS_SET_PERMS, {"x", "n5", "r32757"}));
+  t.rec("dom6 READ dom5's x", g6.read("/local/domain/5/x"));
+  g6.write("x", "six");
+  t.rec("dom6 SET_PERMS x n6 r32757",
+        guest_request(g6, wire::MsgType::XS_SET_PERMS, {"x", "n6", "r32757"}));
+  t.rec("dom6 GET_PERMS x",
+        guest_request(g6, wire::MsgType::XS_GET_PERMS, {"x"}));
+  t.rec("dom5 READ dom6's x", g5.read("/local/domain/6/x"));
+  t.rec("dom0 SET_PERMS /pub b32757 (DOMID_ANY owner)",
+        req(wire::MsgType::XS_SET_PERMS, {"/pub", "b32757"}));
+  t.rec("dom6 WRITE /pub", g6.write("/pub", "any"));
+}
+
 inline std::vector<Scenario> ring_scenarios() {
   return {
       {"relative_paths", {}, relative_paths},
@@ -585,6 +620,7 @@ inline std::vector<Scenario> ring_scenarios() {
       {"quota_and_feature", {}, quota_and_feature},
       {"nodes_quota", {"-E", "20"}, nodes_quota},
       {"set_target", {}, set_target},
+      {"domid_any", {}, domid_any},
   };
 }
 

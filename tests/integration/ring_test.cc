@@ -233,6 +233,24 @@ TEST(RingDomains, QuotaAndFeatureBeforeAndAfterIntroduce) {
                 {"guest writes under nodes=4", "2 then ENOSPC"}});
 }
 
+TEST(RingDomains, DomidAnyGrantsEveryDomainWhenTheWriterHasTheFeature) {
+  expect_steps(run_named("domid_any"),
+               {{"GET_FEATURE", "15|"},
+                {"SET_FEATURE 6 7 (no DOMID_ANY)", "OK"},
+                {"dom0 SET_PERMS /pub n0 r32757", "OK"},
+                {"dom0 GET_PERMS /pub", "n0|r32757|"},
+                {"dom5 READ /pub", "v"},
+                {"dom5 WRITE /pub", "EACCES"},
+                {"dom5 SET_PERMS x n5 r32757", "OK"},
+                {"dom6 READ dom5's x", "five"},
+                // dom6 lacks the feature: its DOMID_ANY entry is dropped.
+                {"dom6 SET_PERMS x n6 r32757", "OK"},
+                {"dom6 GET_PERMS x", "n6|"},
+                {"dom5 READ dom6's x", "EACCES"},
+                {"dom0 SET_PERMS /pub b32757 (DOMID_ANY owner)", "OK"},
+                {"dom6 WRITE /pub", "XS_WRITE"}});
+}
+
 TEST(RingDomains, GuestOverItsNodesQuotaGetsEnospc) {
   expect_steps(run_named("nodes_quota"),
                {// home + data + 18 = 20 nodes.
@@ -257,7 +275,7 @@ TEST(RingDomains, SetTargetGivesADomainItsTargetsRights) {
 
 // Every scenario's steps are checked by one of the tests above.
 TEST(RingDomains, EveryScenarioHasATest) {
-  EXPECT_EQ(ring_scenarios().size(), 18u);
+  EXPECT_EQ(ring_scenarios().size(), 19u);
 }
 
 } // namespace

@@ -8,6 +8,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "cxenstored/features.h"
+
 namespace cxs::transport {
 
 inline constexpr std::uint32_t kRingBytes = 1024;  // XENSTORE_RING_SIZE
@@ -29,8 +31,8 @@ static_assert(offsetof(RingPage, error) == 2072);
 static_assert(sizeof(RingPage) == 2076);
 
 // server_features bits (xenstore-ring.txt).
-inline constexpr std::uint32_t kFeatureReconnection = 1;
-inline constexpr std::uint32_t kFeatureError = 2;
+using cxs::kFeatureError;
+using cxs::kFeatureReconnection;
 // connection field
 inline constexpr std::uint32_t kConnected = 0;
 inline constexpr std::uint32_t kReconnect = 1;

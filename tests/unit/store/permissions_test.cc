@@ -22,12 +22,29 @@ TEST(Permissions, OwnEntryBeatsTheDefault) {
   EXPECT_EQ(access_for(six, p), kPermRead);
 }
 
-TEST(Permissions, DomidAnyGrantsEveryDomainWithoutItsOwnEntry) {
-  auto p = list({{DomId{0}, kPermNone},
-                 {DomId{kDomidAny}, kPermRead},
-                 {DomId{7}, kPermNone}});
+TEST(Permissions, DomidAnyGrantsEveryDomain) {
+  auto p = list({{DomId{0}, kPermNone}, {DomId{kDomidAny}, kPermRead}});
   EXPECT_EQ(access_for(Caller{DomId{5}}, p), kPermRead);
-  EXPECT_EQ(access_for(Caller{DomId{7}}, p), kPermNone);
+  EXPECT_EQ(access_for(Caller{DomId{7}}, p), kPermRead);
+}
+
+TEST(Permissions, FirstApplyingEntryWinsInListOrder) {
+  // C 4.22 scans the list once: an earlier DOMID_ANY entry beats a later
+  // entry of the domain's own, and an earlier own entry beats DOMID_ANY.
+  auto any_first = list({{DomId{0}, kPermNone},
+                         {DomId{kDomidAny}, kPermRead},
+                         {DomId{7}, kPermNone}});
+  EXPECT_EQ(access_for(Caller{DomId{7}}, any_first), kPermRead);
+  auto own_first = list({{DomId{0}, kPermNone},
+                         {DomId{7}, kPermNone},
+                         {DomId{kDomidAny}, kPermRead}});
+  EXPECT_EQ(access_for(Caller{DomId{7}}, own_first), kPermNone);
+  EXPECT_EQ(access_for(Caller{DomId{8}}, own_first), kPermRead);
+}
+
+TEST(Permissions, DomidAnyOwnerGivesEveryDomainFullAccess) {
+  auto p = list({{DomId{kDomidAny}, kPermNone}});
+  EXPECT_EQ(access_for(Caller{DomId{5}}, p), kRW | kPermOwner);
 }
 
 TEST(Permissions, TargetActsWithItsTargetsRights) {
