@@ -110,13 +110,16 @@ Result<std::string> Server::control(
       if (!domid) return XsErr::kEINVAL;
       std::uint32_t dom = domid->value;
       store::Tree::Usage u = store_.tree().usage(*domid);
-      std::ostringstream out;
-      out << "nodes: " << u.nodes << "\nmemory: " << u.bytes
-          << "\nwatches: ";
       std::size_t watches = 0;
-      for (const auto& [id, c] : clients_)
-        if (c.session.caller.dom.value == dom) watches += watches_.count(id);
-      out << watches << "\n";
+      std::size_t memory = u.bytes;  // as the memory quota counts it
+      for (const auto& [id, c] : clients_) {
+        if (c.session.caller.dom.value != dom) continue;
+        watches += watches_.count(id);
+        memory += memory_held(c);
+      }
+      std::ostringstream out;
+      out << "nodes: " << u.nodes << "\nmemory: " << memory
+          << "\nwatches: " << watches << "\n";
       return text(out.str());
     }
     return XsErr::kEINVAL;

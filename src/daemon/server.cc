@@ -167,8 +167,7 @@ void Server::check_soft_memory(Client& c) {
   if (c.session.caller.privileged) return;
   std::size_t soft = quota_for(c).soft_memory;
   if (soft == 0) return;
-  std::size_t used = store_.tree().usage(c.session.caller.dom).bytes +
-                     c.conn->queued_bytes();
+  std::size_t used = memory_used(c);
   bool over = used > soft;
   if (over && !c.over_soft_memory)
     spdlog::warn("dom{} uses {} bytes, over its soft memory quota of {}",
@@ -295,6 +294,8 @@ void Server::flush(Client& c) {
 
 void Server::handle(Client& c, const wire::Message& msg) {
   if (trace_.active()) trace_.request(c.conn->id(), msg.hdr, msg.payload);
+  if (!c.session.caller.privileged)
+    c.session.caller.held_bytes = memory_held(c);
   ops::Ctx ctx{store_, watches_, c.session, quota_for(c), this};
   ops::Request req{msg.hdr, msg.payload};
   Result<ops::Reply> result = ops::dispatch(ctx, req);
@@ -329,10 +330,29 @@ void Server::deliver(const store::EventSink& events) {
   }
 }
 
+// An event that would take an unprivileged domain past its memory quota is
+// dropped (as C does), so no one can push another domain over its quota by
+// firing its watches. The bound is on queued output, so it is what the
+// memory quota leaves once nodes, watches and transactions are counted.
 std::size_t Server::event_bound(const Client& c) const noexcept {
   if (c.session.caller.privileged) return kPrivilegedQueueBound;
-  const store::Quota& q = quota_for(c);
-  return q.memory != 0 ? q.memory : kPrivilegedQueueBound;
+  std::size_t memory = quota_for(c).memory;
+  if (memory == 0) return kPrivilegedQueueBound;
+  std::size_t other = memory_used(c) - c.conn->queued_bytes();
+  // queue_event() treats 0 as "no bound": 1 refuses every event instead.
+  return other >= memory ? 1 : memory - other;
+}
+
+// What the memory quota counts for a connection besides the nodes its
+// domain owns: watches, open transactions' node copies, queued output.
+std::size_t Server::memory_held(const Client& c) const noexcept {
+  ConnId id = c.conn->id();
+  return watches_.bytes(id) + store_.transaction_bytes(id) +
+         c.conn->queued_bytes();
+}
+
+std::size_t Server::memory_used(const Client& c) const noexcept {
+  return store_.tree().usage(c.session.caller.dom).bytes + memory_held(c);
 }
 
 const store::Quota& Server::quota_for(const Client& c) const noexcept {
@@ -349,8 +369,18 @@ bool Server::may_read_more(const Client& c) const noexcept {
   if (c.session.caller.privileged) return true;
   if (!c.writes.has_credit(WriteLimit::Clock::now()))
     return false;
+  if (over_memory_with_output(c)) return false;
   std::size_t limit = quota_for(c).outstanding;
   return limit == 0 || conn.queued_messages() < limit;
+}
+
+// At or over its hard memory quota with output still queued, a domain is
+// not read until the guest takes its output (which frees memory). Without
+// queued output it is read: its requests can free memory (RM, UNWATCH, a
+// transaction's end) and the ones that need more get ENOMEM.
+bool Server::over_memory_with_output(const Client& c) const noexcept {
+  std::size_t memory = quota_for(c).memory;
+  return memory != 0 && c.conn->has_output() && memory_used(c) >= memory;
 }
 
 void Server::update_interest(Client& c) {

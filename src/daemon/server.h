@@ -96,6 +96,9 @@ class Server final : public ops::DaemonHooks {
   std::size_t event_bound(const Client& c) const noexcept;
   const store::Quota& quota_for(const Client& c) const noexcept;
   bool may_read_more(const Client& c) const noexcept;
+  bool over_memory_with_output(const Client& c) const noexcept;
+  std::size_t memory_held(const Client& c) const noexcept;
+  std::size_t memory_used(const Client& c) const noexcept;
   std::string check_store() const;
   void flush(Client& c);
 

@@ -44,6 +44,8 @@ Result<Reply> do_watch(Ctx& ctx, const Request& req) noexcept {
   if (!ctx.privileged() && ctx.limits.watches != 0 &&
       ctx.watches.count(ctx.session.conn) >= ctx.limits.watches)
     return XsErr::kENOSPC;
+  CXS_TRY(ctx.store.check_memory(
+      ctx.caller(), store::watch_bytes(parsed->path, parsed->token)));
   CXS_TRY(ctx.watches.add(store::Watch{ctx.session.conn, parsed->path,
                                        std::string(parsed->token),
                                        parsed->strip, depth}));

@@ -7,6 +7,7 @@
 // domain with a target (SET_TARGET) also acts with the target's rights.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 
@@ -23,6 +24,10 @@ struct Caller {
   std::optional<DomId> target{};
   // The quotas this caller is held to; nullptr for privileged callers.
   const Quota* quota = nullptr;
+  // Memory the caller's domain holds outside the committed tree (its
+  // watches, its open transactions' node copies, its queued output), as the
+  // daemon counted it before this request; the memory quota covers it too.
+  std::size_t held_bytes = 0;
 };
 
 inline constexpr std::uint8_t kPermOwner = 4;  // on top of kPermRead/Write

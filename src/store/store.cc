@@ -34,18 +34,28 @@ XsErr Store::missing_node_error(const View& view, const Caller& c,
   return XsErr::kENOENT;
 }
 
-// The caller's usage as it would be after this request: committed usage,
-// plus what its transaction would add, plus `nodes` and `bytes` more.
+// Nodes: the caller's count as it would be after this request (committed,
+// plus what its transaction would add, plus `nodes`). Memory: what its
+// domain holds now (committed nodes, watches, transaction copies, output)
+// plus `bytes`; a change inside a transaction is held as a copy until the
+// commit, so it is counted once, as held memory.
 Status Store::check_growth(const View& view, const Caller& c,
                            std::size_t nodes, long bytes) const {
   if (!c.quota) return {};
-  const Transaction* tx = view.transaction();
-  Tree::Usage u = tx ? tx->usage_after_commit(tree_, c.dom) : tree_.usage(c.dom);
-  if (nodes > 0 && over(u.nodes + nodes, c.quota->nodes))
-    return XsErr::kENOSPC;
-  if (bytes > 0 &&
-      over(u.bytes + static_cast<std::size_t>(bytes), c.quota->memory))
-    return XsErr::kENOMEM;
+  if (nodes > 0) {
+    const Transaction* tx = view.transaction();
+    std::size_t owned = tx ? tx->usage_after_commit(tree_, c.dom).nodes
+                           : tree_.usage(c.dom).nodes;
+    if (over(owned + nodes, c.quota->nodes)) return XsErr::kENOSPC;
+  }
+  if (bytes > 0) return check_memory(c, static_cast<std::size_t>(bytes));
+  return {};
+}
+
+Status Store::check_memory(const Caller& c, std::size_t more) const noexcept {
+  if (!c.quota) return {};
+  std::size_t held = tree_.usage(c.dom).bytes + c.held_bytes;
+  if (over(held + more, c.quota->memory)) return XsErr::kENOMEM;
   return {};
 }
 
@@ -346,12 +356,16 @@ Status Store::end_transaction(const Caller& c, ConnId owner, TxId id,
     return may(c, n.perms, kPermWrite);
   }));
   // Others' commits may have used up the quota since the checks inside.
+  // After the commit the transaction's copies are freed: what it adds to
+  // the owned nodes replaces them in the held memory.
   if (c.quota) {
     Tree::Usage now = tree_.usage(c.dom);
     Tree::Usage u = tx->usage_after_commit(tree_, c.dom);
     if (u.nodes > now.nodes && over(u.nodes, c.quota->nodes))
       return XsErr::kENOSPC;
-    if (u.bytes > now.bytes && over(u.bytes, c.quota->memory))
+    std::size_t copies = std::min(tx->held_bytes(), c.held_bytes);
+    if (u.bytes > now.bytes &&
+        over(u.bytes + c.held_bytes - copies, c.quota->memory))
       return XsErr::kENOMEM;
   }
   tx->apply(tree_, events);
@@ -361,6 +375,13 @@ Status Store::end_transaction(const Caller& c, ConnId owner, TxId id,
 void Store::drop_transactions(ConnId owner) noexcept {
   std::erase_if(transactions_,
                 [owner](const auto& kv) { return kv.second->owner() == owner; });
+}
+
+std::size_t Store::transaction_bytes(ConnId owner) const noexcept {
+  std::size_t bytes = 0;
+  for (const auto& [id, tx] : transactions_)
+    if (tx->owner() == owner) bytes += tx->held_bytes();
+  return bytes;
 }
 
 std::size_t Store::transaction_count(ConnId owner) const noexcept {

@@ -69,6 +69,11 @@ class Store {
                          EventSink& events);
   void drop_transactions(ConnId owner) noexcept;
   std::size_t transaction_count(ConnId owner) const noexcept;
+  // Bytes of node copies held by the open transactions of `owner`.
+  std::size_t transaction_bytes(ConnId owner) const noexcept;
+  // ENOMEM if the caller's domain would hold more than its memory quota
+  // with `more` bytes: committed nodes it owns, plus Caller::held_bytes.
+  Status check_memory(const Caller& c, std::size_t more) const noexcept;
   bool has_open_transactions() const noexcept { return !transactions_.empty(); }
 
   const Tree& tree() const noexcept { return tree_; }

@@ -44,6 +44,13 @@ Tree::Usage Transaction::usage_after_commit(const Tree& tree,
   return u;
 }
 
+std::size_t Transaction::held_bytes() const noexcept {
+  std::size_t bytes = 0;
+  for (const auto& [path, e] : entries_)
+    if (e.copy) bytes += Tree::node_bytes(path, *e.copy);
+  return bytes;
+}
+
 void Transaction::record_event(Event ev) {
   auto it = event_index_.find(ev.path);
   if (it == event_index_.end()) {

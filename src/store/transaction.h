@@ -87,6 +87,9 @@ class Transaction {
   // event for the same path widens the earlier one.
   void record_event(Event ev);
 
+  // Bytes of the node copies this transaction holds (paths included).
+  std::size_t held_bytes() const noexcept;
+
   // What `dom` would own (count and bytes) if this committed now.
   Tree::Usage usage_after_commit(const Tree& tree, DomId dom) const;
 

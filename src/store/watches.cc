@@ -127,6 +127,14 @@ std::size_t WatchIndex::count(ConnId conn) const noexcept {
   return it == by_conn_.end() ? 0 : it->second.size();
 }
 
+std::size_t WatchIndex::bytes(ConnId conn) const noexcept {
+  auto it = by_conn_.find(conn);
+  if (it == by_conn_.end()) return 0;
+  std::size_t total = 0;
+  for (WatchId id : it->second) total += watch_bytes(watches_.at(id));
+  return total;
+}
+
 void WatchIndex::collect_on_path(std::string_view path,
                                  std::vector<const Watch*>& out) const {
   const TrieNode* n = is_special(path) ? special_.get() : root_.get();

@@ -41,6 +41,8 @@ class WatchIndex {
   Status remove(ConnId conn, std::string_view path, std::string_view token);
   void remove_all(ConnId conn);
   std::size_t count(ConnId conn) const noexcept;
+  // Memory the connection's watches are charged for (memory quota).
+  std::size_t bytes(ConnId conn) const noexcept;
   std::size_t total() const noexcept { return watches_.size(); }
 
   // Calls fn(watch, event_path) for each watch the event fires.
@@ -64,6 +66,17 @@ class WatchIndex {
   std::unordered_map<ConnId, std::vector<WatchId>> by_conn_;
   WatchId next_id_ = 1;
 };
+
+// What one watch costs against the memory quota: its path and token as
+// given, plus a fixed share for the record that holds them.
+inline std::size_t watch_bytes(std::string_view path,
+                               std::string_view token) noexcept {
+  constexpr std::size_t kRecord = 32;
+  return kRecord + path.size() + token.size();
+}
+inline std::size_t watch_bytes(const Watch& w) noexcept {
+  return watch_bytes(w.path, w.token);
+}
 
 // Would a watch with `depth` on `watch_path` see an event `levels` below it?
 inline bool within_depth(int depth, std::size_t levels) noexcept {
