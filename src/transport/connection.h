@@ -58,6 +58,8 @@ class Connection {
   void reset_io() noexcept;
 
  private:
+  void consume_output(std::size_t bytes) noexcept;
+
   struct Out {
     std::string bytes;
     bool is_event;

@@ -24,11 +24,21 @@ struct IoResult {
   Fault fault = Fault::kNone;
 };
 
+// One piece of a gathered write.
+struct ConstBuf {
+  const char* data = nullptr;
+  std::size_t len = 0;
+};
+
 class Transport {
  public:
   virtual ~Transport() = default;
   virtual IoResult read(char* buf, std::size_t len) noexcept = 0;
   virtual IoResult write(const char* buf, std::size_t len) noexcept = 0;
+  // Writes the pieces in order, as far as possible: the bytes taken (a
+  // prefix of their concatenation) or a fault. The default writes them one
+  // by one; a socket sends them with one system call.
+  virtual IoResult write_gather(const ConstBuf* bufs, std::size_t n) noexcept;
   // After a protocol fault: a socket is closed, a ring is marked in error
   // (its domain stays known until it dies). Returns true if the connection
   // object should be destroyed.

@@ -1,6 +1,10 @@
 #include "transport/socket/socket_transport.h"
 
 #include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <algorithm>
+#include <array>
 
 #include <cerrno>
 #include <cstring>
@@ -23,13 +27,26 @@ IoResult SocketTransport::read(char* buf, std::size_t len) noexcept {
 }
 
 IoResult SocketTransport::write(const char* buf, std::size_t len) noexcept {
+  ConstBuf one{buf, len};
+  return write_gather(&one, 1);
+}
+
+IoResult SocketTransport::write_gather(const ConstBuf* bufs,
+                                       std::size_t n) noexcept {
+  std::array<iovec, 64> iov;
+  n = std::min(n, iov.size());
+  for (std::size_t i = 0; i < n; ++i)
+    iov[i] = iovec{const_cast<char*>(bufs[i].data), bufs[i].len};
+  msghdr msg{};
+  msg.msg_iov = iov.data();
+  msg.msg_iovlen = n;
   for (;;) {
-    ssize_t n = ::send(fd_.get(), buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-    if (n >= 0) return {static_cast<std::size_t>(n), Fault::kNone};
+    ssize_t sent = ::sendmsg(fd_.get(), &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (sent >= 0) return {static_cast<std::size_t>(sent), Fault::kNone};
     if (errno == EINTR) continue;
     if (errno == EAGAIN || errno == EWOULDBLOCK) return {0, Fault::kNone};
     if (errno == EPIPE || errno == ECONNRESET) return {0, Fault::kClosed};
-    spdlog::warn("socket fd {}: send: {}", fd_.get(), std::strerror(errno));
+    spdlog::warn("socket fd {}: sendmsg: {}", fd_.get(), std::strerror(errno));
     return {0, Fault::kIo};
   }
 }

@@ -14,6 +14,7 @@ class SocketTransport final : public Transport {
 
   IoResult read(char* buf, std::size_t len) noexcept override;
   IoResult write(const char* buf, std::size_t len) noexcept override;
+  IoResult write_gather(const ConstBuf* bufs, std::size_t n) noexcept override;
   bool on_protocol_fault(Fault) noexcept override { return true; }
   int poll_fd() const noexcept override { return fd_.get(); }
   const char* kind() const noexcept override { return "socket"; }

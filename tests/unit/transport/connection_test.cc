@@ -211,5 +211,68 @@ TEST_F(ConnectionOverSocket, RepliesReachThePeer) {
   EXPECT_EQ(std::string(buf, msg.size()), msg);
 }
 
+TEST_F(ConnectionOverSocket, ManyQueuedRepliesLeaveInOrderThroughAFullSocket) {
+  int small = 4096;
+  ::setsockopt(peer_.get(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  std::string expected;
+  for (std::uint32_t id = 1; id <= 300; ++id) {
+    std::string msg = wire::encode_message(2, id, 0, std::string(id % 97, 'x'));
+    expected += msg;
+    conn_->queue_reply(msg);
+  }
+  std::string got;
+  char buf[1000];
+  for (int round = 0; round < 10000 && got.size() < expected.size(); ++round) {
+    ASSERT_TRUE(conn_->flush());
+    ssize_t n = ::read(peer_.get(), buf, sizeof buf);  // a little at a time
+    if (n > 0) got.append(buf, static_cast<std::size_t>(n));
+  }
+  EXPECT_EQ(got, expected);
+  EXPECT_FALSE(conn_->has_output());
+  EXPECT_EQ(conn_->queued_bytes(), 0u);
+}
+
+// A transport that takes at most `budget` bytes per flush, through the
+// default one-piece-at-a-time write_gather: writes stop mid-message.
+class TrickleTransport final : public transport::Transport {
+ public:
+  explicit TrickleTransport(std::string& sink) : sink_(sink) {}
+  transport::IoResult read(char*, std::size_t) noexcept override { return {}; }
+  transport::IoResult write(const char* buf, std::size_t len) noexcept override {
+    std::size_t n = std::min(len, budget);
+    sink_.append(buf, n);
+    budget -= n;
+    return {n, Fault::kNone};
+  }
+  bool on_protocol_fault(Fault) noexcept override { return true; }
+  const char* kind() const noexcept override { return "trickle"; }
+  std::size_t budget = 0;
+
+ private:
+  std::string& sink_;
+};
+
+TEST(ConnectionGather, PartialWritesAcrossMessageBoundariesKeepTheQueueExact) {
+  std::string sink;
+  auto owned = std::make_unique<TrickleTransport>(sink);
+  TrickleTransport* t = owned.get();
+  transport::Connection conn(ConnId{1}, std::move(owned));
+  std::string expected;
+  for (std::uint32_t id = 1; id <= 5; ++id) {
+    std::string msg = wire::encode_message(2, id, 0, std::string(10 * id, 'v'));
+    expected += msg;
+    conn.queue_reply(msg);
+  }
+  std::size_t total = expected.size();
+  for (std::size_t step : {7u, 30u, 1u, 45u, 200u}) {
+    t->budget = step;
+    ASSERT_TRUE(conn.flush());
+    EXPECT_EQ(sink, expected.substr(0, sink.size()));
+    EXPECT_EQ(conn.has_output(), sink.size() < total);
+  }
+  EXPECT_EQ(sink, expected);
+  EXPECT_EQ(conn.queued_bytes(), 0u);
+}
+
 }  // namespace
 }  // namespace cxs::test
