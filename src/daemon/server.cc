@@ -246,6 +246,7 @@ void Server::on_signal() {
 void Server::serve(Client& c) {
   transport::Connection& conn = *c.conn;
   if (c.stalled) return;
+  conn.new_turn();
   while (!conn.closing() && may_read_more(c)) {
     auto msg = conn.next_request();
     if (!msg) break;

@@ -51,8 +51,10 @@ std::optional<wire::Message> Connection::next_request() noexcept {
         in_pos_ = 0;
       }
     } else {
+      if (drained_) return std::nullopt;
       IoResult r = transport_->read(scratch, sizeof scratch);
       if (r.fault != Fault::kNone) fault_ = r.fault;
+      drained_ = r.bytes < sizeof scratch;
       if (r.bytes == 0) return std::nullopt;
       std::size_t used = framer_.feed(scratch, r.bytes);
       if (used < r.bytes) in_.assign(scratch + used, r.bytes - used);

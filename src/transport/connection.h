@@ -26,8 +26,14 @@ class Connection {
   Transport& transport() noexcept { return *transport_; }
 
   // The next complete request, reading from the transport as needed;
-  // nullopt when none is complete yet or on a fault (see fault()).
+  // nullopt when none is complete yet or on a fault (see fault()). Within
+  // one turn (see new_turn) the transport is not read again once a read
+  // came back short: it had nothing more, and the read that would say so
+  // again is a wasted system call per request.
   std::optional<wire::Message> next_request() noexcept;
+  // A new wake-up (readiness, a kick, flow control lifted): reading may
+  // find more.
+  void new_turn() noexcept { drained_ = false; }
   Fault fault() const noexcept { return fault_; }
 
   // Queue an encoded message. Events are deduplicated while pending: an
@@ -77,6 +83,7 @@ class Connection {
   std::unordered_map<std::string, int> pending_events_;
   Fault fault_ = Fault::kNone;
   bool closing_ = false;
+  bool drained_ = false;  // a read this turn came back short
 };
 
 }  // namespace cxs::transport

@@ -30,19 +30,19 @@ TEST_F(ConnectionOverRing, WholeMessagesComeOutOfNextRequestInOrder) {
        {std::tuple{a, MsgType::XS_READ, std::string("a\0", 2)},
         std::tuple{b, MsgType::XS_WRITE, std::string("b\0value", 7)},
         std::tuple{c, MsgType::XS_DIRECTORY, std::string("/\0", 2)}}) {
-    auto req = conn_.next_request();
+    auto req = next_request();
     ASSERT_TRUE(req);
     EXPECT_EQ(req->hdr.req_id, id);
     EXPECT_EQ(req->hdr.type, static_cast<std::uint32_t>(type));
     EXPECT_EQ(req->payload, payload);
   }
-  EXPECT_FALSE(conn_.next_request());
+  EXPECT_FALSE(next_request());
   EXPECT_EQ(conn_.fault(), Fault::kNone);
 }
 
 TEST_F(ConnectionOverRing, AnEmptyPayloadIsAWholeMessage) {
   guest_.send(MsgType::XS_TRANSACTION_START, "");
-  auto req = conn_.next_request();
+  auto req = next_request();
   ASSERT_TRUE(req);
   EXPECT_EQ(req->payload, "");
 }
@@ -53,7 +53,7 @@ TEST_F(ConnectionOverRing, AHeaderAnnouncing4097BytesIsAProtocolFault) {
   char bytes[kHeaderSize];
   wire::encode_header(h, bytes);
   guest_.raw().send_bytes(std::string_view(bytes, sizeof bytes));
-  EXPECT_FALSE(conn_.next_request());
+  EXPECT_FALSE(next_request());
   EXPECT_EQ(conn_.fault(), Fault::kProtocol);
 
   // What the server then does: the ring is marked, the connection stays.
@@ -66,10 +66,10 @@ TEST_F(ConnectionOverRing, AHeaderSplitBeforeItsLengthFaultsOnlyWhenComplete) {
   char bytes[kHeaderSize];
   wire::encode_header(h, bytes);
   guest_.raw().send_bytes(std::string_view(bytes, 13));
-  EXPECT_FALSE(conn_.next_request());
+  EXPECT_FALSE(next_request());
   EXPECT_EQ(conn_.fault(), Fault::kNone);
   guest_.raw().send_bytes(std::string_view(bytes + 13, 3));
-  EXPECT_FALSE(conn_.next_request());
+  EXPECT_FALSE(next_request());
   EXPECT_EQ(conn_.fault(), Fault::kProtocol);
 }
 
@@ -78,7 +78,7 @@ TEST_F(ConnectionOverRing, APayloadOfExactly4096BytesIsAccepted) {
   guest_.send(MsgType::XS_WRITE, payload);
   std::optional<wire::Message> req;
   for (int i = 0; i < 10 && !req; ++i) {
-    req = conn_.next_request();
+    req = next_request();
     guest_.flush();
   }
   ASSERT_TRUE(req);
@@ -138,7 +138,7 @@ TEST_F(ConnectionOverRing, AnEventPastTheHardLimitIsDropped) {
 TEST_F(ConnectionOverRing, ResetIoDropsPartialInputAndQueuedOutput) {
   std::string msg = wire::encode_message(2, 1, 0, "abcdef");
   guest_.raw().send_bytes(msg.substr(0, 10));
-  EXPECT_FALSE(conn_.next_request());
+  EXPECT_FALSE(next_request());
   conn_.queue_reply(std::string(3000, 'q'));
   ASSERT_TRUE(conn_.flush());
   conn_.reset_io();
@@ -146,7 +146,7 @@ TEST_F(ConnectionOverRing, ResetIoDropsPartialInputAndQueuedOutput) {
   EXPECT_FALSE(conn_.has_buffered_input());
   // The next message starts from a clean framer.
   guest_.send(MsgType::XS_READ, "fresh");
-  auto req = conn_.next_request();
+  auto req = next_request();
   ASSERT_TRUE(req);
   EXPECT_EQ(req->payload, "fresh");
 }
@@ -164,6 +164,10 @@ class ConnectionOverSocket : public ::testing::Test {
         ConnId{1},
         std::make_unique<transport::SocketTransport>(UniqueFd(sv[0])));
   }
+  std::optional<wire::Message> next_request() {
+    conn_->new_turn();
+    return conn_->next_request();
+  }
   void peer_send(std::string_view bytes) {
     ASSERT_EQ(::write(peer_.get(), bytes.data(), bytes.size()),
               static_cast<ssize_t>(bytes.size()));
@@ -176,9 +180,9 @@ class ConnectionOverSocket : public ::testing::Test {
 TEST_F(ConnectionOverSocket, RequestsSplitAcrossWritesComeOutWhole) {
   std::string msg = wire::encode_message(2, 5, 0, std::string("/a\0", 3));
   peer_send(msg.substr(0, 3));
-  EXPECT_FALSE(conn_->next_request());
+  EXPECT_FALSE(next_request());
   peer_send(msg.substr(3));
-  auto req = conn_->next_request();
+  auto req = next_request();
   ASSERT_TRUE(req);
   EXPECT_EQ(req->hdr.req_id, 5u);
   EXPECT_EQ(req->payload, std::string("/a\0", 3));
@@ -189,15 +193,28 @@ TEST_F(ConnectionOverSocket, AnOversizedHeaderClosesTheSocket) {
   char bytes[kHeaderSize];
   wire::encode_header(h, bytes);
   peer_send(std::string_view(bytes, sizeof bytes));
-  EXPECT_FALSE(conn_->next_request());
+  EXPECT_FALSE(next_request());
   EXPECT_EQ(conn_->fault(), Fault::kProtocol);
   EXPECT_TRUE(conn_->transport().on_protocol_fault(Fault::kProtocol));
 }
 
 TEST_F(ConnectionOverSocket, APeerHangingUpIsAClosedFault) {
   peer_.reset();
-  EXPECT_FALSE(conn_->next_request());
+  EXPECT_FALSE(next_request());
   EXPECT_EQ(conn_->fault(), Fault::kClosed);
+}
+
+TEST_F(ConnectionOverSocket, AShortReadEndsReadingUntilTheNextTurn) {
+  std::string a = wire::encode_message(2, 1, 0, std::string("/a\0", 3));
+  std::string b = wire::encode_message(2, 2, 0, std::string("/b\0", 3));
+  peer_send(a);
+  conn_->new_turn();
+  ASSERT_TRUE(conn_->next_request());
+  peer_send(b);  // arrives after the short read that drained the socket
+  EXPECT_FALSE(conn_->next_request()) << "read again in the same turn";
+  auto req = next_request();  // the next wake-up finds it
+  ASSERT_TRUE(req);
+  EXPECT_EQ(req->hdr.req_id, 2u);
 }
 
 TEST_F(ConnectionOverSocket, RepliesReachThePeer) {

@@ -81,6 +81,11 @@ class EventFd {
 
 class RingFixture : public ::testing::Test {
  protected:
+  // One wake-up of the daemon's side: new_turn, then the next request.
+  std::optional<wire::Message> next_request() {
+    conn_.new_turn();
+    return conn_.next_request();
+  }
   RingFixture()
       : conn_(ConnId{7},
               std::make_unique<transport::RingTransport>(

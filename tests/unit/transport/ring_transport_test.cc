@@ -75,7 +75,7 @@ TEST_F(RingTransportTest, EveryStartOffsetCarriesRequestAndReplyIntact) {
     std::uint32_t id = guest_.send(MsgType::XS_WRITE, payload, 3);
     ASSERT_TRUE(guest_.all_sent());
 
-    auto req = conn_.next_request();
+    auto req = next_request();
     ASSERT_TRUE(req);
     EXPECT_EQ(req->hdr.type, static_cast<std::uint32_t>(MsgType::XS_WRITE));
     EXPECT_EQ(req->hdr.req_id, id);
@@ -105,7 +105,7 @@ TEST_F(RingTransportTest, CountersWrapAt2To32AcrossManyMessages) {
     SCOPED_TRACE(i);
     std::string payload = pattern(50 + i, i);
     guest_.send(MsgType::XS_READ, payload);
-    auto req = conn_.next_request();
+    auto req = next_request();
     ASSERT_TRUE(req);
     EXPECT_EQ(req->payload, payload);
     conn_.queue_reply(wire::encode_message(2, req->hdr.req_id, 0, payload));
@@ -124,7 +124,7 @@ TEST_F(RingTransportTest, AHeaderSplitAcrossTheWrapArrivesWhole) {
     SCOPED_TRACE(start);
     guest_.raw().set_all_indexes(start);
     guest_.send(MsgType::XS_DIRECTORY, std::string("/local/domain\0", 14));
-    auto req = conn_.next_request();
+    auto req = next_request();
     ASSERT_TRUE(req);
     EXPECT_EQ(req->hdr.type, static_cast<std::uint32_t>(MsgType::XS_DIRECTORY));
     EXPECT_EQ(req->payload, std::string("/local/domain\0", 14));
@@ -136,11 +136,11 @@ TEST_F(RingTransportTest, AHeaderSplitAcrossSeveralReadsArrivesWhole) {
   std::string msg = wire::encode_message(2, 9, 0, std::string("a/b\0", 4));
   for (std::size_t i = 0; i + 1 < msg.size(); ++i) {
     guest_.raw().push_raw(msg.substr(i, 1));
-    EXPECT_FALSE(conn_.next_request()) << "after byte " << i;
+    EXPECT_FALSE(next_request()) << "after byte " << i;
     EXPECT_EQ(conn_.fault(), Fault::kNone);
   }
   guest_.raw().push_raw(msg.substr(msg.size() - 1));
-  auto req = conn_.next_request();
+  auto req = next_request();
   ASSERT_TRUE(req);
   EXPECT_EQ(req->hdr.req_id, 9u);
   EXPECT_EQ(req->payload, std::string("a/b\0", 4));
@@ -178,7 +178,7 @@ TEST_F(RingTransportTest,
 
   std::optional<wire::Message> req;
   int rounds = 0;
-  while (!(req = conn_.next_request())) {
+  while (!(req = next_request())) {
     ASSERT_EQ(conn_.fault(), Fault::kNone);
     ASSERT_LT(++rounds, 10);
     guest_.flush();
@@ -245,7 +245,7 @@ TEST_F(RingTransportTest, RspConsMoreThanARingBehindIsARingIndexFault) {
 
 TEST_F(RingTransportTest, BrokenIndexesReachTheConnectionAsARingIndexFault) {
   guest_.raw().set_req_prod(guest_.raw().req_cons() + 5000);
-  EXPECT_FALSE(conn_.next_request());
+  EXPECT_FALSE(next_request());
   EXPECT_EQ(conn_.fault(), Fault::kRingIndex);
 }
 
@@ -308,14 +308,14 @@ TEST_F(RingTransportTest, FinishReconnectResetsTheRingAndNotifiesTheGuest) {
   // And it is served again, from offset 0.
   guest_.raw().reset_local();
   guest_.send(MsgType::XS_READ, std::string("x\0", 2));
-  auto req = conn_.next_request();
+  auto req = next_request();
   ASSERT_TRUE(req);
   EXPECT_EQ(req->payload, std::string("x\0", 2));
 }
 
 TEST_F(RingTransportTest, EndBatchNotifiesOnceForABatchWithProgress) {
   for (int i = 0; i < 3; ++i) guest_.send(MsgType::XS_READ, "p");
-  while (auto req = conn_.next_request())
+  while (auto req = next_request())
     conn_.queue_reply(wire::encode_message(2, req->hdr.req_id, 0, "v"));
   ASSERT_TRUE(conn_.flush());
   EXPECT_EQ(to_guest_.take(), 0u) << "nothing before the batch ends";
