@@ -1,20 +1,33 @@
 #include "store/path.h"
 
+#include <array>
+
 #include "cxenstored/limits.h"
 
 namespace cxs::store {
 namespace {
 
-bool is_path_char(char c) noexcept {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-         (c >= '0' && c <= '9') || c == '-' || c == '/' || c == '_' ||
-         c == '@';
-}
+// The characters a path component may hold, as a table: every request's
+// path goes through here.
+constexpr std::array<bool, 256> kPathChars = [] {
+  std::array<bool, 256> t{};
+  for (int c = 'a'; c <= 'z'; ++c) t[c] = true;
+  for (int c = 'A'; c <= 'Z'; ++c) t[c] = true;
+  for (int c = '0'; c <= '9'; ++c) t[c] = true;
+  for (char c : {'-', '/', '_', '@'}) t[static_cast<unsigned char>(c)] = true;
+  return t;
+}();
 
-bool has_valid_chars(std::string_view path) noexcept {
-  for (char c : path)
-    if (!is_path_char(c)) return false;
-  return true;
+// Valid characters, no empty component ("//") and no trailing '/' (except
+// the path "/" itself), in one pass.
+bool has_valid_shape(std::string_view path) noexcept {
+  char prev = '\0';
+  for (char c : path) {
+    if (!kPathChars[static_cast<unsigned char>(c)]) return false;
+    if (c == '/' && prev == '/') return false;
+    prev = c;
+  }
+  return path.size() <= 1 || prev != '/';
 }
 
 }  // namespace
@@ -34,9 +47,7 @@ bool is_relative(std::string_view path) noexcept {
 bool is_valid_absolute(std::string_view path) noexcept {
   if (path.empty() || path[0] != '/') return false;
   if (path.size() > kAbsPathMax) return false;
-  if (path.size() > 1 && path.back() == '/') return false;
-  if (path.find("//") != std::string_view::npos) return false;
-  return has_valid_chars(path);
+  return has_valid_shape(path);
 }
 
 Result<std::string> canonicalise(std::string_view path, DomId home,
@@ -44,19 +55,17 @@ Result<std::string> canonicalise(std::string_view path, DomId home,
   if (path.empty()) return XsErr::kEINVAL;
   if (is_special(path)) {
     if (kind != PathKind::kNodeOrSpecial) return XsErr::kEINVAL;
-    if (path.size() > kAbsPathMax || !has_valid_chars(path) ||
-        path.back() == '/' || path.find("//") != std::string_view::npos)
+    if (path.size() > kAbsPathMax || !has_valid_shape(path))
       return XsErr::kEINVAL;
     return std::string(path);
   }
-  std::string abs;
   if (path[0] == '/') {
-    abs = std::string(path);
-  } else {
-    abs = home_path(home);
-    abs += '/';
-    abs += path;
+    if (!is_valid_absolute(path)) return XsErr::kEINVAL;
+    return std::string(path);
   }
+  std::string abs = home_path(home);
+  abs += '/';
+  abs += path;
   if (!is_valid_absolute(abs)) return XsErr::kEINVAL;
   return abs;
 }
