@@ -188,7 +188,7 @@ void Server::on_event_channel() {
 void Server::on_ring_kick(Client& c) {
   if (c.conn->closing()) return;
   if (c.ring && c.ring->reconnect_requested() &&
-      (c.ring->page()->server_features & transport::kFeatureReconnection)) {
+      (domain_features(c.session.caller.dom) & kFeatureReconnection)) {
     // Reset on a packet boundary: nothing of the old session survives.
     watches_.remove_all(c.conn->id());
     store_.drop_transactions(c.conn->id());
@@ -263,9 +263,13 @@ Status Server::set_quota(std::optional<DomId> dom, std::string_view name,
 
 Result<std::uint32_t> Server::get_feature(std::optional<DomId> dom) noexcept {
   if (!dom) return kRingFeatures;
-  auto it = domains_.find(*dom);
-  if (it != domains_.end()) return it->second.features;
-  return preset_features(*dom);
+  return domain_features(*dom);
+}
+
+// What a domain was given, never what its page says (the guest writes it).
+std::uint32_t Server::domain_features(DomId dom) const noexcept {
+  auto it = domains_.find(dom);
+  return it != domains_.end() ? it->second.features : preset_features(dom);
 }
 
 std::uint32_t Server::preset_features(DomId dom) const noexcept {

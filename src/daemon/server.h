@@ -120,6 +120,7 @@ class Server final : public ops::DaemonHooks {
   Client* client_of(const Domain& d) noexcept;
   // SET_FEATURE's value for a domain not yet introduced, or all features.
   std::uint32_t preset_features(DomId dom) const noexcept;
+  std::uint32_t domain_features(DomId dom) const noexcept;
 
   Options opts_;
   EventLoop loop_;

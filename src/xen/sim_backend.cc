@@ -126,6 +126,9 @@ class SimEventChannel final : public EventChannel {
         if (seen.insert(p).second) ports.push_back(p);
       }
       carry_.erase(0, whole);
+      // A short read emptied the FIFO: asking again would only say EAGAIN
+      // (the loop polls the FIFO level-triggered, so later ports wake it).
+      if (static_cast<std::size_t>(n) < sizeof buf) break;
     }
     return ports;
   }
