@@ -274,6 +274,29 @@ TEST(RingDomains, SetTargetGivesADomainItsTargetsRights) {
 }
 
 // Every scenario's steps are checked by one of the tests above.
+TEST(RingDomains, FeatureBitsAGuestWritesIntoItsPageGiveItNothing) {
+  SimHost h;
+  RawClient dom0(h.socket());
+  // dom6 gets only the error bit: no reconnection, no DOMID_ANY.
+  ASSERT_TRUE(is_type_ok(dom0.request(ty(wire::MsgType::XS_SET_FEATURE),
+                                      nul_join({"6", "2"}))));
+  ASSERT_TRUE(is_type_ok(h.introduce(6)));
+  SimGuest g(h, 6);
+  EXPECT_EQ(g.ring().server_features(), 2u);
+  g.ring().page()->server_features = 0xF;  // the guest claims everything
+  Msg f = dom0.request(ty(wire::MsgType::XS_GET_FEATURE), with_nul("6"));
+  EXPECT_EQ(f.payload, std::string("2\0", 2));
+  ASSERT_EQ(g.write("x", "v"), "XS_WRITE");
+  EXPECT_EQ(guest_request(g, wire::MsgType::XS_SET_PERMS, {"x", "n6", "r32757"}),
+            "OK");
+  EXPECT_EQ(guest_request(g, wire::MsgType::XS_GET_PERMS, {"x"}), "n6|");
+  // A reconnection request is not honoured without the feature.
+  g.ring().request_reconnect();
+  EXPECT_FALSE(eventually([&] { return g.ring().connection() == 0; },
+                          std::chrono::milliseconds(500)));
+  EXPECT_TRUE(h.alive());
+}
+
 TEST(RingDomains, EveryScenarioHasATest) {
   EXPECT_EQ(ring_scenarios().size(), 19u);
 }
