@@ -15,8 +15,7 @@ void ReplySender::queue(transport::Connection& conn, std::uint32_t type,
   wire::Header out{type, request.req_id, request.tx_id,
                    static_cast<std::uint32_t>(payload.size())};
   if (trace_ && trace_->active()) trace_->reply(conn.id(), out, payload);
-  conn.queue_reply(
-      wire::encode_message(type, request.req_id, request.tx_id, payload));
+  conn.queue_reply(out, payload);
 }
 
 void ReplySender::send_reply(transport::Connection& conn,

@@ -19,6 +19,8 @@ namespace {
 constexpr std::size_t kReadChunk = 16384;
 // Messages handed to the transport per gathered write (IOV_MAX is 1024).
 constexpr std::size_t kGatherMax = 64;
+// Replies are appended to the last queued buffer while it is smaller.
+constexpr std::size_t kCoalesceMax = 16384;
 }  // namespace
 
 IoResult Transport::write_gather(const ConstBuf* bufs, std::size_t n) noexcept {
@@ -66,9 +68,31 @@ std::optional<wire::Message> Connection::next_request() noexcept {
   }
 }
 
-void Connection::queue_reply(std::string msg) {
+std::string& Connection::reply_tail() {
+  bool reusable = !out_.empty() && !out_.back().is_event &&
+                  out_.back().bytes.size() < kCoalesceMax;
+  if (!reusable) {
+    out_.push_back(Out{});
+    out_.back().messages = 0;
+  }
+  ++out_.back().messages;
+  ++out_messages_;
+  return out_.back().bytes;
+}
+
+void Connection::queue_reply(const wire::Header& hdr,
+                             std::string_view payload) {
+  std::string& tail = reply_tail();
+  std::size_t at = tail.size();
+  tail.resize(at + kHeaderSize);
+  wire::encode_header(hdr, tail.data() + at);
+  tail.append(payload);
+  out_bytes_ += kHeaderSize + payload.size();
+}
+
+void Connection::queue_reply(std::string_view msg) {
+  reply_tail().append(msg);
   out_bytes_ += msg.size();
-  out_.push_back(Out{std::move(msg), false, {}});
 }
 
 bool Connection::queue_event(std::string msg, std::size_t hard_limit) {
@@ -77,6 +101,7 @@ bool Connection::queue_event(std::string msg, std::size_t hard_limit) {
   if (pending > 0) return false;
   ++pending;
   out_bytes_ += msg.size();
+  ++out_messages_;
   out_.push_back(Out{std::move(msg), true, std::chrono::steady_clock::now()});
   return true;
 }
@@ -121,6 +146,7 @@ void Connection::consume_output(std::size_t bytes) noexcept {
         pending_events_.erase(it);
     }
     out_bytes_ -= front.bytes.size();
+    out_messages_ -= front.messages;
     out_off_ = 0;
     out_.pop_front();
   }
@@ -140,6 +166,7 @@ std::size_t Connection::drop_events_before(
     if (pending != pending_events_.end() && --pending->second == 0)
       pending_events_.erase(pending);
     out_bytes_ -= it->bytes.size();
+    out_messages_ -= it->messages;
     it = out_.erase(it);
     ++dropped;
   }
@@ -153,6 +180,7 @@ void Connection::reset_io() noexcept {
   out_.clear();
   out_off_ = 0;
   out_bytes_ = 0;
+  out_messages_ = 0;
   pending_events_.clear();
   fault_ = Fault::kNone;
 }

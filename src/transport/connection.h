@@ -36,9 +36,13 @@ class Connection {
   void new_turn() noexcept { drained_ = false; }
   Fault fault() const noexcept { return fault_; }
 
-  // Queue an encoded message. Events are deduplicated while pending: an
-  // identical event not yet written is not queued twice.
-  void queue_reply(std::string msg);
+  // Queue a reply, encoded onto the tail of the queue: consecutive replies
+  // share one buffer (up to 16 KiB), so pipelined replies cost no
+  // allocation each. Events are deduplicated while pending: an identical
+  // event not yet written is not queued twice.
+  void queue_reply(const wire::Header& hdr, std::string_view payload);
+  // An already encoded reply (tests, raw bytes).
+  void queue_reply(std::string_view msg);
   // false if the event was already pending or dropped for the bound.
   bool queue_event(std::string msg, std::size_t hard_limit);
 
@@ -46,7 +50,7 @@ class Connection {
   bool flush() noexcept;
   bool has_output() const noexcept { return !out_.empty(); }
   std::size_t queued_bytes() const noexcept { return out_bytes_; }
-  std::size_t queued_messages() const noexcept { return out_.size(); }
+  std::size_t queued_messages() const noexcept { return out_messages_; }
   // Bytes already read but not yet framed into a request.
   bool has_buffered_input() const noexcept {
     return in_pos_ < in_.size() || framer_.has_message();
@@ -66,10 +70,14 @@ class Connection {
  private:
   void consume_output(std::size_t bytes) noexcept;
 
+  // The buffer a reply is appended to (a new one past the coalescing size).
+  std::string& reply_tail();
+
   struct Out {
     std::string bytes;
-    bool is_event;
-    std::chrono::steady_clock::time_point queued_at;
+    bool is_event = false;
+    std::chrono::steady_clock::time_point queued_at{};
+    std::size_t messages = 1;  // replies coalesced into `bytes`
   };
 
   ConnId id_;
@@ -80,6 +88,7 @@ class Connection {
   std::deque<Out> out_;
   std::size_t out_off_ = 0;  // bytes of out_.front() already written
   std::size_t out_bytes_ = 0;
+  std::size_t out_messages_ = 0;
   std::unordered_map<std::string, int> pending_events_;
   Fault fault_ = Fault::kNone;
   bool closing_ = false;

@@ -291,5 +291,42 @@ TEST(ConnectionGather, PartialWritesAcrossMessageBoundariesKeepTheQueueExact) {
   EXPECT_EQ(conn.queued_bytes(), 0u);
 }
 
+TEST(ConnectionGather, CoalescedRepliesAndEventsKeepOrderAndMessageCount) {
+  std::string sink;
+  auto owned = std::make_unique<TrickleTransport>(sink);
+  TrickleTransport* t = owned.get();
+  transport::Connection conn(ConnId{1}, std::move(owned));
+  std::string expected;
+  auto reply = [&](std::uint32_t id, std::string payload) {
+    wire::Header h{2, id, 0, static_cast<std::uint32_t>(payload.size())};
+    conn.queue_reply(h, payload);
+    expected += wire::encode_message(2, id, 0, payload);
+  };
+  reply(1, "a");
+  reply(2, std::string(40, 'b'));
+  std::string ev = wire::encode_message(15, 0, 0, std::string("p\0t\0", 4));
+  ASSERT_TRUE(conn.queue_event(ev, 0));
+  expected += ev;
+  reply(3, "c");
+  reply(4, "");
+  EXPECT_EQ(conn.queued_messages(), 5u);
+  EXPECT_EQ(conn.queued_bytes(), expected.size());
+  // The event between replies is still deduplicated while pending.
+  EXPECT_FALSE(conn.queue_event(ev, 0));
+  std::size_t before = conn.queued_messages();
+  for (std::size_t step : {20u, 3u, 60u}) {
+    t->budget = step;
+    ASSERT_TRUE(conn.flush());
+    EXPECT_LE(conn.queued_messages(), before);
+    before = conn.queued_messages();
+  }
+  t->budget = 1000;
+  ASSERT_TRUE(conn.flush());
+  EXPECT_EQ(sink, expected);
+  EXPECT_EQ(conn.queued_messages(), 0u);
+  EXPECT_EQ(conn.queued_bytes(), 0u);
+  EXPECT_FALSE(conn.has_output());
+}
+
 }  // namespace
 }  // namespace cxs::test
