@@ -4,10 +4,23 @@
 
 namespace cxs::store {
 
+namespace {
+// Looks a component up by string_view: matching an event must not build a
+// std::string per path component.
+struct ComponentHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const noexcept {
+    return std::hash<std::string_view>{}(s);
+  }
+};
+}  // namespace
+
 struct WatchIndex::TrieNode {
   TrieNode* parent = nullptr;
   std::string name;
-  std::unordered_map<std::string, std::unique_ptr<TrieNode>> kids;
+  std::unordered_map<std::string, std::unique_ptr<TrieNode>, ComponentHash,
+                     std::equal_to<>>
+      kids;
   std::vector<WatchId> watches;
 };
 
@@ -37,7 +50,7 @@ WatchIndex::TrieNode* WatchIndex::find_node(
     std::string_view path) const noexcept {
   TrieNode* n = is_special(path) ? special_.get() : root_.get();
   for_each_component(path, [&n](std::string_view c) {
-    auto it = n->kids.find(std::string(c));
+    auto it = n->kids.find(c);
     n = it == n->kids.end() ? nullptr : it->second.get();
     return n != nullptr;
   });
@@ -142,8 +155,10 @@ void WatchIndex::collect_on_path(std::string_view path,
     for (WatchId id : t->watches) out.push_back(&watches_.at(id));
   };
   if (!is_special(path)) take(n);
+  // Nothing watched below this point: the walk ends at once.
   for_each_component(path, [&](std::string_view c) {
-    auto it = n->kids.find(std::string(c));
+    if (n->kids.empty()) return false;
+    auto it = n->kids.find(c);
     if (it == n->kids.end()) return false;
     n = it->second.get();
     take(n);
