@@ -71,6 +71,7 @@ class Server final : public ops::DaemonHooks {
     bool stalled = false;  // ring in error: not served until reconnection
     WriteLimit writes{};   // XSA-206 rate limit (unprivileged only)
     bool over_soft_memory = false;  // warned once until back under
+    bool has_new_events = false;    // queued by the deliver() under way
   };
 
   // A domain known through INTRODUCE (or dom0 at start-up).
