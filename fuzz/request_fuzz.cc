@@ -87,7 +87,9 @@ void check_store(const store::Store& st) {
     const store::Node* n = tree.find(path);
     if (!n) broken("listed child missing: " + path);
     ++reachable;
-    for (const auto& name : n->children) stack.push_back(store::join(path, name));
+    n->children.for_each([&](std::string_view name) {
+      stack.push_back(store::join(path, name));
+    });
   }
   if (reachable + 2 != tree.size()) broken("unreachable nodes");
   std::map<std::uint32_t, store::Tree::Usage> recount;

@@ -142,7 +142,9 @@ std::string Server::check_store() const {
       continue;
     }
     ++reachable;
-    for (const auto& name : n->children) stack.push_back(store::join(path, name));
+    n->children.for_each([&](std::string_view name) {
+      stack.push_back(store::join(path, name));
+    });
   }
   std::size_t specials = 2;
   if (reachable + specials != store_.tree().size())

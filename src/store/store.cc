@@ -83,7 +83,7 @@ Status Store::write(const Caller& c, Transaction* tx, std::string_view path,
     if (!may(c, existing->perms, kPermWrite)) return XsErr::kEACCES;
     CXS_TRY(check_node_size(
         c, Tree::record_bytes(value.size(), existing->perms.size(),
-                              existing->children_bytes)));
+                              existing->children_bytes())));
     CXS_TRY(check_growth(view, c, 0,
                          static_cast<long>(value.size()) -
                              static_cast<long>(existing->value.size())));
@@ -136,7 +136,7 @@ Status Store::create_path(View& view, const Caller& c, std::string_view path,
   CXS_TRY(check_node_size(c, Tree::record_bytes(value.size(), perms.size(), 0)));
   CXS_TRY(check_node_size(
       c, Tree::record_bytes(anchor->value.size(), anchor->perms.size(),
-                            anchor->children_bytes +
+                            anchor->children_bytes() +
                                 basename_of(missing.back()).size() + 1)));
   long bytes = 0;
   for (auto m : missing)
@@ -195,7 +195,8 @@ Status Store::remove_subtree(View& view, std::string_view top,
     auto r = view.read(p);
     if (!r) return r.error();
     if (!*r) continue;
-    for (const auto& name : (*r)->children) stack.push_back(join(p, name));
+    (*r)->children.for_each(
+        [&](std::string_view name) { stack.push_back(join(p, name)); });
     order.push_back(std::move(p));
   }
   std::string_view parent = parent_of(top);
@@ -222,12 +223,7 @@ Result<std::string> Store::directory(const Caller& c, Transaction* tx,
   View view(tree_, tx);
   auto n = readable_node(view, c, path);
   if (!n) return n.error();
-  std::string out;
-  for (const auto& name : (*n)->children) {
-    out += name;
-    out += '\0';
-  }
-  return out;
+  return (*n)->children.joined();
 }
 
 Result<DirectoryPart> Store::directory_part(const Caller& c, Transaction* tx,
@@ -279,7 +275,7 @@ Status Store::set_perms(const Caller& c, Transaction* tx,
     return XsErr::kENOSPC;
   CXS_TRY(check_node_size(
       c, Tree::record_bytes(existing->value.size(), perms.size(),
-                            existing->children_bytes)));
+                            existing->children_bytes())));
   PermList old = existing->perms;
   auto n = view.modify(path, Transaction::kPerms,
                        [&](Node& node) { node.perms = std::move(perms); });

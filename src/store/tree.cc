@@ -18,8 +18,6 @@ const Node* Tree::find(std::string_view path) const noexcept {
 
 const Node& Tree::put(std::string_view path, Node node) {
   node.generation = next_generation();
-  node.children_bytes = 0;
-  for (const auto& c : node.children) node.children_bytes += c.size() + 1;
   auto it = nodes_.find(path);
   if (it != nodes_.end()) {
     charge(path, it->second, -1);

@@ -46,7 +46,7 @@ class Tree {
   // The size of a node's record as the node-size quota sees it: value,
   // permissions and children's names plus a fixed header (as C counts it).
   static std::size_t record_bytes(const Node& n) noexcept {
-    return record_bytes(n.value.size(), n.perms.size(), n.children_bytes);
+    return record_bytes(n.value.size(), n.perms.size(), n.children_bytes());
   }
   static std::size_t record_bytes(std::size_t value_size, std::size_t perms,
                                   std::size_t children_bytes) noexcept {

@@ -26,8 +26,8 @@ TEST(Tree, FreshTreeHasTheCDaemonsNodes) {
 
 TEST(Tree, FreshTreeLinksToolUnderRootAndNotTheSpecials) {
   Tree t;
-  EXPECT_EQ(t.find("/")->children, std::vector<std::string>{"tool"});
-  EXPECT_EQ(t.find("/tool")->children, std::vector<std::string>{"xenstored"});
+  EXPECT_EQ(t.find("/")->children.joined(), std::string("tool\0", 5));
+  EXPECT_EQ(t.find("/tool")->children.joined(), std::string("xenstored\0", 10));
   EXPECT_TRUE(t.find("/tool/xenstored")->children.empty());
 }
 
