@@ -167,7 +167,7 @@ void Server::fire_special(std::string_view base, std::optional<DomId> dom,
     path += std::to_string(dom->value);
   }
   const store::Node* holder = store_.tree().find(base);
-  PermList perms = holder ? holder->perms : PermList{};
+  store::SharedPerms perms = holder ? holder->perms : store::SharedPerms{};
   events.push_back(store::Event{std::move(path), false, std::move(perms), {}});
 }
 

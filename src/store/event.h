@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cxenstored/perms.h"
+#include "store/shared_perms.h"
 
 namespace cxs::store {
 
@@ -17,8 +18,8 @@ struct Event {
   bool recursive = false;
   // Readers allowed by these lists see the event (a permission change passes
   // both the old and the new list).
-  PermList perms;
-  PermList old_perms;
+  SharedPerms perms;
+  SharedPerms old_perms;
   // Only watches on exactly `path` fire (a node removed below the top of
   // a removed subtree: watches above it hear of the top instead).
   bool exact = false;

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "cxenstored/perms.h"
+#include "store/shared_perms.h"
 
 namespace cxs::store {
 
@@ -52,7 +53,7 @@ class ChildNames {
 
 struct Node {
   std::string value;
-  PermList perms;
+  SharedPerms perms;  // interned: most nodes share a few lists
   std::uint64_t generation = 0;  // never 0 once the node is in a tree
   ChildNames children;
 

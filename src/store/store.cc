@@ -207,7 +207,7 @@ Status Store::remove_subtree(View& view, std::string_view top,
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
     const Node* n = view.peek(*it);
     bool is_top = it + 1 == order.rend();
-    view.emit(Event{*it, is_top, n ? n->perms : PermList{}, {}, !is_top},
+    view.emit(Event{*it, is_top, n ? n->perms : SharedPerms{}, {}, !is_top},
               events);
     CXS_TRY(view.remove(*it));
   }
@@ -258,7 +258,7 @@ Result<PermList> Store::get_perms(const Caller& c, Transaction* tx,
   View view(tree_, tx);
   auto n = readable_node(view, c, path);
   if (!n) return n.error();
-  return (*n)->perms;
+  return (*n)->perms.list();
 }
 
 Status Store::set_perms(const Caller& c, Transaction* tx,
@@ -301,11 +301,13 @@ void Store::forget_domain(DomId dom, std::optional<DomId> heir,
   });
   for (const auto& path : mentioned) {
     tree_.edit(path, [dom](Node& n) {
-      std::erase_if(n.perms, [&, first = true](const Perm& p) mutable {
+      PermList kept = n.perms;
+      std::erase_if(kept, [&, first = true](const Perm& p) mutable {
         bool keep = first || p.dom != dom;
         first = false;
         return !keep;
       });
+      n.perms = kept;
     });
   }
   // Shallowest first: removing a subtree takes its owned descendants along.
@@ -315,7 +317,11 @@ void Store::forget_domain(DomId dom, std::optional<DomId> heir,
   for (const auto& path : owned) {
     if (!tree_.find(path)) continue;
     if (heir) {
-      tree_.edit(path, [&](Node& n) { n.perms.front().dom = *heir; });
+      tree_.edit(path, [&](Node& n) {
+        PermList given = n.perms;
+        given.front().dom = *heir;
+        n.perms = given;
+      });
       continue;
     }
     View view(tree_, nullptr);
