@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -22,14 +24,26 @@ class ChildNames {
   ChildNames(std::initializer_list<std::string_view> names) {
     for (auto n : names) add(n);
   }
+  ChildNames(const ChildNames& o)
+      : joined_(o.joined_ ? std::make_unique<std::string>(*o.joined_)
+                          : nullptr) {}
+  ChildNames(ChildNames&&) noexcept = default;
+  ChildNames& operator=(const ChildNames& o) {
+    if (this != &o) *this = ChildNames(o);
+    return *this;
+  }
+  ChildNames& operator=(ChildNames&&) noexcept = default;
 
-  const std::string& joined() const noexcept { return joined_; }
-  std::size_t bytes() const noexcept { return joined_.size(); }
-  bool empty() const noexcept { return joined_.empty(); }
+  const std::string& joined() const noexcept {
+    return joined_ ? *joined_ : empty_string();
+  }
+  std::size_t bytes() const noexcept { return joined().size(); }
+  bool empty() const noexcept { return joined().empty(); }
 
   void add(std::string_view name) {
-    joined_.append(name);
-    joined_.push_back('\0');
+    if (!joined_) joined_ = std::make_unique<std::string>();
+    joined_->append(name);
+    joined_->push_back('\0');
   }
   // Removes the first child called `name`; false if there is none.
   bool remove(std::string_view name);
@@ -37,18 +51,24 @@ class ChildNames {
   // Calls fn(std::string_view) for each name, in order.
   template <typename Fn>
   void for_each(Fn&& fn) const {
+    std::string_view all = joined();
     std::size_t start = 0;
-    while (start < joined_.size()) {
-      std::size_t end = joined_.find('\0', start);
-      fn(std::string_view(joined_).substr(start, end - start));
+    while (start < all.size()) {
+      std::size_t end = all.find('\0', start);
+      fn(all.substr(start, end - start));
       start = end + 1;
     }
   }
 
-  bool operator==(const ChildNames&) const = default;
+  bool operator==(const ChildNames& o) const { return joined() == o.joined(); }
 
  private:
-  std::string joined_;
+  static const std::string& empty_string() {
+    static const std::string* e = new std::string;
+    return *e;
+  }
+  // Most nodes are leaves: they pay for a pointer, not for a string.
+  std::unique_ptr<std::string> joined_;
 };
 
 struct Node {
@@ -64,11 +84,14 @@ struct Node {
 };
 
 inline bool ChildNames::remove(std::string_view name) {
+  if (!joined_) return false;
+  std::string& all = *joined_;
   std::size_t start = 0;
-  while (start < joined_.size()) {
-    std::size_t end = joined_.find('\0', start);
-    if (std::string_view(joined_).substr(start, end - start) == name) {
-      joined_.erase(start, end - start + 1);
+  while (start < all.size()) {
+    std::size_t end = all.find('\0', start);
+    if (std::string_view(all).substr(start, end - start) == name) {
+      all.erase(start, end - start + 1);
+      if (all.empty()) joined_.reset();
       return true;
     }
     start = end + 1;

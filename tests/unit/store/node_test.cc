@@ -39,6 +39,24 @@ TEST(ChildNames, RemoveTakesOnlyTheWholeNameAsked) {
   EXPECT_EQ(c.bytes(), 0u);
 }
 
+TEST(ChildNames, CopiesAreIndependentAndALeafHoldsNothing) {
+  ChildNames a{"x", "y"};
+  ChildNames b(a);
+  b.add("z");
+  EXPECT_EQ(a.bytes(), 4u);
+  EXPECT_EQ(b.bytes(), 6u);
+  a = b;
+  b.remove("x");
+  EXPECT_EQ(names_of(a), (std::vector<std::string>{"x", "y", "z"}));
+  a = a;
+  EXPECT_EQ(a.bytes(), 6u);
+  ChildNames leaf;
+  EXPECT_EQ(leaf.joined(), "");
+  EXPECT_FALSE(leaf.remove("x"));
+  ChildNames moved(std::move(a));
+  EXPECT_EQ(moved.bytes(), 6u);
+}
+
 TEST(ChildNames, NodeChildrenBytesFollowAddsAndRemoves) {
   Node n;
   n.add_child("x");
