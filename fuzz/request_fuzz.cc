@@ -93,8 +93,8 @@ void check_store(const store::Store& st) {
   }
   if (reachable + 2 != tree.size()) broken("unreachable nodes");
   std::map<std::uint32_t, store::Tree::Usage> recount;
-  tree.for_each([&](const std::string& path, const store::Node& n) {
-    if (n.perms.empty()) broken("no owner: " + path);
+  tree.for_each([&](std::string_view path, const store::Node& n) {
+    if (n.perms.empty()) broken("no owner: " + std::string(path));
     auto& u = recount[n.perms.front().dom.value];
     u.nodes += 1;
     u.bytes += store::Tree::node_bytes(path, n);

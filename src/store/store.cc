@@ -289,13 +289,13 @@ void Store::forget_domain(DomId dom, std::optional<DomId> heir,
                           EventSink& events) {
   std::vector<std::string> owned;
   std::vector<std::string> mentioned;
-  tree_.for_each([&](const std::string& path, const Node& n) {
+  tree_.for_each([&](std::string_view path, const Node& n) {
     if (n.perms.empty()) return;
     if (n.perms.front().dom == dom && path != "/" && !is_special(path))
-      owned.push_back(path);
+      owned.emplace_back(path);
     for (std::size_t i = 1; i < n.perms.size(); ++i)
       if (n.perms[i].dom == dom) {
-        mentioned.push_back(path);
+        mentioned.emplace_back(path);
         break;
       }
   });

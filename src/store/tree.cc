@@ -12,28 +12,23 @@ Tree::Tree() {
 }
 
 const Node* Tree::find(std::string_view path) const noexcept {
-  auto it = nodes_.find(path);
-  return it == nodes_.end() ? nullptr : &it->second;
+  return nodes_.find(path);
 }
 
 const Node& Tree::put(std::string_view path, Node node) {
   node.generation = next_generation();
-  auto it = nodes_.find(path);
-  if (it != nodes_.end()) {
-    charge(path, it->second, -1);
-    it->second = std::move(node);
-  } else {
-    it = nodes_.emplace(std::string(path), std::move(node)).first;
-  }
-  charge(path, it->second, +1);
-  return it->second;
+  auto [slot, created] = nodes_.emplace(path);
+  if (!created) charge(path, *slot, -1);
+  *slot = std::move(node);
+  charge(path, *slot, +1);
+  return *slot;
 }
 
 void Tree::erase(std::string_view path) noexcept {
-  auto it = nodes_.find(path);
-  if (it == nodes_.end()) return;
-  charge(path, it->second, -1);
-  nodes_.erase(it);
+  const Node* n = nodes_.find(path);
+  if (!n) return;
+  charge(path, *n, -1);
+  nodes_.erase(path);
 }
 
 void Tree::charge(std::string_view path, const Node& n, int sign) noexcept {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "store/node.h"
+#include "store/node_index.h"
 
 namespace cxs::store {
 
@@ -58,24 +59,19 @@ class Tree {
     return record_bytes(n) + path.size();
   }
 
+  // fn(std::string_view path, const Node&) for every node, in no order.
   template <typename Fn>
   void for_each(Fn&& fn) const {
-    for (const auto& [path, node] : nodes_) fn(path, node);
+    nodes_.for_each(std::forward<Fn>(fn));
   }
 
   std::uint64_t next_generation() noexcept { return ++generation_; }
   std::size_t size() const noexcept { return nodes_.size(); }
 
  private:
-  struct Hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept {
-      return std::hash<std::string_view>{}(s);
-    }
-  };
   void charge(std::string_view path, const Node& n, int sign) noexcept;
 
-  std::unordered_map<std::string, Node, Hash, std::equal_to<>> nodes_;
+  NodeIndex nodes_;
   std::unordered_map<DomId, Usage> usage_;
   std::unordered_map<DomId, std::size_t> referenced_;  // nodes naming a domain
   std::uint64_t generation_ = 0;
@@ -83,13 +79,13 @@ class Tree {
 
 template <typename Fn>
 const Node* Tree::edit(std::string_view path, Fn&& fn) {
-  auto it = nodes_.find(path);
-  if (it == nodes_.end()) return nullptr;
-  charge(it->first, it->second, -1);
-  fn(it->second);
-  it->second.generation = next_generation();
-  charge(it->first, it->second, +1);
-  return &it->second;
+  Node* n = nodes_.find(path);
+  if (!n) return nullptr;
+  charge(path, *n, -1);
+  fn(*n);
+  n->generation = next_generation();
+  charge(path, *n, +1);
+  return n;
 }
 
 }  // namespace cxs::store
