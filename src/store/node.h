@@ -11,6 +11,7 @@
 
 #include "cxenstored/perms.h"
 #include "store/shared_perms.h"
+#include "store/small_bytes.h"
 
 namespace cxs::store {
 
@@ -72,7 +73,7 @@ class ChildNames {
 };
 
 struct Node {
-  std::string value;
+  SmallBytes value;   // 15 bytes inline, longer on the heap
   SharedPerms perms;  // interned: most nodes share a few lists
   std::uint64_t generation = 0;  // never 0 once the node is in a tree
   ChildNames children;

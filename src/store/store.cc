@@ -73,7 +73,7 @@ Result<std::string> Store::read(const Caller& c, Transaction* tx,
   View view(tree_, tx);
   auto n = readable_node(view, c, path);
   if (!n) return n.error();
-  return (*n)->value;
+  return (*n)->value.str();
 }
 
 Status Store::write(const Caller& c, Transaction* tx, std::string_view path,
