@@ -92,6 +92,7 @@ void check_store(const store::Store& st) {
     });
   }
   if (reachable + 2 != tree.size()) broken("unreachable nodes");
+  if (!st.transaction_bytes_agree()) broken("transaction byte count drifted");
   std::map<std::uint32_t, store::Tree::Usage> recount;
   tree.for_each([&](std::string_view path, const store::Node& n) {
     if (n.perms.empty()) broken("no owner: " + std::string(path));

@@ -27,8 +27,8 @@ struct RunStats {
 };
 
 // Aborts with a message unless every child a node lists exists, every node
-// is reachable from "/" (the two special nodes aside) and each owner's
-// usage equals a recount.
+// is reachable from "/" (the two special nodes aside), each owner's usage
+// equals a recount, and so does each transaction's count of held bytes.
 void check_store(const store::Store& st);
 
 // Plays one input; aborts with a message on a broken store.

@@ -379,6 +379,14 @@ void Store::drop_transactions(ConnId owner) noexcept {
                 [owner](const auto& kv) { return kv.second->owner() == owner; });
 }
 
+bool Store::transaction_bytes_agree() const noexcept {
+  return std::all_of(transactions_.begin(), transactions_.end(),
+                     [](const auto& kv) {
+                       return kv.second->held_bytes() ==
+                              kv.second->recount_held_bytes();
+                     });
+}
+
 std::size_t Store::transaction_bytes(ConnId owner) const noexcept {
   std::size_t bytes = 0;
   for (const auto& [id, tx] : transactions_)

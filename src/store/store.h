@@ -69,6 +69,9 @@ class Store {
                          EventSink& events);
   void drop_transactions(ConnId owner) noexcept;
   std::size_t transaction_count(ConnId owner) const noexcept;
+  // Every open transaction's running count of held bytes equals a recount
+  // (a consistency check for the fuzzer and tests).
+  bool transaction_bytes_agree() const noexcept;
   // Bytes of node copies held by the open transactions of `owner`.
   std::size_t transaction_bytes(ConnId owner) const noexcept;
   // ENOMEM if the caller's domain would hold more than its memory quota

@@ -44,7 +44,7 @@ Tree::Usage Transaction::usage_after_commit(const Tree& tree,
   return u;
 }
 
-std::size_t Transaction::held_bytes() const noexcept {
+std::size_t Transaction::recount_held_bytes() const noexcept {
   std::size_t bytes = 0;
   for (const auto& [path, e] : entries_)
     if (e.copy) bytes += Tree::node_bytes(path, *e.copy);
@@ -98,6 +98,7 @@ void Transaction::apply(Tree& tree, EventSink& sink) {
     tree.put(path, std::move(merged));
   }
   entries_.clear();
+  held_bytes_ = 0;
   for (auto& ev : events_) sink.push_back(std::move(ev));
   events_.clear();
   event_index_.clear();

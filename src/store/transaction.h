@@ -87,8 +87,19 @@ class Transaction {
   // event for the same path widens the earlier one.
   void record_event(Event ev);
 
-  // Bytes of the node copies this transaction holds (paths included).
-  std::size_t held_bytes() const noexcept;
+  // Bytes of the node copies this transaction holds (paths included), kept
+  // up to date as View changes them (it is asked on every request of an
+  // unprivileged domain, so it must not walk the entries).
+  std::size_t held_bytes() const noexcept { return held_bytes_; }
+  // The same, counted from the entries (tests check the two agree).
+  std::size_t recount_held_bytes() const noexcept;
+  // View reports each change of an entry's copy: its bytes before and after.
+  void copy_changed(std::size_t before, std::size_t after) noexcept {
+    held_bytes_ = held_bytes_ + after - before;
+  }
+  static std::size_t copy_bytes(std::string_view path, const Entry& e) noexcept {
+    return e.copy ? Tree::node_bytes(path, *e.copy) : 0;
+  }
 
   // What `dom` would own (count and bytes) if this committed now.
   Tree::Usage usage_after_commit(const Tree& tree, DomId dom) const;
@@ -109,6 +120,7 @@ class Transaction {
   TxId id_;
   ConnId owner_;
   std::size_t max_entries_;
+  std::size_t held_bytes_ = 0;
   std::unordered_map<std::string, Entry, Hash, std::equal_to<>> entries_;
   EventSink events_;
   std::unordered_map<std::string, std::size_t, Hash, std::equal_to<>>

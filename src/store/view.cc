@@ -13,6 +13,7 @@ Result<Transaction::Entry*> View::snapshot(std::string_view path,
   if (first) {
     if (const Node* committed = tree_.find(path)) e->copy = *committed;
     e->has_copy = true;
+    tx_->copy_changed(0, Transaction::copy_bytes(path, *e));
   }
   return e;
 }
@@ -58,8 +59,10 @@ Status View::create(std::string_view path, Node node) {
   if (!entry) return entry.error();
   Transaction::Entry* e = *entry;
   if (!e->has_copy && e->written == 0) e->check_generation = true;
+  std::size_t before = Transaction::copy_bytes(path, *e);
   e->copy = std::move(node);
   e->has_copy = true;
+  tx_->copy_changed(before, Transaction::copy_bytes(path, *e));
   e->written |= Transaction::kValue | Transaction::kPerms |
                 Transaction::kChildren;
   return {};
@@ -74,6 +77,7 @@ Status View::remove(std::string_view path) {
   if (!entry) return entry.error();
   Transaction::Entry* e = *entry;
   if (!e->has_copy && e->written == 0) e->check_generation = true;
+  tx_->copy_changed(Transaction::copy_bytes(path, *e), 0);
   e->copy.reset();
   e->has_copy = true;
   e->written |= Transaction::kValue | Transaction::kPerms |

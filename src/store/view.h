@@ -62,7 +62,11 @@ Result<const Node*> View::modify(std::string_view path, std::uint8_t fields,
   if (!tx_) return tree_.edit(path, std::forward<Fn>(fn));
   auto copy = tx_copy(path, fields);
   if (!copy) return copy.error();
-  if (*copy) fn(**copy);
+  if (Node* n = *copy) {
+    std::size_t before = Tree::node_bytes(path, *n);
+    fn(*n);
+    tx_->copy_changed(before, Tree::node_bytes(path, *n));
+  }
   return static_cast<const Node*>(*copy);
 }
 

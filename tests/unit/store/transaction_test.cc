@@ -62,6 +62,28 @@ XsErr err(const Status& s) { return s.ok() ? XsErr::kEIO : s.error(); }
 
 // --- the design note's worked examples -------------------------------------
 
+TEST_F(TransactionTest, HeldBytesFollowEveryKindOfChange) {
+  write("/a/b", "12345");
+  write("/a/c", "x");
+  Transaction* tx = start();
+  EXPECT_EQ(tx->held_bytes(), 0u);
+  auto agree = [&] { EXPECT_EQ(tx->held_bytes(), tx->recount_held_bytes()); };
+  value("/a/b", tx);  // a read copies the node in
+  agree();
+  EXPECT_GT(tx->held_bytes(), 0u);
+  write("/a/b", std::string(300, 'v'), tx);  // grows the copy
+  agree();
+  write("/a/new/deep", "v", tx);  // creates two, changes /a's children
+  agree();
+  rm("/a/c", tx);  // drops a copy, changes /a again
+  agree();
+  write("/a/b", "", tx);  // shrinks
+  agree();
+  value("/missing", tx);  // an absent node holds nothing
+  agree();
+  EXPECT_TRUE(commit(tx).ok());
+}
+
 TEST_F(TransactionTest, Example1DisjointWritersBothCommit) {
   write("/a", "a0");
   write("/b", "b0");
