@@ -14,7 +14,10 @@ namespace cxs::store {
 class SmallBytes {
  public:
   SmallBytes() noexcept { set_inline_size(0); }
-  SmallBytes(std::string_view s) { set_inline_size(0), assign(s); }  // NOLINT
+  SmallBytes(std::string_view s) {  // NOLINT: implicit, like std::string
+    set_inline_size(0);
+    assign(s);
+  }
   SmallBytes(const char* s) : SmallBytes(std::string_view(s)) {}      // NOLINT
   SmallBytes(const std::string& s) : SmallBytes(std::string_view(s)) {}  // NOLINT
   SmallBytes(const SmallBytes& o) : SmallBytes(o.view()) {}
@@ -89,7 +92,7 @@ class SmallBytes {
     set_inline_size(0);
   }
 
-  char raw_[16];
+  char raw_[16] = {};
 };
 
 }  // namespace cxs::store
