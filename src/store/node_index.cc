@@ -23,7 +23,7 @@ std::uint64_t NodeIndex::hash_of(std::string_view path) noexcept {
 
 NodeIndex::Entry* NodeIndex::make_entry(std::string_view path,
                                         std::uint32_t hash) {
-  void* mem = slab_.allocate(sizeof(Entry) + path.size());
+  void* mem = ::operator new(sizeof(Entry) + path.size());
   Entry* e = new (mem) Entry{};
   e->hash = hash;
   e->len = static_cast<std::uint32_t>(path.size());
@@ -32,9 +32,8 @@ NodeIndex::Entry* NodeIndex::make_entry(std::string_view path,
 }
 
 void NodeIndex::free_entry(Entry* e) noexcept {
-  std::size_t bytes = sizeof(Entry) + e->len;
   e->~Entry();
-  slab_.deallocate(e, bytes);
+  ::operator delete(e);
 }
 
 std::size_t NodeIndex::probe(std::string_view path,

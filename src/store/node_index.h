@@ -15,7 +15,6 @@
 #include <vector>
 
 #include "store/node.h"
-#include "store/slab.h"
 
 namespace cxs::store {
 
@@ -53,15 +52,13 @@ class NodeIndex {
   };
 
   static std::uint64_t hash_of(std::string_view path) noexcept;
-  Entry* make_entry(std::string_view path, std::uint32_t hash);
-  void free_entry(Entry* e) noexcept;
+  static Entry* make_entry(std::string_view path, std::uint32_t hash);
+  static void free_entry(Entry* e) noexcept;
   // The slot holding `path`, or the empty slot where it would go.
   std::size_t probe(std::string_view path, std::uint64_t h) const noexcept;
   void grow();
   std::size_t mask() const noexcept { return slots_.size() - 1; }
 
-  Slab slab_;                        // entries live here (before slots_:
-                                     // destroyed after them)
   std::vector<Entry*> slots_;       // nullptr: empty
   std::vector<std::uint32_t> tags_;  // high half of the slot's path hash
   std::size_t size_ = 0;
