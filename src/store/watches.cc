@@ -93,6 +93,7 @@ Status WatchIndex::add(Watch w) {
   WatchId id = next_id_++;
   node.watches.push_back(id);
   by_conn_[w.conn].push_back(id);
+  bytes_by_conn_[w.conn] += watch_bytes(w);
   watches_.emplace(id, std::move(w));
   return {};
 }
@@ -112,6 +113,9 @@ Status WatchIndex::remove(ConnId conn, std::string_view path,
   auto& mine = by_conn_[conn];
   mine.erase(std::find(mine.begin(), mine.end(), id));
   if (mine.empty()) by_conn_.erase(conn);
+  std::size_t& bytes = bytes_by_conn_[conn];
+  bytes -= watch_bytes(watches_.at(id));
+  if (bytes == 0) bytes_by_conn_.erase(conn);
   watches_.erase(id);
   prune(n);
   return {};
@@ -122,6 +126,7 @@ void WatchIndex::remove_all(ConnId conn) {
   if (it == by_conn_.end()) return;
   std::vector<WatchId> ids = std::move(it->second);
   by_conn_.erase(it);
+  bytes_by_conn_.erase(conn);
   for (WatchId id : ids) {
     const Watch& w = watches_.at(id);
     TrieNode* n = find_node(w.path);
@@ -141,11 +146,8 @@ std::size_t WatchIndex::count(ConnId conn) const noexcept {
 }
 
 std::size_t WatchIndex::bytes(ConnId conn) const noexcept {
-  auto it = by_conn_.find(conn);
-  if (it == by_conn_.end()) return 0;
-  std::size_t total = 0;
-  for (WatchId id : it->second) total += watch_bytes(watches_.at(id));
-  return total;
+  auto it = bytes_by_conn_.find(conn);
+  return it == bytes_by_conn_.end() ? 0 : it->second;
 }
 
 void WatchIndex::collect_on_path(std::string_view path,

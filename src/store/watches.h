@@ -64,6 +64,9 @@ class WatchIndex {
   std::unique_ptr<TrieNode> special_;  // above "@..." first components
   std::unordered_map<WatchId, Watch> watches_;
   std::unordered_map<ConnId, std::vector<WatchId>> by_conn_;
+  // Running sum of watch_bytes() per connection: the memory quota asks on
+  // every request of an unprivileged domain.
+  std::unordered_map<ConnId, std::size_t> bytes_by_conn_;
   WatchId next_id_ = 1;
 };
 

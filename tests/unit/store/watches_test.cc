@@ -43,6 +43,25 @@ TEST(WatchIndex, AddCountsPerConnection) {
   EXPECT_EQ(idx.total(), 3u);
 }
 
+TEST(WatchIndex, BytesFollowAddsRemovesAndRefusals) {
+  WatchIndex idx;
+  EXPECT_EQ(idx.bytes(kA), 0u);
+  ASSERT_TRUE(idx.add(w(kA, "/a", "one")).ok());
+  ASSERT_TRUE(idx.add(w(kA, "/a/b", std::string(100, 't'))).ok());
+  ASSERT_TRUE(idx.add(w(kB, "/a", "other")).ok());
+  std::size_t both = watch_bytes("/a", "one") +
+                     watch_bytes("/a/b", std::string(100, 't'));
+  EXPECT_EQ(idx.bytes(kA), both);
+  EXPECT_FALSE(idx.add(w(kA, "/a", "one")).ok());  // EEXIST: no charge
+  EXPECT_FALSE(idx.remove(kA, "/a", "nope").ok());  // ENOENT: no refund
+  EXPECT_EQ(idx.bytes(kA), both);
+  ASSERT_TRUE(idx.remove(kA, "/a", "one").ok());
+  EXPECT_EQ(idx.bytes(kA), watch_bytes("/a/b", std::string(100, 't')));
+  idx.remove_all(kA);
+  EXPECT_EQ(idx.bytes(kA), 0u);
+  EXPECT_EQ(idx.bytes(kB), watch_bytes("/a", "other"));
+}
+
 TEST(WatchIndex, SamePathAndTokenTwiceIsEexist) {
   WatchIndex idx;
   ASSERT_TRUE(idx.add(w(kA, "/a", "t")).ok());
