@@ -334,8 +334,9 @@ Result<TxId> Store::start_transaction(ConnId owner, std::size_t max_nodes) {
   while (next_tx_id_ == 0 || transactions_.count(TxId{next_tx_id_}))
     ++next_tx_id_;
   TxId id{next_tx_id_++};
-  transactions_.emplace(id,
-                        std::make_unique<Transaction>(id, owner, max_nodes));
+  auto tx = std::make_unique<Transaction>(id, owner, max_nodes);
+  by_owner_[owner].push_back(tx.get());
+  transactions_.emplace(id, std::move(tx));
   return id;
 }
 
@@ -353,6 +354,7 @@ Status Store::end_transaction(const Caller& c, ConnId owner, TxId id,
     return XsErr::kENOENT;
   std::unique_ptr<Transaction> tx = std::move(it->second);
   transactions_.erase(it);
+  forget_owned(tx.get());
   if (!commit) return {};
   CXS_TRY(tx->validate(tree_, [&c](const Node& n) {
     return may(c, n.perms, kPermWrite);
@@ -375,8 +377,17 @@ Status Store::end_transaction(const Caller& c, ConnId owner, TxId id,
 }
 
 void Store::drop_transactions(ConnId owner) noexcept {
-  std::erase_if(transactions_,
-                [owner](const auto& kv) { return kv.second->owner() == owner; });
+  auto it = by_owner_.find(owner);
+  if (it == by_owner_.end()) return;
+  for (const Transaction* tx : it->second) transactions_.erase(tx->id());
+  by_owner_.erase(it);
+}
+
+void Store::forget_owned(const Transaction* tx) noexcept {
+  auto it = by_owner_.find(tx->owner());
+  if (it == by_owner_.end()) return;
+  std::erase(it->second, tx);
+  if (it->second.empty()) by_owner_.erase(it);
 }
 
 bool Store::transaction_bytes_agree() const noexcept {
@@ -388,16 +399,16 @@ bool Store::transaction_bytes_agree() const noexcept {
 }
 
 std::size_t Store::transaction_bytes(ConnId owner) const noexcept {
+  auto it = by_owner_.find(owner);
+  if (it == by_owner_.end()) return 0;
   std::size_t bytes = 0;
-  for (const auto& [id, tx] : transactions_)
-    if (tx->owner() == owner) bytes += tx->held_bytes();
+  for (const Transaction* tx : it->second) bytes += tx->held_bytes();
   return bytes;
 }
 
 std::size_t Store::transaction_count(ConnId owner) const noexcept {
-  return static_cast<std::size_t>(std::count_if(
-      transactions_.begin(), transactions_.end(),
-      [owner](const auto& kv) { return kv.second->owner() == owner; }));
+  auto it = by_owner_.find(owner);
+  return it == by_owner_.end() ? 0 : it->second.size();
 }
 
 }  // namespace cxs::store

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "cxenstored/ids.h"
 #include "cxenstored/result.h"
@@ -96,7 +97,12 @@ class Store {
   static Status check_node_size(const Caller& c, std::size_t record_bytes);
 
   Tree tree_;
+  void forget_owned(const Transaction* tx) noexcept;
+
   std::unordered_map<TxId, std::unique_ptr<Transaction>> transactions_;
+  // The same transactions by owning connection: the quotas ask per
+  // connection on every request, which must not scan every transaction.
+  std::unordered_map<ConnId, std::vector<Transaction*>> by_owner_;
   std::uint32_t next_tx_id_ = 1;
 };
 

@@ -416,5 +416,28 @@ TEST_F(TransactionTest, DropTransactionsForgetsOnlyThatConnections) {
   EXPECT_EQ(store_.find_transaction(kConnB, b->id()), b);
 }
 
+TEST_F(TransactionTest, PerConnectionCountsAndBytesFollowEndsAndDrops) {
+  write("/a", "v");
+  Transaction* a1 = start(kConnA);
+  Transaction* a2 = start(kConnA);
+  Transaction* b = start(kConnB);
+  value("/a", a1);
+  value("/a", b);
+  std::size_t one = a1->held_bytes();
+  EXPECT_GT(one, 0u);
+  EXPECT_EQ(store_.transaction_bytes(kConnA), one);
+  EXPECT_EQ(store_.transaction_bytes(kConnB), one);
+  EXPECT_TRUE(abort(a1).ok());
+  EXPECT_EQ(store_.transaction_count(kConnA), 1u);
+  EXPECT_EQ(store_.transaction_bytes(kConnA), 0u);
+  EXPECT_TRUE(commit(a2).ok());
+  EXPECT_EQ(store_.transaction_count(kConnA), 0u);
+  EXPECT_EQ(store_.find_transaction(kConnA, b->id()), nullptr);  // B's
+  store_.drop_transactions(kConnB);
+  EXPECT_EQ(store_.transaction_count(kConnB), 0u);
+  EXPECT_EQ(store_.transaction_bytes(kConnB), 0u);
+  EXPECT_FALSE(store_.has_open_transactions());
+}
+
 }  // namespace
 }  // namespace cxs::store
