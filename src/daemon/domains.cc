@@ -8,15 +8,6 @@
 #include "store/path.h"
 
 namespace cxs::daemon {
-namespace {
-
-// Features this daemon offers on every ring unless SET_FEATURE narrowed
-// them: ring reconnection, the error indicator, WATCH with a depth argument
-// and DOMID_ANY in permission lists.
-constexpr std::uint32_t kRingFeatures = kServerFeatures;
-
-}  // namespace
-
 void Server::init_hypervisor() {
   auto virq = hv_->events->bind_dom_exc_virq();
   if (!virq) throw std::runtime_error("cannot bind VIRQ_DOM_EXC");
@@ -262,7 +253,7 @@ Status Server::set_quota(std::optional<DomId> dom, std::string_view name,
 }
 
 Result<std::uint32_t> Server::get_feature(std::optional<DomId> dom) noexcept {
-  if (!dom) return kRingFeatures;
+  if (!dom) return kServerFeatures;
   return domain_features(*dom);
 }
 
@@ -274,12 +265,12 @@ std::uint32_t Server::domain_features(DomId dom) const noexcept {
 
 std::uint32_t Server::preset_features(DomId dom) const noexcept {
   auto preset = preset_features_.find(dom);
-  return preset == preset_features_.end() ? kRingFeatures : preset->second;
+  return preset == preset_features_.end() ? kServerFeatures : preset->second;
 }
 
 // Only before INTRODUCE: a ring's advertised features never shrink.
 Status Server::set_feature(DomId dom, std::uint32_t value) noexcept {
-  if (value & ~kRingFeatures) return XsErr::kEINVAL;
+  if (value & ~kServerFeatures) return XsErr::kEINVAL;
   if (domains_.count(dom)) return XsErr::kEBUSY;
   preset_features_[dom] = value;
   return {};

@@ -269,11 +269,18 @@ class TrickleTransport final : public transport::Transport {
   std::string& sink_;
 };
 
-TEST(ConnectionGather, PartialWritesAcrossMessageBoundariesKeepTheQueueExact) {
+// A connection over a TrickleTransport writing into `sink`.
+class ConnectionGather : public ::testing::Test {
+ protected:
+  ConnectionGather()
+      : t_(new TrickleTransport(sink)),
+        conn(ConnId{1}, std::unique_ptr<transport::Transport>(t_)) {}
   std::string sink;
-  auto owned = std::make_unique<TrickleTransport>(sink);
-  TrickleTransport* t = owned.get();
-  transport::Connection conn(ConnId{1}, std::move(owned));
+  TrickleTransport* t_;  // owned by conn
+  transport::Connection conn;
+};
+
+TEST_F(ConnectionGather, PartialWritesAcrossMessageBoundariesKeepTheQueueExact) {
   std::string expected;
   for (std::uint32_t id = 1; id <= 5; ++id) {
     std::string msg = wire::encode_message(2, id, 0, std::string(10 * id, 'v'));
@@ -282,7 +289,7 @@ TEST(ConnectionGather, PartialWritesAcrossMessageBoundariesKeepTheQueueExact) {
   }
   std::size_t total = expected.size();
   for (std::size_t step : {7u, 30u, 1u, 45u, 200u}) {
-    t->budget = step;
+    t_->budget = step;
     ASSERT_TRUE(conn.flush());
     EXPECT_EQ(sink, expected.substr(0, sink.size()));
     EXPECT_EQ(conn.has_output(), sink.size() < total);
@@ -291,11 +298,7 @@ TEST(ConnectionGather, PartialWritesAcrossMessageBoundariesKeepTheQueueExact) {
   EXPECT_EQ(conn.queued_bytes(), 0u);
 }
 
-TEST(ConnectionGather, CoalescedRepliesAndEventsKeepOrderAndMessageCount) {
-  std::string sink;
-  auto owned = std::make_unique<TrickleTransport>(sink);
-  TrickleTransport* t = owned.get();
-  transport::Connection conn(ConnId{1}, std::move(owned));
+TEST_F(ConnectionGather, CoalescedRepliesAndEventsKeepOrderAndMessageCount) {
   std::string expected;
   auto reply = [&](std::uint32_t id, std::string payload) {
     wire::Header h{2, id, 0, static_cast<std::uint32_t>(payload.size())};
@@ -315,12 +318,12 @@ TEST(ConnectionGather, CoalescedRepliesAndEventsKeepOrderAndMessageCount) {
   EXPECT_FALSE(conn.queue_event(ev, 0));
   std::size_t before = conn.queued_messages();
   for (std::size_t step : {20u, 3u, 60u}) {
-    t->budget = step;
+    t_->budget = step;
     ASSERT_TRUE(conn.flush());
     EXPECT_LE(conn.queued_messages(), before);
     before = conn.queued_messages();
   }
-  t->budget = 1000;
+  t_->budget = 1000;
   ASSERT_TRUE(conn.flush());
   EXPECT_EQ(sink, expected);
   EXPECT_EQ(conn.queued_messages(), 0u);
