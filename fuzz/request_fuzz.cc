@@ -84,19 +84,22 @@ void check_store(const store::Store& st) {
   while (!stack.empty()) {
     std::string path = std::move(stack.back());
     stack.pop_back();
-    const store::Node* n = tree.find(path);
+    store::NodeView n = tree.find(path);
     if (!n) broken("listed child missing: " + path);
     ++reachable;
-    n->children.for_each([&](std::string_view name) {
+    n.children().for_each([&](std::string_view name) {
       stack.push_back(store::join(path, name));
     });
   }
   if (reachable + 2 != tree.size()) broken("unreachable nodes");
   if (!st.transaction_bytes_agree()) broken("transaction byte count drifted");
   std::map<std::uint32_t, store::Tree::Usage> recount;
-  tree.for_each([&](std::string_view path, const store::Node& n) {
-    if (n.perms.empty()) broken("no owner: " + std::string(path));
-    auto& u = recount[n.perms.front().dom.value];
+  tree.for_each([&](std::string_view path, store::NodeView n) {
+    // The path the tree spells for a record leads back to that record.
+    if (tree.find(path).generation() != n.generation())
+      broken("path spelled wrong: " + std::string(path));
+    if (n.perms().empty()) broken("no owner: " + std::string(path));
+    auto& u = recount[n.perms().front().dom.value];
     u.nodes += 1;
     u.bytes += store::Tree::node_bytes(path, n);
   });

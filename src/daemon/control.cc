@@ -136,13 +136,13 @@ std::string Server::check_store() const {
   while (!stack.empty()) {
     std::string path = std::move(stack.back());
     stack.pop_back();
-    const store::Node* n = store_.tree().find(path);
+    store::NodeView n = store_.tree().find(path);
     if (!n) {
       problems << "missing child " << path << "; ";
       continue;
     }
     ++reachable;
-    n->children.for_each([&](std::string_view name) {
+    n.children().for_each([&](std::string_view name) {
       stack.push_back(store::join(path, name));
     });
   }

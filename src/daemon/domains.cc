@@ -157,8 +157,8 @@ void Server::fire_special(std::string_view base, std::optional<DomId> dom,
     path += '/';
     path += std::to_string(dom->value);
   }
-  const store::Node* holder = store_.tree().find(base);
-  store::SharedPerms perms = holder ? holder->perms : store::SharedPerms{};
+  store::NodeView holder = store_.tree().find(base);
+  store::SharedPerms perms = holder ? holder.perms() : store::SharedPerms{};
   events.push_back(store::Event{std::move(path), false, std::move(perms), {}});
 }
 

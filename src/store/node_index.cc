@@ -1,8 +1,8 @@
 #include "store/node_index.h"
 
-#include <cstring>
 #include <functional>
-#include <new>
+
+#include "store/path.h"
 
 namespace cxs::store {
 namespace {
@@ -10,97 +10,118 @@ constexpr std::size_t kInitialSlots = 64;
 // Grow past 80% full: linear probing stays short, and 100 000 nodes fit
 // 131 072 slots.
 constexpr std::size_t kMaxLoadPercent = 80;
+
+// "/" and the special nodes ("@introduceDomain") have no parent record.
+bool has_parent(std::string_view path) noexcept {
+  return path.size() > 1 && path.front() == '/';
+}
 }  // namespace
 
-NodeIndex::~NodeIndex() {
-  for (Entry* e : slots_)
-    if (e) free_entry(e);
+std::uint32_t NodeIndex::tag_of(std::string_view path) noexcept {
+  std::uint64_t h = std::hash<std::string_view>{}(path);
+  return static_cast<std::uint32_t>(h ^ (h >> 32));
 }
 
-std::uint64_t NodeIndex::hash_of(std::string_view path) noexcept {
-  return std::hash<std::string_view>{}(path);
-}
-
-NodeIndex::Entry* NodeIndex::make_entry(std::string_view path,
-                                        std::uint32_t hash) {
-  void* mem = ::operator new(sizeof(Entry) + path.size());
-  Entry* e = new (mem) Entry{};
-  e->hash = hash;
-  e->len = static_cast<std::uint32_t>(path.size());
-  std::memcpy(reinterpret_cast<char*>(e + 1), path.data(), path.size());
-  return e;
-}
-
-void NodeIndex::free_entry(Entry* e) noexcept {
-  e->~Entry();
-  ::operator delete(e);
+bool NodeIndex::spells(const NodeRecord& rec, std::string_view path) const
+    noexcept {
+  const NodeRecord* r = &rec;
+  while (r->parent != NodeRecord::kNoParent) {
+    std::string_view name = r->name();
+    if (path.size() < name.size() + 1 || !path.ends_with(name)) return false;
+    path.remove_suffix(name.size());
+    if (path.back() != '/') return false;
+    if (path.size() > 1) path.remove_suffix(1);  // the root keeps its "/"
+    r = records_.get(r->parent);
+  }
+  return path == r->name();
 }
 
 std::size_t NodeIndex::probe(std::string_view path,
-                             std::uint64_t h) const noexcept {
-  auto tag = static_cast<std::uint32_t>(h >> 32);
-  std::size_t i = h & mask();
-  while (const Entry* e = slots_[i]) {
-    if (tags_[i] == tag && e->path() == path) return i;
-    i = (i + 1) & mask();
+                             std::uint32_t tag) const noexcept {
+  std::size_t i = tag & mask();
+  for (;; i = (i + 1) & mask()) {
+    const Slot& s = slots_[i];
+    if (s.id == kEmpty) return i;
+    if (s.tag == tag && spells(*records_.get(s.id), path)) return i;
   }
-  return i;
 }
 
-Node* NodeIndex::find(std::string_view path) const noexcept {
+NodeRecord* NodeIndex::find(std::string_view path) const noexcept {
   if (size_ == 0) return nullptr;
-  Entry* e = slots_[probe(path, hash_of(path))];
-  return e ? &e->node : nullptr;
+  const Slot& s = slots_[probe(path, tag_of(path))];
+  return s.id == kEmpty ? nullptr : records_.get(s.id);
 }
 
-std::pair<Node*, bool> NodeIndex::emplace(std::string_view path) {
+std::pair<NodeRecord*, bool> NodeIndex::emplace(std::string_view path) {
   if ((size_ + 1) * 100 > slots_.size() * kMaxLoadPercent) grow();
-  std::uint64_t h = hash_of(path);
-  std::size_t i = probe(path, h);
-  if (slots_[i]) return {&slots_[i]->node, false};
-  slots_[i] = make_entry(path, static_cast<std::uint32_t>(h));
-  tags_[i] = static_cast<std::uint32_t>(h >> 32);
+  std::uint32_t tag = tag_of(path);
+  std::size_t i = probe(path, tag);
+  if (slots_[i].id != kEmpty) return {records_.get(slots_[i].id), false};
+
+  std::uint32_t parent = NodeRecord::kNoParent;
+  std::string_view name = path;
+  if (has_parent(path)) {
+    std::string_view up = parent_of(path);
+    std::size_t pi = probe(up, tag_of(up));
+    if (slots_[pi].id == kEmpty) return {nullptr, false};
+    parent = slots_[pi].id;
+    name = basename_of(path);
+  }
+  std::uint32_t id = records_.allocate();
+  NodeRecord* r = records_.get(id);
+  r->parent = parent;
+  r->name_value = NameValue(name, {});
+  slots_[i] = Slot{id, tag};
   ++size_;
-  return {&slots_[i]->node, true};
+  return {r, true};
 }
 
 bool NodeIndex::erase(std::string_view path) noexcept {
   if (size_ == 0) return false;
-  std::size_t i = probe(path, hash_of(path));
-  if (!slots_[i]) return false;
-  free_entry(slots_[i]);
-  slots_[i] = nullptr;
+  std::size_t i = probe(path, tag_of(path));
+  if (slots_[i].id == kEmpty) return false;
+  records_.release(slots_[i].id);
+  slots_[i] = Slot{};
   --size_;
   // Backward shift: pull later entries of the run into the hole unless
   // that would move one before its home slot.
   std::size_t hole = i;
-  for (std::size_t j = (i + 1) & mask(); slots_[j]; j = (j + 1) & mask()) {
-    std::size_t home = slots_[j]->hash & mask();
+  for (std::size_t j = (i + 1) & mask(); slots_[j].id != kEmpty;
+       j = (j + 1) & mask()) {
+    std::size_t home = slots_[j].tag & mask();
     bool home_after_hole = ((j - home) & mask()) < ((j - hole) & mask());
     if (home_after_hole) continue;
     slots_[hole] = slots_[j];
-    tags_[hole] = tags_[j];
-    slots_[j] = nullptr;
+    slots_[j] = Slot{};
     hole = j;
   }
   return true;
 }
 
+std::string NodeIndex::path_of(const NodeRecord& rec) const {
+  std::vector<std::string_view> names;  // deepest first
+  const NodeRecord* r = &rec;
+  while (r->parent != NodeRecord::kNoParent) {
+    names.push_back(r->name());
+    r = records_.get(r->parent);
+  }
+  std::string out(r->name());
+  for (auto it = names.rbegin(); it != names.rend(); ++it) {
+    if (out.size() > 1) out += '/';
+    out += *it;
+  }
+  return out;
+}
+
 void NodeIndex::grow() {
   std::size_t n = slots_.empty() ? kInitialSlots : slots_.size() * 2;
-  std::vector<Entry*> old;
+  std::vector<Slot> old(n);
   old.swap(slots_);
-  slots_.assign(n, nullptr);
-  std::vector<std::uint32_t> old_tags;
-  old_tags.swap(tags_);
-  tags_.assign(n, 0);
-  for (std::size_t k = 0; k < old.size(); ++k) {
-    Entry* e = old[k];
-    if (!e) continue;
-    std::size_t i = e->hash & mask();
-    while (slots_[i]) i = (i + 1) & mask();
-    slots_[i] = e;
-    tags_[i] = old_tags[k];
+  for (const Slot& s : old) {
+    if (s.id == kEmpty) continue;
+    std::size_t i = s.tag & mask();
+    while (slots_[i].id != kEmpty) i = (i + 1) & mask();
+    slots_[i] = s;
   }
 }
 

@@ -1,66 +1,73 @@
-// NodeIndex: the tree's nodes by canonical path, in one open-addressing
-// table. Each node lives in a single allocation together with its path
-// (no std::string key with a heap block of its own, no hash-map node):
-// about 60 bytes less per node than std::unordered_map<std::string, Node>.
-// Linear probing; each slot keeps 32 bits of the path's hash, so a probe
-// rarely touches a node that is not the one sought; removal shifts the
-// following entries back (no tombstones). Pointers to nodes stay valid
-// until that node is erased (the table moves pointers, never nodes).
+// NodeIndex: the committed tree's node records by canonical path. Records
+// live in a RecordSlab and keep only their own name and their parent's id;
+// an open-addressing table of (record id, 32 bits of the path's hash)
+// finds them. A lookup hashes the whole path, and a candidate whose hash
+// bits match is confirmed by comparing the path's components from the end
+// with the record's name and its parents' names. 8 bytes of table per slot
+// (at most 80 % full) and a 40-byte record per node, where a full path per
+// node and a pointer table cost twice that. Removal shifts later entries back
+// (no tombstones). A record pointer stays valid until that node is erased.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
-#include "store/node.h"
+#include "store/node_record.h"
+#include "store/record_slab.h"
 
 namespace cxs::store {
 
 class NodeIndex {
  public:
   NodeIndex() = default;
-  ~NodeIndex();
   NodeIndex(const NodeIndex&) = delete;
   NodeIndex& operator=(const NodeIndex&) = delete;
 
-  Node* find(std::string_view path) const noexcept;
-  // The node at `path`, created empty if absent (second: created).
-  std::pair<Node*, bool> emplace(std::string_view path);
-  // false if there was no such node.
+  NodeRecord* find(std::string_view path) const noexcept;
+  // The record at `path`, created empty if absent (second: created). A path
+  // below "/" needs its parent in the index first: without it, nullptr.
+  std::pair<NodeRecord*, bool> emplace(std::string_view path);
+  // Removes one record; its children must be gone already (the store
+  // removes deepest first). false if there was no such node.
   bool erase(std::string_view path) noexcept;
 
   std::size_t size() const noexcept { return size_; }
+  std::string path_of(const NodeRecord& r) const;
+  // Memory held: records' chunks and the table (for memreport and tests).
+  std::size_t chunks_held() const noexcept { return records_.chunks_held(); }
+  std::size_t table_slots() const noexcept { return slots_.size(); }
 
-  // fn(std::string_view path, const Node&) for every node, in no order.
+  // fn(std::string_view path, const NodeRecord&) for every node, in no order.
   template <typename Fn>
   void for_each(Fn&& fn) const {
-    for (const Entry* e : slots_)
-      if (e) fn(e->path(), e->node);
+    for (const Slot& s : slots_) {
+      if (s.id == kEmpty) continue;
+      const NodeRecord& r = *records_.get(s.id);
+      fn(std::string_view(path_of(r)), r);
+    }
   }
 
  private:
-  struct Entry {
-    Node node;
-    std::uint32_t hash = 0;  // low half of the path's hash: the home slot
-    std::uint32_t len = 0;
-    // The path's bytes follow the entry in the same allocation.
-    std::string_view path() const noexcept {
-      return {reinterpret_cast<const char*>(this + 1), len};
-    }
+  static constexpr std::uint32_t kEmpty = RecordSlab::kNone;
+  struct Slot {
+    std::uint32_t id = kEmpty;
+    std::uint32_t tag = 0;  // the path's hash, folded; its low bits: home
   };
 
-  static std::uint64_t hash_of(std::string_view path) noexcept;
-  static Entry* make_entry(std::string_view path, std::uint32_t hash);
-  static void free_entry(Entry* e) noexcept;
+  static std::uint32_t tag_of(std::string_view path) noexcept;
+  // Does the record (with its parents) spell `path`?
+  bool spells(const NodeRecord& r, std::string_view path) const noexcept;
   // The slot holding `path`, or the empty slot where it would go.
-  std::size_t probe(std::string_view path, std::uint64_t h) const noexcept;
+  std::size_t probe(std::string_view path, std::uint32_t tag) const noexcept;
   void grow();
   std::size_t mask() const noexcept { return slots_.size() - 1; }
 
-  std::vector<Entry*> slots_;       // nullptr: empty
-  std::vector<std::uint32_t> tags_;  // high half of the slot's path hash
+  RecordSlab records_;
+  std::vector<Slot> slots_;
   std::size_t size_ = 0;
 };
 

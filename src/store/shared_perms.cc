@@ -1,6 +1,8 @@
 #include "store/shared_perms.h"
 
+#include <deque>
 #include <unordered_map>
+#include <vector>
 
 namespace cxs::store {
 
@@ -20,74 +22,88 @@ struct ListHash {
   }
 };
 
-using Pool = std::unordered_map<PermList, SharedPerms::Entry*, ListHash>;
+// Lists by content (to intern) and by id (to use). Id 0 is the empty list,
+// whose entry stays empty; ids of released lists are reused. A deque, so
+// that interning a new list never moves the lists callers are looking at.
+struct Pool {
+  std::unordered_map<PermList, std::uint32_t, ListHash> ids;
+  std::deque<SharedPerms::Entry> entries{SharedPerms::Entry{}};
+  std::vector<std::uint32_t> free_ids;
+};
 
 Pool& pool() {
   static Pool* p = new Pool;  // never destroyed: nodes may outlive statics
   return *p;
 }
 
-const PermList& empty_list() {
-  static const PermList* e = new PermList;
-  return *e;
-}
-
-SharedPerms::Entry* acquire(const PermList& list) {
-  if (list.empty()) return nullptr;
-  auto [it, fresh] = pool().try_emplace(list, nullptr);
-  if (fresh) it->second = new SharedPerms::Entry{list, 0};
-  ++it->second->refs;
+std::uint32_t acquire(const PermList& list) {
+  if (list.empty()) return 0;
+  Pool& p = pool();
+  auto [it, fresh] = p.ids.try_emplace(list, 0);
+  if (fresh) {
+    if (p.free_ids.empty()) {
+      it->second = static_cast<std::uint32_t>(p.entries.size());
+      p.entries.push_back(SharedPerms::Entry{list, 0});
+    } else {
+      it->second = p.free_ids.back();
+      p.free_ids.pop_back();
+      p.entries[it->second] = SharedPerms::Entry{list, 0};
+    }
+  }
+  ++p.entries[it->second].refs;
   return it->second;
 }
 
 }  // namespace
 
-SharedPerms::SharedPerms(const PermList& list) : entry_(acquire(list)) {}
+SharedPerms::SharedPerms(const PermList& list) : id_(acquire(list)) {}
 
-SharedPerms::SharedPerms(const SharedPerms& other) noexcept
-    : entry_(other.entry_) {
-  if (entry_) ++entry_->refs;
+SharedPerms::SharedPerms(const SharedPerms& other) noexcept : id_(other.id_) {
+  if (id_ != kEmpty) ++pool().entries[id_].refs;
 }
 
 SharedPerms& SharedPerms::operator=(const SharedPerms& other) noexcept {
-  Entry* e = other.entry_;  // before release(): `other` may be *this
-  if (e) ++e->refs;
+  std::uint32_t id = other.id_;  // before release(): `other` may be *this
+  if (id != kEmpty) ++pool().entries[id].refs;
   release();
-  entry_ = e;
+  id_ = id;
   return *this;
 }
 
 SharedPerms& SharedPerms::operator=(SharedPerms&& other) noexcept {
   if (this != &other) {
     release();
-    entry_ = other.entry_;
-    other.entry_ = nullptr;
+    id_ = other.id_;
+    other.id_ = kEmpty;
   }
   return *this;
 }
 
 SharedPerms& SharedPerms::operator=(const PermList& list) {
-  Entry* e = acquire(list);
+  std::uint32_t id = acquire(list);
   release();
-  entry_ = e;
+  id_ = id;
   return *this;
 }
 
 SharedPerms::~SharedPerms() { release(); }
 
 const PermList& SharedPerms::list() const noexcept {
-  return entry_ ? entry_->list : empty_list();
+  return pool().entries[id_].list;  // entry 0 holds the empty list
 }
 
 void SharedPerms::release() noexcept {
-  if (!entry_) return;
-  if (--entry_->refs == 0) {
-    pool().erase(entry_->list);
-    delete entry_;
+  if (id_ == kEmpty) return;
+  Pool& p = pool();
+  Entry& e = p.entries[id_];
+  if (--e.refs == 0) {
+    p.ids.erase(e.list);
+    e.list = PermList{};
+    p.free_ids.push_back(id_);
   }
-  entry_ = nullptr;
+  id_ = kEmpty;
 }
 
-std::size_t SharedPerms::pool_size() noexcept { return pool().size(); }
+std::size_t SharedPerms::pool_size() noexcept { return pool().ids.size(); }
 
 }  // namespace cxs::store

@@ -1,13 +1,15 @@
 // SharedPerms: a node's permission list, interned. A store holds a handful
 // of distinct lists (the toolstack gives every device node of a guest the
-// same one), so a node keeps a pointer to a shared, reference-counted copy
-// instead of a vector of its own: 8 bytes instead of 24 plus a heap block.
+// same one), so a node keeps the 32-bit id of a shared, reference-counted
+// copy instead of a vector of its own: 4 bytes instead of 24 plus a heap
+// block (the compact tree's node record has room for no more).
 // A list is immutable once interned; assigning a new list re-interns.
 // The pool is process-wide and not thread-safe: the daemon is
 // single-threaded.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 #include "cxenstored/perms.h"
 
@@ -18,8 +20,8 @@ class SharedPerms {
   SharedPerms() noexcept = default;  // the empty list
   SharedPerms(const PermList& list);  // NOLINT: a list converts implicitly
   SharedPerms(const SharedPerms& other) noexcept;
-  SharedPerms(SharedPerms&& other) noexcept : entry_(other.entry_) {
-    other.entry_ = nullptr;
+  SharedPerms(SharedPerms&& other) noexcept : id_(other.id_) {
+    other.id_ = kEmpty;
   }
   SharedPerms& operator=(const SharedPerms& other) noexcept;
   SharedPerms& operator=(SharedPerms&& other) noexcept;
@@ -37,7 +39,7 @@ class SharedPerms {
   auto end() const noexcept { return list().end(); }
 
   bool operator==(const SharedPerms& o) const noexcept {
-    return entry_ == o.entry_ || list() == o.list();
+    return id_ == o.id_ || list() == o.list();
   }
 
   // Distinct lists interned now (for tests and memreport).
@@ -46,8 +48,10 @@ class SharedPerms {
   struct Entry;
 
  private:
+  static constexpr std::uint32_t kEmpty = 0;  // the empty list's id
   void release() noexcept;
-  Entry* entry_ = nullptr;  // nullptr: the empty list
+  std::uint32_t id_ = kEmpty;
 };
+static_assert(sizeof(SharedPerms) == 4);
 
 }  // namespace cxs::store

@@ -6,13 +6,13 @@
 
 namespace cxs::store {
 
-Result<const Node*> Store::readable_node(View& view, const Caller& c,
+Result<NodeView> Store::readable_node(View& view, const Caller& c,
                                          std::string_view path) {
   auto r = view.read(path);
   if (!r) return r.error();
-  const Node* n = *r;
+  NodeView n = *r;
   if (!n) return missing_node_error(view, c, path, kPermRead);
-  if (!may(c, n->perms, kPermRead)) return XsErr::kEACCES;
+  if (!may(c, n->perms(), kPermRead)) return XsErr::kEACCES;
   return n;
 }
 
@@ -27,8 +27,8 @@ XsErr Store::missing_node_error(const View& view, const Caller& c,
   std::string_view p = path;
   while (p != "/") {
     p = parent_of(p);
-    if (const Node* anc = view.peek(p))
-      return (access_for(c, anc->perms) & wanted) ? XsErr::kENOENT
+    if (NodeView anc = view.peek(p))
+      return (access_for(c, anc->perms()) & wanted) ? XsErr::kENOENT
                                                   : XsErr::kEACCES;
   }
   return XsErr::kENOENT;
@@ -73,24 +73,24 @@ Result<std::string> Store::read(const Caller& c, Transaction* tx,
   View view(tree_, tx);
   auto n = readable_node(view, c, path);
   if (!n) return n.error();
-  return (*n)->value.str();
+  return std::string((*n)->value());
 }
 
 Status Store::write(const Caller& c, Transaction* tx, std::string_view path,
                     std::string_view value, EventSink& events) {
   View view(tree_, tx);
-  if (const Node* existing = view.peek(path)) {
-    if (!may(c, existing->perms, kPermWrite)) return XsErr::kEACCES;
+  if (NodeView existing = view.peek(path)) {
+    if (!may(c, existing->perms(), kPermWrite)) return XsErr::kEACCES;
     CXS_TRY(check_node_size(
-        c, Tree::record_bytes(value.size(), existing->perms.size(),
+        c, Tree::record_bytes(value.size(), existing->perms().size(),
                               existing->children_bytes())));
     CXS_TRY(check_growth(view, c, 0,
                          static_cast<long>(value.size()) -
-                             static_cast<long>(existing->value.size())));
+                             static_cast<long>(existing->value().size())));
     auto n = view.modify(path, Transaction::kValue,
                          [&](Node& node) { node.value.assign(value); });
     if (!n) return n.error();
-    view.emit(Event{std::string(path), false, (*n)->perms, {}}, events);
+    view.emit(Event{std::string(path), false, (*n)->perms(), {}}, events);
     return {};
   }
   return create_path(view, c, path, value, events);
@@ -99,8 +99,8 @@ Status Store::write(const Caller& c, Transaction* tx, std::string_view path,
 Status Store::mkdir(const Caller& c, Transaction* tx, std::string_view path,
                     EventSink& events) {
   View view(tree_, tx);
-  if (const Node* existing = view.peek(path)) {
-    if (!may(c, existing->perms, kPermWrite)) return XsErr::kEACCES;
+  if (NodeView existing = view.peek(path)) {
+    if (!may(c, existing->perms(), kPermWrite)) return XsErr::kEACCES;
     return {};
   }
   return create_path(view, c, path, {}, events);
@@ -114,7 +114,7 @@ Status Store::create_path(View& view, const Caller& c, std::string_view path,
                           std::string_view value, EventSink& events) {
   std::vector<std::string_view> missing;  // deepest first
   std::string_view p = path;
-  const Node* anchor = nullptr;
+  NodeView anchor = nullptr;
   for (;;) {
     auto r = view.read(p);
     if (!r) return r.error();
@@ -123,19 +123,19 @@ Status Store::create_path(View& view, const Caller& c, std::string_view path,
     missing.push_back(p);
     p = parent_of(p);
   }
-  if (!may(c, anchor->perms, kPermWrite)) return XsErr::kEACCES;
+  if (!may(c, anchor->perms(), kPermWrite)) return XsErr::kEACCES;
 
   std::vector<std::string_view> touched(missing);
   touched.push_back(p);
   CXS_TRY(view.reserve(touched));
 
-  PermList perms = anchor->perms;
+  PermList perms = anchor->perms();
   if (!c.privileged) perms.front().dom = c.dom;
 
   // Quotas before any change, so that a refusal leaves nothing half-made.
   CXS_TRY(check_node_size(c, Tree::record_bytes(value.size(), perms.size(), 0)));
   CXS_TRY(check_node_size(
-      c, Tree::record_bytes(anchor->value.size(), anchor->perms.size(),
+      c, Tree::record_bytes(anchor->value().size(), anchor->perms().size(),
                             anchor->children_bytes() +
                                 basename_of(missing.back()).size() + 1)));
   long bytes = 0;
@@ -168,7 +168,7 @@ Status Store::rm(const Caller& c, Transaction* tx, std::string_view path,
   View view(tree_, tx);
   auto r = view.read(path);
   if (!r) return r.error();
-  const Node* node = *r;
+  NodeView node = *r;
   if (!node) {
     XsErr err = missing_node_error(view, c, path, kPermWrite);
     if (err != XsErr::kENOENT) return err;
@@ -177,7 +177,7 @@ Status Store::rm(const Caller& c, Transaction* tx, std::string_view path,
     if (!par) return par.error();
     return *par ? Status{} : Status{XsErr::kENOENT};
   }
-  if (!may(c, node->perms, kPermWrite)) return XsErr::kEACCES;
+  if (!may(c, node->perms(), kPermWrite)) return XsErr::kEACCES;
   return remove_subtree(view, path, events);
 }
 
@@ -195,7 +195,7 @@ Status Store::remove_subtree(View& view, std::string_view top,
     auto r = view.read(p);
     if (!r) return r.error();
     if (!*r) continue;
-    (*r)->children.for_each(
+    (*r)->children().for_each(
         [&](std::string_view name) { stack.push_back(join(p, name)); });
     order.push_back(std::move(p));
   }
@@ -205,9 +205,9 @@ Status Store::remove_subtree(View& view, std::string_view top,
   CXS_TRY(view.reserve(touched));
 
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
-    const Node* n = view.peek(*it);
+    NodeView n = view.peek(*it);
     bool is_top = it + 1 == order.rend();
-    view.emit(Event{*it, is_top, n ? n->perms : SharedPerms{}, {}, !is_top},
+    view.emit(Event{*it, is_top, n ? n->perms() : SharedPerms{}, {}, !is_top},
               events);
     CXS_TRY(view.remove(*it));
   }
@@ -223,7 +223,7 @@ Result<std::string> Store::directory(const Caller& c, Transaction* tx,
   View view(tree_, tx);
   auto n = readable_node(view, c, path);
   if (!n) return n.error();
-  return (*n)->children.joined();
+  return (*n)->children().joined();
 }
 
 Result<DirectoryPart> Store::directory_part(const Caller& c, Transaction* tx,
@@ -234,7 +234,7 @@ Result<DirectoryPart> Store::directory_part(const Caller& c, Transaction* tx,
   if (!all) return all.error();
   View view(tree_, tx);
   DirectoryPart part;
-  part.generation = view.peek(path)->generation;
+  part.generation = view.peek(path)->generation();
   const std::string& list = *all;
   if (offset >= list.size()) {
     part.last = true;
@@ -258,29 +258,29 @@ Result<PermList> Store::get_perms(const Caller& c, Transaction* tx,
   View view(tree_, tx);
   auto n = readable_node(view, c, path);
   if (!n) return n.error();
-  return (*n)->perms.list();
+  return (*n)->perms().list();
 }
 
 Status Store::set_perms(const Caller& c, Transaction* tx,
                         std::string_view path, PermList perms,
                         EventSink& events) {
   View view(tree_, tx);
-  const Node* existing = view.peek(path);
+  NodeView existing = view.peek(path);
   if (!existing)
     return missing_node_error(view, c, path, kPermWrite | kPermOwner);
-  if (!may(c, existing->perms, kPermWrite | kPermOwner)) return XsErr::kEACCES;
-  if (!c.privileged && perms.front().dom != existing->perms.front().dom)
+  if (!may(c, existing->perms(), kPermWrite | kPermOwner)) return XsErr::kEACCES;
+  if (!c.privileged && perms.front().dom != existing->perms().front().dom)
     return XsErr::kEPERM;
   if (c.quota && over(perms.size(), c.quota->node_permissions))
     return XsErr::kENOSPC;
   CXS_TRY(check_node_size(
-      c, Tree::record_bytes(existing->value.size(), perms.size(),
+      c, Tree::record_bytes(existing->value().size(), perms.size(),
                             existing->children_bytes())));
-  PermList old = existing->perms;
+  PermList old = existing->perms();
   auto n = view.modify(path, Transaction::kPerms,
                        [&](Node& node) { node.perms = std::move(perms); });
   if (!n) return n.error();
-  view.emit(Event{std::string(path), true, (*n)->perms, std::move(old)},
+  view.emit(Event{std::string(path), true, (*n)->perms(), std::move(old)},
             events);
   return {};
 }
@@ -289,12 +289,13 @@ void Store::forget_domain(DomId dom, std::optional<DomId> heir,
                           EventSink& events) {
   std::vector<std::string> owned;
   std::vector<std::string> mentioned;
-  tree_.for_each([&](std::string_view path, const Node& n) {
-    if (n.perms.empty()) return;
-    if (n.perms.front().dom == dom && path != "/" && !is_special(path))
+  tree_.for_each([&](std::string_view path, NodeView n) {
+    const PermList& perms = n.perms().list();
+    if (perms.empty()) return;
+    if (perms.front().dom == dom && path != "/" && !is_special(path))
       owned.emplace_back(path);
-    for (std::size_t i = 1; i < n.perms.size(); ++i)
-      if (n.perms[i].dom == dom) {
+    for (std::size_t i = 1; i < perms.size(); ++i)
+      if (perms[i].dom == dom) {
         mentioned.emplace_back(path);
         break;
       }
@@ -356,8 +357,8 @@ Status Store::end_transaction(const Caller& c, ConnId owner, TxId id,
   transactions_.erase(it);
   forget_owned(tx.get());
   if (!commit) return {};
-  CXS_TRY(tx->validate(tree_, [&c](const Node& n) {
-    return may(c, n.perms, kPermWrite);
+  CXS_TRY(tx->validate(tree_, [&c](NodeView n) {
+    return may(c, n.perms(), kPermWrite);
   }));
   // Others' commits may have used up the quota since the checks inside.
   // After the commit the transaction's copies are freed: what it adds to

@@ -84,7 +84,7 @@ class Store {
   Tree& tree() noexcept { return tree_; }
 
  private:
-  Result<const Node*> readable_node(View& view, const Caller& c,
+  Result<NodeView> readable_node(View& view, const Caller& c,
                                     std::string_view path);
   XsErr missing_node_error(const View& view, const Caller& c,
                            std::string_view path, std::uint8_t wanted) const;

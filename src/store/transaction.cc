@@ -1,5 +1,8 @@
 #include "store/transaction.h"
 
+#include <algorithm>
+#include <vector>
+
 namespace cxs::store {
 
 Result<Transaction::Entry*> Transaction::entry(const Tree& tree,
@@ -9,7 +12,7 @@ Result<Transaction::Entry*> Transaction::entry(const Tree& tree,
   if (max_entries_ != 0 && entries_.size() >= max_entries_)
     return XsErr::kENOSPC;
   Entry e;
-  if (const Node* n = tree.find(path)) e.base_generation = n->generation;
+  if (NodeView n = tree.find(path)) e.base_generation = n.generation();
   return &entries_.emplace(std::string(path), std::move(e)).first->second;
 }
 
@@ -20,8 +23,8 @@ const Transaction::Entry* Transaction::find_entry(
 }
 
 namespace {
-bool owned_by(const Node* n, DomId dom) {
-  return n && !n->perms.empty() && n->perms.front().dom == dom;
+bool owned_by(NodeView n, DomId dom) {
+  return n && !n.perms().empty() && n.perms().front().dom == dom;
 }
 }  // namespace
 
@@ -30,15 +33,15 @@ Tree::Usage Transaction::usage_after_commit(const Tree& tree,
   Tree::Usage u = tree.usage(dom);
   for (const auto& [path, e] : entries_) {
     if (e.written == 0) continue;
-    const Node* before = tree.find(path);
-    const Node* after = e.copy ? &*e.copy : nullptr;
+    NodeView before = tree.find(path);
+    NodeView after = e.copy ? NodeView(*e.copy) : NodeView();
     if (owned_by(before, dom)) {
       u.nodes -= 1;
-      u.bytes -= Tree::node_bytes(path, *before);
+      u.bytes -= Tree::node_bytes(path, before);
     }
     if (owned_by(after, dom)) {
       u.nodes += 1;
-      u.bytes += Tree::node_bytes(path, *after);
+      u.bytes += Tree::node_bytes(path, after);
     }
   }
   return u;
@@ -68,34 +71,45 @@ void Transaction::record_event(Event ev) {
 Status Transaction::validate(const Tree& tree,
                              const WriteCheck& may_write) const {
   for (const auto& [path, e] : entries_) {
-    const Node* now = tree.find(path);
+    NodeView now = tree.find(path);
     if (e.check_generation) {
-      std::uint64_t gen = now ? now->generation : kAbsentGeneration;
+      std::uint64_t gen = now ? now.generation() : kAbsentGeneration;
       if (gen != e.base_generation) return XsErr::kEAGAIN;
       continue;
     }
     if (e.written == 0) continue;
     // Write-only entry of a node that existed when first touched.
-    if (!now || !may_write(*now)) return XsErr::kEAGAIN;
+    if (!now || !may_write(now)) return XsErr::kEAGAIN;
   }
   return {};
 }
 
 void Transaction::apply(Tree& tree, EventSink& sink) {
-  for (auto& [path, e] : entries_) {
-    if (e.written == 0) continue;
-    if (!e.copy) {
-      tree.erase(path);
-      continue;
+  // The tree wants parents before children and children gone before their
+  // parent: removals deepest first, then the rest shallowest first.
+  std::vector<std::pair<const std::string*, Entry*>> order;
+  for (auto& [path, e] : entries_)
+    if (e.written != 0) order.emplace_back(&path, &e);
+  auto depth = [](const std::string* p) {
+    return std::count(p->begin(), p->end(), '/');
+  };
+  std::sort(order.begin(), order.end(), [&](const auto& a, const auto& b) {
+    bool a_rm = !a.second->copy, b_rm = !b.second->copy;
+    if (a_rm != b_rm) return a_rm;
+    return a_rm ? depth(a.first) > depth(b.first)
+                : depth(a.first) < depth(b.first);
+  });
+  for (auto [path, e] : order) {
+    if (!e->copy) {
+      tree.erase(*path);
+    } else if (e->check_generation) {
+      tree.put(*path, std::move(*e->copy));
+    } else {
+      tree.edit(*path, [e](Node& merged) {
+        if (e->written & kValue) merged.value = std::move(e->copy->value);
+        if (e->written & kPerms) merged.perms = std::move(e->copy->perms);
+      });
     }
-    if (e.check_generation) {
-      tree.put(path, std::move(*e.copy));
-      continue;
-    }
-    Node merged = *tree.find(path);
-    if (e.written & kValue) merged.value = std::move(e.copy->value);
-    if (e.written & kPerms) merged.perms = std::move(e.copy->perms);
-    tree.put(path, std::move(merged));
   }
   entries_.clear();
   held_bytes_ = 0;

@@ -105,7 +105,7 @@ class Transaction {
   Tree::Usage usage_after_commit(const Tree& tree, DomId dom) const;
 
   // Checks every entry against the tree; may the caller still write `path`?
-  using WriteCheck = std::function<bool(const Node&)>;
+  using WriteCheck = std::function<bool(NodeView)>;
   Status validate(const Tree& tree, const WriteCheck& may_write) const;
   // Applies a validated transaction and hands its events to `sink`.
   void apply(Tree& tree, EventSink& sink);

@@ -11,32 +11,41 @@ Tree::Tree() {
   put("@releaseDomain", Node{"", dom0_only, 0, {}});
 }
 
-const Node* Tree::find(std::string_view path) const noexcept {
-  return nodes_.find(path);
-}
-
-const Node& Tree::put(std::string_view path, Node node) {
-  node.generation = next_generation();
-  auto [slot, created] = nodes_.emplace(path);
-  if (!created) charge(path, *slot, -1);
-  *slot = std::move(node);
-  charge(path, *slot, +1);
-  return *slot;
+NodeView Tree::put(std::string_view path, Node node) {
+  auto [r, created] = nodes_.emplace(path);
+  if (!r) return {};
+  if (!created) charge(path, r, -1);
+  store(*r, std::move(node));
+  r->generation = next_generation();
+  charge(path, r, +1);
+  return r;
 }
 
 void Tree::erase(std::string_view path) noexcept {
-  const Node* n = nodes_.find(path);
-  if (!n) return;
-  charge(path, *n, -1);
+  const NodeRecord* r = nodes_.find(path);
+  if (!r) return;
+  charge(path, r, -1);
   nodes_.erase(path);
 }
 
-void Tree::charge(std::string_view path, const Node& n, int sign) noexcept {
-  for (std::size_t i = 0; i < n.perms.size(); ++i) {
-    DomId d = n.perms[i].dom;
+Node Tree::take(NodeRecord& r) {
+  return Node{SmallBytes(r.value()), std::move(r.perms), r.generation,
+              std::move(r.children)};
+}
+
+void Tree::store(NodeRecord& r, Node&& n) {
+  r.perms = std::move(n.perms);
+  r.children = std::move(n.children);
+  if (r.value() != n.value.view()) r.name_value.set_value(n.value.view());
+}
+
+void Tree::charge(std::string_view path, NodeView n, int sign) noexcept {
+  const PermList& perms = n.perms().list();
+  for (std::size_t i = 0; i < perms.size(); ++i) {
+    DomId d = perms[i].dom;
     bool first_mention = true;
     for (std::size_t j = 0; j < i; ++j)
-      if (n.perms[j].dom == d) first_mention = false;
+      if (perms[j].dom == d) first_mention = false;
     if (!first_mention) continue;
     if (sign > 0) {
       ++referenced_[d];
@@ -44,7 +53,7 @@ void Tree::charge(std::string_view path, const Node& n, int sign) noexcept {
       referenced_.erase(d);
     }
   }
-  DomId owner = n.perms.empty() ? DomId{0} : n.perms.front().dom;
+  DomId owner = perms.empty() ? DomId{0} : perms.front().dom;
   Usage& u = usage_[owner];
   std::size_t bytes = node_bytes(path, n);
   if (sign > 0) {

@@ -14,6 +14,7 @@
 
 #include "store/node.h"
 #include "store/node_index.h"
+#include "store/node_record.h"
 
 namespace cxs::store {
 
@@ -29,14 +30,19 @@ class Tree {
     std::size_t bytes = 0;
   };
 
-  const Node* find(std::string_view path) const noexcept;
+  NodeView find(std::string_view path) const noexcept {
+    return nodes_.find(path);
+  }
 
-  // Inserts or replaces the node at `path`, stamping a new generation.
-  const Node& put(std::string_view path, Node node);
-  // Changes a node in place (fn(Node&)), stamping a new generation;
-  // nullptr if there is no such node.
+  // Inserts or replaces the node at `path`, stamping a new generation. A
+  // new node's parent must be in the tree already (absent: nothing is
+  // done and the view is empty).
+  NodeView put(std::string_view path, Node node);
+  // Changes a node in place (fn(Node&)), stamping a new generation; an
+  // empty view if there is no such node.
   template <typename Fn>
-  const Node* edit(std::string_view path, Fn&& fn);
+  NodeView edit(std::string_view path, Fn&& fn);
+  // Removes one node; its children must be gone already.
   void erase(std::string_view path) noexcept;
 
   // What the nodes owned by `dom` cost.
@@ -46,8 +52,9 @@ class Tree {
   std::vector<DomId> referenced_domains() const;
   // The size of a node's record as the node-size quota sees it: value,
   // permissions and children's names plus a fixed header (as C counts it).
-  static std::size_t record_bytes(const Node& n) noexcept {
-    return record_bytes(n.value.size(), n.perms.size(), n.children_bytes());
+  static std::size_t record_bytes(NodeView n) noexcept {
+    return record_bytes(n.value().size(), n.perms().size(),
+                        n.children_bytes());
   }
   static std::size_t record_bytes(std::size_t value_size, std::size_t perms,
                                   std::size_t children_bytes) noexcept {
@@ -55,21 +62,28 @@ class Tree {
     return kHeader + value_size + 8 * perms + children_bytes;
   }
   // What a node is charged for in memory: its record and its path.
-  static std::size_t node_bytes(std::string_view path, const Node& n) noexcept {
+  static std::size_t node_bytes(std::string_view path, NodeView n) noexcept {
     return record_bytes(n) + path.size();
   }
 
-  // fn(std::string_view path, const Node&) for every node, in no order.
+  // fn(std::string_view path, NodeView) for every node, in no order.
   template <typename Fn>
   void for_each(Fn&& fn) const {
-    nodes_.for_each(std::forward<Fn>(fn));
+    nodes_.for_each([&](std::string_view path, const NodeRecord& r) {
+      fn(path, NodeView(&r));
+    });
   }
+  const NodeIndex& index() const noexcept { return nodes_; }
 
   std::uint64_t next_generation() noexcept { return ++generation_; }
   std::size_t size() const noexcept { return nodes_.size(); }
 
  private:
-  void charge(std::string_view path, const Node& n, int sign) noexcept;
+  void charge(std::string_view path, NodeView n, int sign) noexcept;
+  // The record's fields as a Node to change, and back (the child list is
+  // moved, not copied: a parent of 1000 children costs no more to edit).
+  static Node take(NodeRecord& r);
+  static void store(NodeRecord& r, Node&& n);
 
   NodeIndex nodes_;
   std::unordered_map<DomId, Usage> usage_;
@@ -78,14 +92,16 @@ class Tree {
 };
 
 template <typename Fn>
-const Node* Tree::edit(std::string_view path, Fn&& fn) {
-  Node* n = nodes_.find(path);
-  if (!n) return nullptr;
-  charge(path, *n, -1);
-  fn(*n);
-  n->generation = next_generation();
-  charge(path, *n, +1);
-  return n;
+NodeView Tree::edit(std::string_view path, Fn&& fn) {
+  NodeRecord* r = nodes_.find(path);
+  if (!r) return {};
+  charge(path, r, -1);
+  Node n = take(*r);
+  fn(n);
+  store(*r, std::move(n));
+  r->generation = next_generation();
+  charge(path, r, +1);
+  return r;
 }
 
 }  // namespace cxs::store

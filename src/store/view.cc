@@ -11,14 +11,14 @@ Result<Transaction::Entry*> View::snapshot(std::string_view path,
   Transaction::Entry* e = *entry;
   first = !e->has_copy;
   if (first) {
-    if (const Node* committed = tree_.find(path)) e->copy = *committed;
+    if (NodeView committed = tree_.find(path)) e->copy = committed.to_node();
     e->has_copy = true;
     tx_->copy_changed(0, Transaction::copy_bytes(path, *e));
   }
   return e;
 }
 
-Result<const Node*> View::read(std::string_view path) {
+Result<NodeView> View::read(std::string_view path) {
   if (!tx_) return tree_.find(path);
   bool first = false;
   auto entry = snapshot(path, first);
@@ -27,13 +27,13 @@ Result<const Node*> View::read(std::string_view path) {
   // A first access that reads: later reads see this snapshot, and the
   // commit checks that the committed node has not moved on.
   if (first) e->check_generation = true;
-  return e->copy ? &*e->copy : nullptr;
+  return e->copy ? NodeView(*e->copy) : NodeView();
 }
 
-const Node* View::peek(std::string_view path) const noexcept {
+NodeView View::peek(std::string_view path) const noexcept {
   if (tx_) {
     if (const auto* e = tx_->find_entry(path); e && e->has_copy)
-      return e->copy ? &*e->copy : nullptr;
+      return e->copy ? NodeView(*e->copy) : NodeView();
   }
   return tree_.find(path);
 }

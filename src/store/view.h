@@ -24,17 +24,17 @@ class View {
 
   // A read: in a transaction, the generation seen (or absence) is recorded
   // for the commit check. ENOSPC when the transaction is at its node limit.
-  Result<const Node*> read(std::string_view path);
+  Result<NodeView> read(std::string_view path);
   // A look that is not a read (permission checks before a write).
-  const Node* peek(std::string_view path) const noexcept;
+  NodeView peek(std::string_view path) const noexcept;
 
   // Changes fields of an existing node with fn(Node&); `fields` are the
   // Transaction::Field bits it touches. Children changes count as a read of
   // the node (see the design note). Returns the changed node (nullptr if
   // there is none).
   template <typename Fn>
-  Result<const Node*> modify(std::string_view path, std::uint8_t fields,
-                             Fn&& fn);
+  Result<NodeView> modify(std::string_view path, std::uint8_t fields,
+                          Fn&& fn);
   // Add a node that the caller has found absent.
   Status create(std::string_view path, Node node);
   // Remove one node (not its children: the caller walks the subtree).
@@ -57,8 +57,8 @@ class View {
 };
 
 template <typename Fn>
-Result<const Node*> View::modify(std::string_view path, std::uint8_t fields,
-                                 Fn&& fn) {
+Result<NodeView> View::modify(std::string_view path, std::uint8_t fields,
+                              Fn&& fn) {
   if (!tx_) return tree_.edit(path, std::forward<Fn>(fn));
   auto copy = tx_copy(path, fields);
   if (!copy) return copy.error();
@@ -67,7 +67,7 @@ Result<const Node*> View::modify(std::string_view path, std::uint8_t fields,
     fn(*n);
     tx_->copy_changed(before, Tree::node_bytes(path, *n));
   }
-  return static_cast<const Node*>(*copy);
+  return NodeView(static_cast<const Node*>(*copy));
 }
 
 }  // namespace cxs::store

@@ -108,7 +108,7 @@ TEST_F(Handlers, RmOfAMissingNodeFollowsItsParent) {
 // --- DIRECTORY_PART -----------------------------------------------------------
 
 std::string generation_of(const store::Store& s, std::string_view path) {
-  return std::to_string(s.tree().find(path)->generation);
+  return std::to_string(s.tree().find(path)->generation());
 }
 
 TEST_F(Handlers, DirectoryPartReplyIsGenerationThenNamesThenAnExtraNul) {

@@ -35,8 +35,8 @@ class StoreTest : public ::testing::Test {
     return r.ok() ? XsErr::kEIO : r.error();
   }
   std::uint64_t generation(std::string_view path) {
-    const Node* n = store_.tree().find(path);
-    return n ? n->generation : kAbsentGeneration;
+    NodeView n = store_.tree().find(path);
+    return n ? n->generation() : kAbsentGeneration;
   }
   static std::vector<std::string> paths(const EventSink& ev) {
     std::vector<std::string> out;
@@ -97,7 +97,7 @@ TEST_F(StoreTest, WriteCreatingParentsFiresOneEventForTheRequestedPath) {
   EXPECT_EQ(paths(ev), (std::vector<std::string>{"/a/b/c"}));
   for (const auto& e : ev) {
     EXPECT_FALSE(e.recursive);
-    EXPECT_EQ(e.perms, store_.tree().find(e.path)->perms);
+    EXPECT_EQ(e.perms, store_.tree().find(e.path)->perms());
   }
 }
 

@@ -198,7 +198,7 @@ TEST_F(TransactionTest, RemovalInsideATransactionIsVisibleOnlyToIt) {
 
 TEST_F(TransactionTest, AbortDiscardsEverything) {
   write("/a", "old");
-  std::uint64_t g = store_.tree().find("/a")->generation;
+  std::uint64_t g = store_.tree().find("/a")->generation();
   Transaction* t = start();
   TxId id = t->id();
   write("/a", "new", t);
@@ -207,7 +207,7 @@ TEST_F(TransactionTest, AbortDiscardsEverything) {
   EXPECT_TRUE(abort(t).ok());
   EXPECT_TRUE(events_.empty());
   EXPECT_EQ(value("/a"), "old");
-  EXPECT_EQ(store_.tree().find("/a")->generation, g);
+  EXPECT_EQ(store_.tree().find("/a")->generation(), g);
   EXPECT_EQ(store_.tree().find("/n"), nullptr);
   EXPECT_NE(store_.tree().find("/tool/xenstored"), nullptr);
   EXPECT_EQ(store_.find_transaction(kConnA, id), nullptr);
@@ -321,11 +321,11 @@ TEST_F(TransactionTest, WriteOnlyCommitCopiesOnlyTheFieldsWritten) {
 
 TEST_F(TransactionTest, CommittedNodesGetNewGenerations) {
   write("/a", "a0");
-  std::uint64_t g = store_.tree().find("/a")->generation;
+  std::uint64_t g = store_.tree().find("/a")->generation();
   Transaction* t = start();
   write("/a", "a1", t);
   ASSERT_TRUE(commit(t).ok());
-  EXPECT_GT(store_.tree().find("/a")->generation, g);
+  EXPECT_GT(store_.tree().find("/a")->generation(), g);
 }
 
 // --- the transaction-nodes limit -----------------------------------------------
