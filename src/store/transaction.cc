@@ -99,7 +99,9 @@ void Transaction::apply(Tree& tree, EventSink& sink) {
     return a_rm ? depth(a.first) > depth(b.first)
                 : depth(a.first) < depth(b.first);
   });
-  for (auto [path, e] : order) {
+  for (const auto& item : order) {
+    const std::string* path = item.first;
+    Entry* e = item.second;
     if (!e->copy) {
       tree.erase(*path);
     } else if (e->check_generation) {
