@@ -1,5 +1,6 @@
 #include "store/node_index.h"
 
+#include <cstring>
 #include <functional>
 
 #include "store/path.h"
@@ -24,16 +25,22 @@ std::uint32_t NodeIndex::tag_of(std::string_view path) noexcept {
 
 bool NodeIndex::spells(const NodeRecord& rec, std::string_view path) const
     noexcept {
+  // Consumes `path` from its end, one "/name" per record up the chain.
+  const char* begin = path.data();
+  const char* end = begin + path.size();
   const NodeRecord* r = &rec;
   while (r->parent != NodeRecord::kNoParent) {
     std::string_view name = r->name();
-    if (path.size() < name.size() + 1 || !path.ends_with(name)) return false;
-    path.remove_suffix(name.size());
-    if (path.back() != '/') return false;
-    if (path.size() > 1) path.remove_suffix(1);  // the root keeps its "/"
+    if (static_cast<std::size_t>(end - begin) < name.size() + 1) return false;
+    const char* at = end - name.size();
+    if (at[-1] != '/' || std::memcmp(at, name.data(), name.size()) != 0)
+      return false;
+    end = at - 1;
+    if (end == begin) end = begin + 1;  // the root keeps its "/"
     r = records_.get(r->parent);
   }
-  return path == r->name();
+  return std::string_view(begin, static_cast<std::size_t>(end - begin)) ==
+         r->name();
 }
 
 std::size_t NodeIndex::probe(std::string_view path,
