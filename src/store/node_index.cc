@@ -1,8 +1,8 @@
 #include "store/node_index.h"
 
 #include <cstring>
-#include <functional>
 
+#include "store/keyed_hash.h"
 #include "store/path.h"
 
 namespace cxs::store {
@@ -19,7 +19,7 @@ bool has_parent(std::string_view path) noexcept {
 }  // namespace
 
 std::uint32_t NodeIndex::tag_of(std::string_view path) noexcept {
-  std::uint64_t h = std::hash<std::string_view>{}(path);
+  std::uint64_t h = keyed_hash(path);
   return static_cast<std::uint32_t>(h ^ (h >> 32));
 }
 

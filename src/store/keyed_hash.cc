@@ -1,0 +1,94 @@
+#include "store/keyed_hash.h"
+
+#include <sys/auxv.h>
+#include <sys/random.h>
+
+#include <bit>
+#include <cstring>
+
+namespace cxs::store {
+namespace {
+
+struct State {
+  std::uint64_t v0, v1, v2, v3;
+
+  void round() noexcept {
+    v0 += v1;
+    v1 = std::rotl(v1, 13);
+    v1 ^= v0;
+    v0 = std::rotl(v0, 32);
+    v2 += v3;
+    v3 = std::rotl(v3, 16);
+    v3 ^= v2;
+    v0 += v3;
+    v3 = std::rotl(v3, 21);
+    v3 ^= v0;
+    v2 += v1;
+    v1 = std::rotl(v1, 17);
+    v1 ^= v2;
+    v2 = std::rotl(v2, 32);
+  }
+  void absorb(std::uint64_t m, int rounds) noexcept {
+    v3 ^= m;
+    for (int i = 0; i < rounds; ++i) round();
+    v0 ^= m;
+  }
+};
+
+std::uint64_t load_le64(const unsigned char* p, std::size_t n = 8) noexcept {
+  std::uint64_t m = 0;
+  if constexpr (std::endian::native == std::endian::little) {
+    std::memcpy(&m, p, n);
+  } else {
+    for (std::size_t i = n; i-- > 0;) m = m << 8 | p[i];
+  }
+  return m;
+}
+
+}  // namespace
+
+template <int C, int D>
+std::uint64_t siphash(const SipKey& key, std::string_view data) noexcept {
+  State s{key.k0 ^ 0x736f6d6570736575ull, key.k1 ^ 0x646f72616e646f6dull,
+          key.k0 ^ 0x6c7967656e657261ull, key.k1 ^ 0x7465646279746573ull};
+  const auto* p = reinterpret_cast<const unsigned char*>(data.data());
+  std::size_t whole = data.size() / 8 * 8;
+  for (std::size_t i = 0; i < whole; i += 8) s.absorb(load_le64(p + i), C);
+  std::uint64_t last = static_cast<std::uint64_t>(data.size()) << 56;
+  if (data.size() > whole) last |= load_le64(p + whole, data.size() - whole);
+  s.absorb(last, C);
+  s.v2 ^= 0xff;
+  for (int i = 0; i < D; ++i) s.round();
+  return s.v0 ^ s.v1 ^ s.v2 ^ s.v3;
+}
+
+namespace {
+
+SipKey draw_key() noexcept {
+  SipKey key;
+  unsigned char bytes[16];
+  // Never block: xenstored starts early in boot, before the entropy pool may
+  // be ready. Then the 16 random bytes the kernel gives every process at
+  // exec (AT_RANDOM) serve.
+  const void* source = bytes;
+  if (getrandom(bytes, sizeof bytes, GRND_NONBLOCK) !=
+      static_cast<ssize_t>(sizeof bytes))
+    source = reinterpret_cast<const void*>(getauxval(AT_RANDOM));
+  if (source) {
+    std::memcpy(&key.k0, source, 8);
+    std::memcpy(&key.k1, static_cast<const unsigned char*>(source) + 8, 8);
+  }
+  return key;
+}
+
+}  // namespace
+
+template std::uint64_t siphash<1, 3>(const SipKey&, std::string_view) noexcept;
+template std::uint64_t siphash<2, 4>(const SipKey&, std::string_view) noexcept;
+
+const SipKey& process_sip_key() noexcept {
+  static const SipKey key = draw_key();
+  return key;
+}
+
+}  // namespace cxs::store
