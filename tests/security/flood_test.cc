@@ -196,4 +196,46 @@ TEST(Security, flood_128_watch_then_reset_watches_10000_times) {
 }
 
 }  // namespace
+// A client that cycles 1000 nodes through 60 shapes (path lengths and value
+// lengths from short to long, each created then removed), twice, must leave
+// the daemon holding after the second pass what it held after the first,
+// not a reserve per shape: the node store's records are all one size, and
+// what is longer goes to malloc.
+TEST(Security, flood_1000_nodes_cycled_through_60_sizes_hold_no_reserve) {
+  SimHost host;
+  RawClient c(host.socket());
+  const int kNodes = 1000, kShapes = 60;
+  long start_rss = host.daemon().rss_kib();
+  long mid_rss = 0;
+  for (int round = 0; round < 2 * kShapes; ++round) {
+    int shape = round % kShapes;
+    std::string dir = "/cycle/" + std::string(1 + shape, 'd');
+    std::string value(shape * 30 % 1800, 'v');
+    std::string batch;
+    for (int i = 0; i < kNodes; ++i)
+      batch += wire::encode_message(
+          ty(MsgType::XS_WRITE), 1, 0,
+          dir + "/" + std::string(1 + (i + shape) % 40, 'n') +
+              std::to_string(i) + '\0' + value);
+    c.send_bytes(batch);
+    for (int i = 0; i < kNodes; ++i) {
+      auto m = c.recv_reply(milliseconds(5000));
+      ASSERT_TRUE(m) << "shape " << shape << " write " << i;
+      ASSERT_EQ(m->type, ty(MsgType::XS_WRITE)) << m->shown();
+    }
+    ASSERT_TRUE(is_type_ok(c.rm(dir)));
+    if (round == kShapes - 1) mid_rss = host.daemon().rss_kib();
+  }
+  long end_rss = host.daemon().rss_kib();
+  std::cout << "[ flood ] 1000 nodes x 60 shapes, twice: RSS before "
+            << start_rss << " KiB, after the first pass " << mid_rss
+            << " KiB, after the second " << end_rss << " KiB" << std::endl;
+  EXPECT_LT(end_rss - mid_rss, 512);
+  // The largest round alone needs about 1.9 MB (1000 x 1.8 KB values); a
+  // store keeping freed memory per shape would hold several times that.
+  EXPECT_LT(end_rss - start_rss, 4 * 1024);
+  report_peak_rss(host.daemon(), "1000 nodes cycled through 60 shapes");
+  EXPECT_LT(host.daemon().peak_rss_kib(), kPeakBoundKib);
+}
+
 }  // namespace cxs::test
