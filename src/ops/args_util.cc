@@ -13,7 +13,7 @@ bool one_arg(std::string_view payload, std::string_view& arg) noexcept {
   return true;
 }
 
-Result<std::string> canonical_path(const Ctx& ctx, std::string_view raw,
+Result<store::CanonicalPath> canonical_path(const Ctx& ctx, std::string_view raw,
                                    store::PathKind kind) {
   auto path = store::canonicalise(raw, ctx.caller().dom, kind);
   if (!path) return path.error();

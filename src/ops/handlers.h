@@ -58,7 +58,7 @@ inline Reply ok_reply() { return Reply{std::string("OK\0", 3)}; }
 bool one_arg(std::string_view payload, std::string_view& arg) noexcept;
 // Canonical form of a path argument, with the caller's path-max quota
 // (measured below a domain's home) applied: EINVAL past it.
-Result<std::string> canonical_path(
+Result<store::CanonicalPath> canonical_path(
     const Ctx& ctx, std::string_view raw,
     store::PathKind kind = store::PathKind::kNode);
 // A whole decimal number of type T: nothing before or after it, in range.

@@ -10,7 +10,7 @@
 namespace cxs::ops {
 namespace {
 
-Result<std::string> path_arg(Ctx& ctx, std::string_view payload,
+Result<store::CanonicalPath> path_arg(Ctx& ctx, std::string_view payload,
                              store::PathKind kind = store::PathKind::kNode) {
   std::string_view raw;
   if (!one_arg(payload, raw)) return XsErr::kEINVAL;

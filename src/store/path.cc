@@ -50,24 +50,24 @@ bool is_valid_absolute(std::string_view path) noexcept {
   return has_valid_shape(path);
 }
 
-Result<std::string> canonicalise(std::string_view path, DomId home,
-                                 PathKind kind) {
+Result<CanonicalPath> canonicalise(std::string_view path, DomId home,
+                                   PathKind kind) {
   if (path.empty()) return XsErr::kEINVAL;
   if (is_special(path)) {
     if (kind != PathKind::kNodeOrSpecial) return XsErr::kEINVAL;
     if (path.size() > kAbsPathMax || !has_valid_shape(path))
       return XsErr::kEINVAL;
-    return std::string(path);
+    return CanonicalPath::borrowed(path);
   }
   if (path[0] == '/') {
     if (!is_valid_absolute(path)) return XsErr::kEINVAL;
-    return std::string(path);
+    return CanonicalPath::borrowed(path);
   }
   std::string abs = home_path(home);
   abs += '/';
   abs += path;
   if (!is_valid_absolute(abs)) return XsErr::kEINVAL;
-  return abs;
+  return CanonicalPath::owned(std::move(abs));
 }
 
 std::string_view parent_of(std::string_view path) noexcept {

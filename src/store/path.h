@@ -21,11 +21,43 @@ bool is_valid_absolute(std::string_view path) noexcept;
 
 enum class PathKind { kNode, kNodeOrSpecial };
 
+// A canonical path: the request's own bytes when they were canonical
+// already (absolute or special paths: no copy per request), or the joined
+// string it owns (relative paths). A borrowed one is valid as long as the
+// request it came from.
+class CanonicalPath {
+ public:
+  static CanonicalPath borrowed(std::string_view path) noexcept {
+    CanonicalPath c;
+    c.borrowed_ = path;
+    return c;
+  }
+  static CanonicalPath owned(std::string path) noexcept {
+    CanonicalPath c;
+    c.owned_ = std::move(path);
+    c.is_owned_ = true;
+    return c;
+  }
+
+  std::string_view view() const noexcept {
+    return is_owned_ ? std::string_view(owned_) : borrowed_;
+  }
+  operator std::string_view() const noexcept { return view(); }  // NOLINT
+  std::string str() const { return std::string(view()); }
+  std::size_t size() const noexcept { return view().size(); }
+  bool operator==(std::string_view o) const noexcept { return view() == o; }
+
+ private:
+  std::string owned_;
+  std::string_view borrowed_;
+  bool is_owned_ = false;
+};
+
 // Absolute paths are checked as they are; relative ones are joined to the
 // caller's home first. Special paths ("@...") are accepted only with
 // kNodeOrSpecial. Anything else is EINVAL.
-Result<std::string> canonicalise(std::string_view path, DomId home,
-                                 PathKind kind = PathKind::kNode);
+Result<CanonicalPath> canonicalise(std::string_view path, DomId home,
+                                   PathKind kind = PathKind::kNode);
 
 bool is_special(std::string_view path) noexcept;
 bool is_relative(std::string_view path) noexcept;

@@ -33,6 +33,9 @@ IoResult SocketTransport::write(const char* buf, std::size_t len) noexcept {
 
 IoResult SocketTransport::write_gather(const ConstBuf* bufs,
                                        std::size_t n) noexcept {
+  // One buffer (a closed-loop client's reply): send(), which spares the
+  // kernel importing an iovec array.
+  if (n == 1) return send_one(bufs[0]);
   std::array<iovec, 64> iov;
   n = std::min(n, iov.size());
   for (std::size_t i = 0; i < n; ++i)
@@ -42,13 +45,25 @@ IoResult SocketTransport::write_gather(const ConstBuf* bufs,
   msg.msg_iovlen = n;
   for (;;) {
     ssize_t sent = ::sendmsg(fd_.get(), &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
-    if (sent >= 0) return {static_cast<std::size_t>(sent), Fault::kNone};
-    if (errno == EINTR) continue;
-    if (errno == EAGAIN || errno == EWOULDBLOCK) return {0, Fault::kNone};
-    if (errno == EPIPE || errno == ECONNRESET) return {0, Fault::kClosed};
-    spdlog::warn("socket fd {}: sendmsg: {}", fd_.get(), std::strerror(errno));
-    return {0, Fault::kIo};
+    if (sent >= 0 || errno != EINTR) return sent_result(sent, "sendmsg");
   }
+}
+
+IoResult SocketTransport::send_one(ConstBuf buf) noexcept {
+  for (;;) {
+    ssize_t sent =
+        ::send(fd_.get(), buf.data, buf.len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (sent >= 0 || errno != EINTR) return sent_result(sent, "send");
+  }
+}
+
+IoResult SocketTransport::sent_result(ssize_t sent,
+                                      const char* call) noexcept {
+  if (sent >= 0) return {static_cast<std::size_t>(sent), Fault::kNone};
+  if (errno == EAGAIN || errno == EWOULDBLOCK) return {0, Fault::kNone};
+  if (errno == EPIPE || errno == ECONNRESET) return {0, Fault::kClosed};
+  spdlog::warn("socket fd {}: {}: {}", fd_.get(), call, std::strerror(errno));
+  return {0, Fault::kIo};
 }
 
 }  // namespace cxs::transport

@@ -3,6 +3,8 @@
 // as in the C daemon.
 #pragma once
 
+#include <sys/types.h>
+
 #include "cxenstored/unique_fd.h"
 #include "transport/transport.h"
 
@@ -20,6 +22,10 @@ class SocketTransport final : public Transport {
   const char* kind() const noexcept override { return "socket"; }
 
  private:
+  IoResult send_one(ConstBuf buf) noexcept;
+  // The result of a send or sendmsg that was not interrupted.
+  IoResult sent_result(ssize_t sent, const char* call) noexcept;
+
   UniqueFd fd_;
 };
 
