@@ -35,13 +35,20 @@ struct State {
   }
 };
 
-std::uint64_t load_le64(const unsigned char* p, std::size_t n = 8) noexcept {
+std::uint64_t load_le64(const unsigned char* p) noexcept {
   std::uint64_t m = 0;
   if constexpr (std::endian::native == std::endian::little) {
-    std::memcpy(&m, p, n);
+    std::memcpy(&m, p, 8);
   } else {
-    for (std::size_t i = n; i-- > 0;) m = m << 8 | p[i];
+    for (int i = 7; i >= 0; --i) m = m << 8 | p[i];
   }
+  return m;
+}
+
+// The last 0-7 bytes, little-endian (no variable-length memcpy call).
+std::uint64_t load_tail(const unsigned char* p, std::size_t n) noexcept {
+  std::uint64_t m = 0;
+  for (std::size_t i = n; i-- > 0;) m = m << 8 | p[i];
   return m;
 }
 
@@ -55,7 +62,7 @@ std::uint64_t siphash(const SipKey& key, std::string_view data) noexcept {
   std::size_t whole = data.size() / 8 * 8;
   for (std::size_t i = 0; i < whole; i += 8) s.absorb(load_le64(p + i), C);
   std::uint64_t last = static_cast<std::uint64_t>(data.size()) << 56;
-  if (data.size() > whole) last |= load_le64(p + whole, data.size() - whole);
+  last |= load_tail(p + whole, data.size() - whole);
   s.absorb(last, C);
   s.v2 ^= 0xff;
   for (int i = 0; i < D; ++i) s.round();
