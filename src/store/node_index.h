@@ -41,14 +41,20 @@ class NodeIndex {
   std::size_t chunks_held() const noexcept { return records_.chunks_held(); }
   std::size_t table_slots() const noexcept { return slots_.size(); }
 
+  // fn(const NodeRecord&) for every node, in no order; path_of() spells a
+  // record's path when the caller needs it (building every path would cost
+  // a walk up each node's parents).
+  template <typename Fn>
+  void for_each_record(Fn&& fn) const {
+    for (const Slot& s : slots_)
+      if (s.id != kEmpty) fn(*records_.get(s.id));
+  }
   // fn(std::string_view path, const NodeRecord&) for every node, in no order.
   template <typename Fn>
   void for_each(Fn&& fn) const {
-    for (const Slot& s : slots_) {
-      if (s.id == kEmpty) continue;
-      const NodeRecord& r = *records_.get(s.id);
+    for_each_record([&](const NodeRecord& r) {
       fn(std::string_view(path_of(r)), r);
-    }
+    });
   }
 
  private:

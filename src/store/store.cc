@@ -289,16 +289,16 @@ void Store::forget_domain(DomId dom, std::optional<DomId> heir,
                           EventSink& events) {
   std::vector<std::string> owned;
   std::vector<std::string> mentioned;
-  tree_.for_each([&](std::string_view path, NodeView n) {
+  tree_.for_each_node([&](NodeView n, const auto& path_of) {
     const PermList& perms = n.perms().list();
     if (perms.empty()) return;
-    if (perms.front().dom == dom && path != "/" && !is_special(path))
-      owned.emplace_back(path);
-    for (std::size_t i = 1; i < perms.size(); ++i)
-      if (perms[i].dom == dom) {
-        mentioned.emplace_back(path);
-        break;
-      }
+    bool owns = perms.front().dom == dom;
+    bool names = std::any_of(perms.begin() + 1, perms.end(),
+                             [dom](const Perm& p) { return p.dom == dom; });
+    if (!owns && !names) return;
+    std::string path = path_of();
+    if (names) mentioned.push_back(path);
+    if (owns && path != "/" && !is_special(path)) owned.push_back(path);
   });
   for (const auto& path : mentioned) {
     tree_.edit(path, [dom](Node& n) {

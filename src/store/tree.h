@@ -73,7 +73,16 @@ class Tree {
       fn(path, NodeView(&r));
     });
   }
-  const NodeIndex& index() const noexcept { return nodes_; }
+  // fn(NodeView, const auto& path) for every node, in no order, where
+  // path() spells the node's path as a std::string: for walks that need
+  // the path of only a few nodes (a domain's death at 100 000 nodes: 33 ms
+  // spelling every path, 5 ms spelling only its own nodes' paths).
+  template <typename Fn>
+  void for_each_node(Fn&& fn) const {
+    nodes_.for_each_record([&](const NodeRecord& r) {
+      fn(NodeView(&r), [&] { return nodes_.path_of(r); });
+    });
+  }
 
   std::uint64_t next_generation() noexcept { return ++generation_; }
   std::size_t size() const noexcept { return nodes_.size(); }
