@@ -154,7 +154,7 @@ bool is_change(std::uint32_t type) {
 
 // XSA-206: while transactions are open, an unprivileged domain's changes
 // are rate-limited (see write_limit.h).
-void Server::debit_write(Client& c, const wire::Message& msg) {
+void Server::debit_write(Client& c, const wire::MessageView& msg) {
   if (c.session.caller.privileged || !is_change(msg.hdr.type) ||
       !store_.has_open_transactions())
     return;
@@ -293,7 +293,7 @@ void Server::flush(Client& c) {
   }
 }
 
-void Server::handle(Client& c, const wire::Message& msg) {
+void Server::handle(Client& c, const wire::MessageView& msg) {
   if (trace_.active()) trace_.request(c.conn->id(), msg.hdr, msg.payload);
   if (!c.session.caller.privileged)
     c.session.caller.held_bytes = memory_held(c);

@@ -88,7 +88,7 @@ class Server final : public ops::DaemonHooks {
   void accept_clients();
   void on_signal();
   void serve(Client& c);
-  void handle(Client& c, const wire::Message& msg);
+  void handle(Client& c, const wire::MessageView& msg);
   void deliver(const store::EventSink& events);
   bool can_see(const Client& c, const store::Event& ev) const noexcept;
   void update_interest(Client& c);
@@ -115,7 +115,7 @@ class Server final : public ops::DaemonHooks {
                     store::EventSink& events);
   void run_kicks();
   void expire_events();
-  void debit_write(Client& c, const wire::Message& msg);
+  void debit_write(Client& c, const wire::MessageView& msg);
   void check_soft_memory(Client& c);
   void retry_throttled();
   Client* client_of(const Domain& d) noexcept;

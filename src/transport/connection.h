@@ -21,16 +21,23 @@ namespace cxs::transport {
 class Connection {
  public:
   Connection(ConnId id, std::unique_ptr<Transport> transport);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
 
   ConnId id() const noexcept { return id_; }
   Transport& transport() noexcept { return *transport_; }
 
   // The next complete request, reading from the transport as needed;
-  // nullopt when none is complete yet or on a fault (see fault()). Within
-  // one turn (see new_turn) the transport is not read again once a read
-  // came back short: it had nothing more, and the read that would say so
-  // again is a wasted system call per request.
-  std::optional<wire::Message> next_request() noexcept;
+  // nullopt when none is complete yet or on a fault (see fault()). A
+  // request that arrived whole in one read is handed out in place, its
+  // payload borrowed from the read buffer; one split across reads is
+  // reassembled by the framer. The view is valid until the next call on
+  // this connection, or on any other (they share the read buffer), or
+  // reset_io(). Within one turn (see new_turn) the transport is not read
+  // again once a read came back short: it had nothing more, and the read
+  // that would say so again is a wasted system call per request.
+  std::optional<wire::MessageView> next_request() noexcept;
   // A new wake-up (readiness, a kick, flow control lifted): reading may
   // find more.
   void new_turn() noexcept { drained_ = false; }
@@ -53,7 +60,7 @@ class Connection {
   std::size_t queued_messages() const noexcept { return out_messages_; }
   // Bytes already read but not yet framed into a request.
   bool has_buffered_input() const noexcept {
-    return in_pos_ < in_.size() || framer_.has_message();
+    return src_pos_ < src_len_ || framer_.has_message();
   }
 
   // Drops queued events not yet started that were queued before `cutoff`
@@ -69,6 +76,16 @@ class Connection {
 
  private:
   void consume_output(std::size_t bytes) noexcept;
+  // Input: the bytes being framed come from `src_` (the shared read buffer
+  // or in_). Before another connection reads into the shared buffer, the
+  // bytes this one has not framed yet move to its own in_.
+  void claim_read_buffer() noexcept;
+  void keep_unread() noexcept;
+  void set_source(const char* data, std::size_t len) noexcept {
+    src_ = data;
+    src_len_ = len;
+    src_pos_ = 0;
+  }
 
   // The buffer a reply is appended to (a new one past the coalescing size).
   std::string& reply_tail();
@@ -83,8 +100,11 @@ class Connection {
   ConnId id_;
   std::unique_ptr<Transport> transport_;
   wire::Framer framer_;
-  std::string in_;
-  std::size_t in_pos_ = 0;
+  wire::Message assembled_;  // the last request the framer put together
+  std::string in_;           // unframed bytes kept across turns
+  const char* src_ = nullptr;
+  std::size_t src_len_ = 0;
+  std::size_t src_pos_ = 0;
   std::deque<Out> out_;
   std::size_t out_off_ = 0;  // bytes of out_.front() already written
   std::size_t out_bytes_ = 0;

@@ -35,6 +35,15 @@ struct Message {
   std::string payload;
 };
 
+// A whole message whose payload is borrowed from the buffer it arrived in
+// (no copy per request); valid as long as the lender says.
+struct MessageView {
+  Header hdr;
+  std::string_view payload;
+
+  Message owned() const { return Message{hdr, std::string(payload)}; }
+};
+
 // Header followed by payload, ready for a transport. Sets hdr.len.
 std::string encode_message(std::uint32_t type, std::uint32_t req_id,
                            std::uint32_t tx_id, std::string_view payload);

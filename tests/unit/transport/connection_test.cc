@@ -166,7 +166,8 @@ class ConnectionOverSocket : public ::testing::Test {
   }
   std::optional<wire::Message> next_request() {
     conn_->new_turn();
-    return conn_->next_request();
+    auto m = conn_->next_request();
+    return m ? std::optional(m->owned()) : std::nullopt;
   }
   void peer_send(std::string_view bytes) {
     ASSERT_EQ(::write(peer_.get(), bytes.data(), bytes.size()),
@@ -215,6 +216,63 @@ TEST_F(ConnectionOverSocket, AShortReadEndsReadingUntilTheNextTurn) {
   auto req = next_request();  // the next wake-up finds it
   ASSERT_TRUE(req);
   EXPECT_EQ(req->hdr.req_id, 2u);
+}
+
+// Connections share one read buffer: bytes one connection read but has not
+// framed yet must survive another connection's read into it.
+TEST_F(ConnectionOverSocket, UnframedBytesSurviveAnotherConnectionsRead) {
+  int sv[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+  UniqueFd other_peer(sv[1]);
+  transport::Connection other(
+      ConnId{2}, std::make_unique<transport::SocketTransport>(UniqueFd(sv[0])));
+
+  std::string a1 = wire::encode_message(2, 11, 0, std::string("/a1\0", 4));
+  std::string a2 = wire::encode_message(2, 12, 0, std::string("/a2\0", 4));
+  std::string a3 = wire::encode_message(2, 13, 0, std::string("/a3-split\0", 10));
+  peer_send(a1 + a2 + a3.substr(0, 20));  // one read: two whole, one cut
+  conn_->new_turn();
+  auto first = conn_->next_request();
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->hdr.req_id, 11u);
+
+  std::string b = wire::encode_message(2, 21, 0, std::string(300, 'b'));
+  ASSERT_EQ(::write(other_peer.get(), b.data(), b.size()),
+            static_cast<ssize_t>(b.size()));
+  other.new_turn();
+  auto theirs = other.next_request();
+  ASSERT_TRUE(theirs);
+  EXPECT_EQ(theirs->hdr.req_id, 21u);
+  EXPECT_EQ(theirs->payload, std::string(300, 'b'));
+
+  auto second = conn_->next_request();
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->hdr.req_id, 12u);
+  EXPECT_EQ(second->payload, std::string("/a2\0", 4));
+  EXPECT_FALSE(conn_->next_request()) << "the third is still cut";
+  peer_send(a3.substr(20));
+  auto third = next_request();
+  ASSERT_TRUE(third);
+  EXPECT_EQ(third->hdr.req_id, 13u);
+  EXPECT_EQ(third->payload, std::string("/a3-split\0", 10));
+}
+
+TEST_F(ConnectionOverSocket, ARequestCutAtEveryByteComesOutWhole) {
+  std::string a = wire::encode_message(2, 1, 0, std::string("/first\0", 7));
+  std::string b = wire::encode_message(2, 2, 0, std::string("/second\0", 8));
+  std::string both = a + b;
+  for (std::size_t cut = 1; cut < both.size(); ++cut) {
+    peer_send(both.substr(0, cut));
+    std::vector<wire::Message> got;
+    while (auto m = next_request()) got.push_back(*m);
+    peer_send(both.substr(cut));
+    while (auto m = next_request()) got.push_back(*m);
+    ASSERT_EQ(got.size(), 2u) << "cut at " << cut;
+    EXPECT_EQ(got[0].hdr.req_id, 1u);
+    EXPECT_EQ(got[0].payload, std::string("/first\0", 7));
+    EXPECT_EQ(got[1].hdr.req_id, 2u);
+    EXPECT_EQ(got[1].payload, std::string("/second\0", 8));
+  }
 }
 
 TEST_F(ConnectionOverSocket, RepliesReachThePeer) {

@@ -84,7 +84,8 @@ class RingFixture : public ::testing::Test {
   // One wake-up of the daemon's side: new_turn, then the next request.
   std::optional<wire::Message> next_request() {
     conn_.new_turn();
-    return conn_.next_request();
+    auto m = conn_.next_request();
+    return m ? std::optional(m->owned()) : std::nullopt;
   }
   RingFixture()
       : conn_(ConnId{7},
