@@ -25,7 +25,7 @@ void ReplySender::send_reply(transport::Connection& conn,
     send_error(conn, request, result.error());
     return;
   }
-  const std::string& payload = result->payload;
+  std::string_view payload = result->payload();
   if (payload.size() > kPayloadMax) {
     ++stats_.too_big;
     spdlog::warn("conn {}: reply to {} req {} is {} bytes, over {}: E2BIG",

@@ -28,9 +28,29 @@ struct Request {
   std::string_view payload;
 };
 
-// A successful answer; refusals travel as XsErr in Result<Reply>.
-struct Reply {
-  std::string payload;
+// A successful answer; refusals travel as XsErr in Result<Reply>. Either
+// owns its bytes or borrows them (a READ's value from the store, a constant
+// "OK"): a borrowed reply is valid until the store next changes, which is
+// after the daemon has queued it.
+class Reply {
+ public:
+  Reply() noexcept = default;
+  explicit Reply(std::string owned) noexcept : owned_(std::move(owned)) {}
+  static Reply borrowing(std::string_view bytes) noexcept {
+    Reply r;
+    r.borrowed_ = bytes.data();
+    r.borrowed_len_ = bytes.size();
+    return r;
+  }
+  std::string_view payload() const noexcept {
+    return borrowed_ ? std::string_view(borrowed_, borrowed_len_)
+                     : std::string_view(owned_);
+  }
+
+ private:
+  std::string owned_;
+  const char* borrowed_ = nullptr;
+  std::size_t borrowed_len_ = 0;
 };
 
 // The quotas of the calling domain (see store/quota.h).

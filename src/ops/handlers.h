@@ -53,7 +53,9 @@ Result<Reply> do_set_feature(Ctx&, const Request&) noexcept;
 Result<Reply> do_control(Ctx&, const Request&) noexcept;
 
 // Shared argument helpers (args_util.cc).
-inline Reply ok_reply() { return Reply{std::string("OK\0", 3)}; }
+inline Reply ok_reply() noexcept {
+  return Reply::borrowing(std::string_view("OK\0", 3));
+}
 // The payload must be exactly one NUL-terminated string (C's onearg()).
 bool one_arg(std::string_view payload, std::string_view& arg) noexcept;
 // Canonical form of a path argument, with the caller's path-max quota

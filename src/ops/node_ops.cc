@@ -12,9 +12,10 @@ namespace {
 
 Result<store::CanonicalPath> path_arg(Ctx& ctx, std::string_view payload,
                              store::PathKind kind = store::PathKind::kNode) {
-  std::string_view raw;
-  if (!one_arg(payload, raw)) return XsErr::kEINVAL;
-  return canonical_path(ctx, raw, kind);
+  // One NUL-terminated string. A NUL inside is left to the path check,
+  // which refuses it with the same EINVAL (one scan of the path, not two).
+  if (payload.empty() || payload.back() != '\0') return XsErr::kEINVAL;
+  return canonical_path(ctx, payload.substr(0, payload.size() - 1), kind);
 }
 
 }  // namespace
@@ -24,7 +25,7 @@ Result<Reply> do_read(Ctx& ctx, const Request& req) noexcept {
   if (!path) return path.error();
   auto value = ctx.store.read(ctx.caller(), ctx.tx, *path);
   if (!value) return value.error();
-  return Reply{std::move(*value)};
+  return Reply::borrowing(*value);
 }
 
 Result<Reply> do_write(Ctx& ctx, const Request& req) noexcept {

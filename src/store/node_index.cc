@@ -12,6 +12,27 @@ constexpr std::size_t kInitialSlots = 64;
 // 131 072 slots.
 constexpr std::size_t kMaxLoadPercent = 80;
 
+template <typename Word>
+Word load(const char* p) noexcept {
+  Word w;
+  std::memcpy(&w, p, sizeof w);
+  return w;
+}
+
+// Names are short as a rule: two overlapping loads from each side compare
+// them for less than a memcmp call costs.
+bool same_bytes(const char* a, const char* b, std::size_t n) noexcept {
+  if (n > 16) return std::memcmp(a, b, n) == 0;
+  if (n >= 8)
+    return load<std::uint64_t>(a) == load<std::uint64_t>(b) &&
+           load<std::uint64_t>(a + n - 8) == load<std::uint64_t>(b + n - 8);
+  if (n >= 4)
+    return load<std::uint32_t>(a) == load<std::uint32_t>(b) &&
+           load<std::uint32_t>(a + n - 4) == load<std::uint32_t>(b + n - 4);
+  if (n == 0) return true;
+  return a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1];
+}
+
 // "/" and the special nodes ("@introduceDomain") have no parent record.
 bool has_parent(std::string_view path) noexcept {
   return path.size() > 1 && path.front() == '/';
@@ -33,14 +54,15 @@ bool NodeIndex::spells(const NodeRecord& rec, std::string_view path) const
     std::string_view name = r->name();
     if (static_cast<std::size_t>(end - begin) < name.size() + 1) return false;
     const char* at = end - name.size();
-    if (at[-1] != '/' || std::memcmp(at, name.data(), name.size()) != 0)
+    if (at[-1] != '/' || !same_bytes(at, name.data(), name.size()))
       return false;
     end = at - 1;
     if (end == begin) end = begin + 1;  // the root keeps its "/"
     r = records_.get(r->parent);
   }
-  return std::string_view(begin, static_cast<std::size_t>(end - begin)) ==
-         r->name();
+  std::string_view top = r->name();
+  return static_cast<std::size_t>(end - begin) == top.size() &&
+         same_bytes(begin, top.data(), top.size());
 }
 
 std::size_t NodeIndex::probe(std::string_view path,

@@ -7,27 +7,32 @@
 namespace cxs::store {
 namespace {
 
-// The characters a path component may hold, as a table: every request's
-// path goes through here.
-constexpr std::array<bool, 256> kPathChars = [] {
-  std::array<bool, 256> t{};
-  for (int c = 'a'; c <= 'z'; ++c) t[c] = true;
-  for (int c = 'A'; c <= 'Z'; ++c) t[c] = true;
-  for (int c = '0'; c <= '9'; ++c) t[c] = true;
-  for (char c : {'-', '/', '_', '@'}) t[static_cast<unsigned char>(c)] = true;
+// What each byte may be in a path, as a table: every request's path goes
+// through here. kBad for bytes no path holds.
+constexpr unsigned char kPlain = 1, kSlash = 2, kBad = 4;
+constexpr std::array<unsigned char, 256> kPathClass = [] {
+  std::array<unsigned char, 256> t{};
+  t.fill(kBad);
+  for (int c = 'a'; c <= 'z'; ++c) t[c] = kPlain;
+  for (int c = 'A'; c <= 'Z'; ++c) t[c] = kPlain;
+  for (int c = '0'; c <= '9'; ++c) t[c] = kPlain;
+  for (char c : {'-', '_', '@'}) t[static_cast<unsigned char>(c)] = kPlain;
+  t['/'] = kSlash;
   return t;
 }();
 
 // Valid characters, no empty component ("//") and no trailing '/' (except
-// the path "/" itself), in one pass.
+// the path "/" itself), in one pass without a branch per byte: a bad byte,
+// or a slash after a slash, leaves a bit in `wrong`.
 bool has_valid_shape(std::string_view path) noexcept {
-  char prev = '\0';
-  for (char c : path) {
-    if (!kPathChars[static_cast<unsigned char>(c)]) return false;
-    if (c == '/' && prev == '/') return false;
-    prev = c;
+  unsigned wrong = 0;
+  unsigned prev = 0;  // kSlash after a slash
+  for (char ch : path) {
+    unsigned k = kPathClass[static_cast<unsigned char>(ch)];
+    wrong |= k & (kBad | prev);
+    prev = k & kSlash;
   }
-  return path.size() <= 1 || prev != '/';
+  return wrong == 0 && (path.size() <= 1 || prev == 0);
 }
 
 }  // namespace

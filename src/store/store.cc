@@ -68,12 +68,12 @@ Status Store::check_node_size(const Caller& c, std::size_t record_bytes) {
   return {};
 }
 
-Result<std::string> Store::read(const Caller& c, Transaction* tx,
-                                std::string_view path) {
+Result<std::string_view> Store::read(const Caller& c, Transaction* tx,
+                                     std::string_view path) {
   View view(tree_, tx);
   auto n = readable_node(view, c, path);
   if (!n) return n.error();
-  return std::string((*n)->value());
+  return (*n)->value();
 }
 
 Status Store::write(const Caller& c, Transaction* tx, std::string_view path,

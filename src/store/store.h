@@ -33,8 +33,9 @@ struct DirectoryPart {
 class Store {
  public:
   // All paths given to these are canonical (see path.h).
-  Result<std::string> read(const Caller& c, Transaction* tx,
-                           std::string_view path);
+  // The node's value, valid until the store next changes.
+  Result<std::string_view> read(const Caller& c, Transaction* tx,
+                                std::string_view path);
   Status write(const Caller& c, Transaction* tx, std::string_view path,
                std::string_view value, EventSink& events);
   Status mkdir(const Caller& c, Transaction* tx, std::string_view path,

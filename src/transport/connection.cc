@@ -43,6 +43,27 @@ char g_read_buffer[kReadChunk];
 Connection* g_read_buffer_user = nullptr;
 }  // namespace
 
+// A written-out reply buffer, kept for the next one whichever connection
+// it is for: pipelined replies then cost no allocation per batch, and an
+// idle connection holds no spare of its own.
+namespace {
+constexpr std::size_t kSpareMax = 4 * 16384;
+std::string g_spare_reply_buffer;
+
+std::string take_spare_buffer() noexcept {
+  std::string b = std::move(g_spare_reply_buffer);
+  b.clear();
+  return b;
+}
+
+void give_back_buffer(std::string&& b) noexcept {
+  if (b.capacity() > kSpareMax ||
+      b.capacity() <= g_spare_reply_buffer.capacity())
+    return;
+  g_spare_reply_buffer = std::move(b);
+}
+}  // namespace
+
 Connection::Connection(ConnId id, std::unique_ptr<Transport> transport)
     : id_(id), transport_(std::move(transport)) {}
 
@@ -111,7 +132,7 @@ std::string& Connection::reply_tail() {
   bool reusable = !out_.empty() && !out_.back().is_event &&
                   out_.back().bytes.size() < kCoalesceMax;
   if (!reusable) {
-    out_.push_back(Out{});
+    out_.push_back(Out{take_spare_buffer()});
     out_.back().messages = 0;
   }
   ++out_.back().messages;
@@ -122,9 +143,9 @@ std::string& Connection::reply_tail() {
 void Connection::queue_reply(const wire::Header& hdr,
                              std::string_view payload) {
   std::string& tail = reply_tail();
-  std::size_t at = tail.size();
-  tail.resize(at + kHeaderSize);
-  wire::encode_header(hdr, tail.data() + at);
+  char header[kHeaderSize];
+  wire::encode_header(hdr, header);
+  tail.append(header, kHeaderSize);
   tail.append(payload);
   out_bytes_ += kHeaderSize + payload.size();
 }
@@ -187,6 +208,7 @@ void Connection::consume_output(std::size_t bytes) noexcept {
     out_bytes_ -= front.bytes.size();
     out_messages_ -= front.messages;
     out_off_ = 0;
+    if (!front.is_event) give_back_buffer(std::move(front.bytes));
     out_.pop_front();
   }
 }

@@ -43,6 +43,10 @@ TEST_F(Handlers, ReadPayloadWithoutNulIsEinval) {
 TEST_F(Handlers, ReadWithTwoArgumentsIsEinval) {
   EXPECT_EQ(send(MsgType::XS_READ, z("/tool") + z("x")).error(),
             XsErr::kEINVAL);
+  // Relative: the NUL is inside the joined path, refused there.
+  EXPECT_EQ(send(MsgType::XS_READ, z("rel") + z("x")).error(),
+            XsErr::kEINVAL);
+  EXPECT_EQ(send(MsgType::XS_RM, z("/tool") + z("")).error(), XsErr::kEINVAL);
 }
 
 TEST_F(Handlers, WriteWithoutNulIsEinval) {

@@ -63,7 +63,7 @@ struct Outcome {
   bool ok() const { return reply.ok(); }
   XsErr error() const { return reply.ok() ? XsErr::kEIO : reply.error(); }
   std::string payload() const {
-    return reply.ok() ? reply->payload : std::string("<error>");
+    return reply.ok() ? std::string(reply->payload()) : std::string("<error>");
   }
 };
 

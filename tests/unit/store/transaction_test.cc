@@ -44,7 +44,7 @@ class TransactionTest : public ::testing::Test {
   }
   std::string value(std::string_view path, Transaction* tx = nullptr) {
     auto r = store_.read(kPriv, tx, path);
-    if (r) return *r;
+    if (r) return std::string(*r);
     // The store library does not link the wire's name table.
     switch (r.error()) {
       case XsErr::kENOENT: return "<ENOENT>";
