@@ -28,9 +28,16 @@ struct State {
     v1 ^= v2;
     v2 = std::rotl(v2, 32);
   }
-  void absorb(std::uint64_t m, int rounds) noexcept {
+  // Rounds unrolled: a loop around 14 instructions costs a quarter more.
+  template <int Rounds>
+  void rounds() noexcept {
+#pragma GCC unroll 4
+    for (int i = 0; i < Rounds; ++i) round();
+  }
+  template <int Rounds>
+  void absorb(std::uint64_t m) noexcept {
     v3 ^= m;
-    for (int i = 0; i < rounds; ++i) round();
+    rounds<Rounds>();
     v0 ^= m;
   }
 };
@@ -60,12 +67,12 @@ std::uint64_t siphash(const SipKey& key, std::string_view data) noexcept {
           key.k0 ^ 0x6c7967656e657261ull, key.k1 ^ 0x7465646279746573ull};
   const auto* p = reinterpret_cast<const unsigned char*>(data.data());
   std::size_t whole = data.size() / 8 * 8;
-  for (std::size_t i = 0; i < whole; i += 8) s.absorb(load_le64(p + i), C);
+  for (std::size_t i = 0; i < whole; i += 8) s.absorb<C>(load_le64(p + i));
   std::uint64_t last = static_cast<std::uint64_t>(data.size()) << 56;
   last |= load_tail(p + whole, data.size() - whole);
-  s.absorb(last, C);
+  s.absorb<C>(last);
   s.v2 ^= 0xff;
-  for (int i = 0; i < D; ++i) s.round();
+  s.rounds<D>();
   return s.v0 ^ s.v1 ^ s.v2 ^ s.v3;
 }
 

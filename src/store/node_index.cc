@@ -21,7 +21,8 @@ Word load(const char* p) noexcept {
 
 // Names are short as a rule: two overlapping loads from each side compare
 // them for less than a memcmp call costs.
-bool same_bytes(const char* a, const char* b, std::size_t n) noexcept {
+[[gnu::always_inline]] inline bool same_bytes(const char* a, const char* b,
+                                              std::size_t n) noexcept {
   if (n > 16) return std::memcmp(a, b, n) == 0;
   if (n >= 8)
     return load<std::uint64_t>(a) == load<std::uint64_t>(b) &&

@@ -1,6 +1,8 @@
 #include "store/path.h"
 
 #include <array>
+#include <charconv>
+#include <cstring>
 
 #include "cxenstored/limits.h"
 
@@ -68,11 +70,29 @@ Result<CanonicalPath> canonicalise(std::string_view path, DomId home,
     if (!is_valid_absolute(path)) return XsErr::kEINVAL;
     return CanonicalPath::borrowed(path);
   }
-  std::string abs = home_path(home);
-  abs += '/';
-  abs += path;
+  // The home spelt on the stack: no string built per relative request.
+  constexpr std::string_view kDomains = "/local/domain/";
+  char buf[kDomains.size() + 10];
+  std::memcpy(buf, kDomains.data(), kDomains.size());
+  char* end = std::to_chars(buf + kDomains.size(), buf + sizeof buf,
+                            home.value).ptr;
+  CanonicalPath abs = CanonicalPath::joined(
+      std::string_view(buf, static_cast<std::size_t>(end - buf)), path);
   if (!is_valid_absolute(abs)) return XsErr::kEINVAL;
-  return CanonicalPath::owned(std::move(abs));
+  return abs;
+}
+
+CanonicalPath CanonicalPath::joined(std::string_view home,
+                                    std::string_view rest) {
+  CanonicalPath c;
+  c.size_ = home.size() + 1 + rest.size();
+  c.owned_ = std::make_unique_for_overwrite<char[]>(c.size_);
+  char* out = c.owned_.get();
+  std::memcpy(out, home.data(), home.size());
+  out[home.size()] = '/';
+  std::memcpy(out + home.size() + 1, rest.data(), rest.size());
+  c.data_ = out;
+  return c;
 }
 
 std::string_view parent_of(std::string_view path) noexcept {

@@ -5,6 +5,7 @@
 // special ("@introduceDomain", "@releaseDomain/5").
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -29,28 +30,24 @@ class CanonicalPath {
  public:
   static CanonicalPath borrowed(std::string_view path) noexcept {
     CanonicalPath c;
-    c.borrowed_ = path;
+    c.data_ = path.data();
+    c.size_ = path.size();
     return c;
   }
-  static CanonicalPath owned(std::string path) noexcept {
-    CanonicalPath c;
-    c.owned_ = std::move(path);
-    c.is_owned_ = true;
-    return c;
-  }
+  // `home` + "/" + `rest`, in one allocation.
+  static CanonicalPath joined(std::string_view home, std::string_view rest);
 
-  std::string_view view() const noexcept {
-    return is_owned_ ? std::string_view(owned_) : borrowed_;
-  }
+  std::string_view view() const noexcept { return {data_, size_}; }
   operator std::string_view() const noexcept { return view(); }  // NOLINT
   std::string str() const { return std::string(view()); }
-  std::size_t size() const noexcept { return view().size(); }
+  std::size_t size() const noexcept { return size_; }
   bool operator==(std::string_view o) const noexcept { return view() == o; }
 
  private:
-  std::string owned_;
-  std::string_view borrowed_;
-  bool is_owned_ = false;
+  // Three words, so that passing one along in a Result costs little.
+  const char* data_ = "";
+  std::size_t size_ = 0;
+  std::unique_ptr<char[]> owned_;  // data_ points here when joined
 };
 
 // Absolute paths are checked as they are; relative ones are joined to the
