@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
+#include <random>
 #include <string>
 
 #include "cxenstored/limits.h"
@@ -46,6 +48,42 @@ TEST(Path, DoubleSlashIsInvalid) {
   EXPECT_FALSE(is_valid_absolute("/a//b"));
   EXPECT_EQ(err_of("/a//b"), XsErr::kEINVAL);
   EXPECT_EQ(err_of("a//b"), XsErr::kEINVAL);
+}
+
+// The rules spelt the slow way, to check the table-driven validator.
+bool valid_by_rules(const std::string& path) {
+  if (path.empty() || path[0] != '/' || path.size() > kAbsPathMax) return false;
+  for (std::size_t i = 0; i < path.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(path[i]);
+    bool allowed = std::isalnum(c) || c == '-' || c == '/' || c == '_' ||
+                   c == '@';
+    if (c >= 0x80 || !allowed) return false;
+    if (c == '/' && i > 0 && path[i - 1] == '/') return false;
+  }
+  return path.size() == 1 || path.back() != '/';
+}
+
+TEST(Path, ValidatorAgreesWithTheRulesOnRandomPaths) {
+  // Mostly valid bytes and many slashes, so that bad bytes and "//" land
+  // at every position.
+  const std::string alphabet = std::string("aZ09-_@/////") + '.' + '\0' +
+                               "\x80\xff ~`:" + '\x7f';
+  std::mt19937 rng(20261207);
+  int valid = 0;
+  for (int round = 0; round < 50000; ++round) {
+    std::size_t len = 1 + rng() % 40;
+    std::string path = "/";
+    while (path.size() < len) {
+      bool rare = rng() % 8 == 0;
+      std::size_t pick = rare ? rng() % alphabet.size() : rng() % 12;
+      path += alphabet[pick];
+    }
+    bool expected = valid_by_rules(path);
+    valid += expected;
+    ASSERT_EQ(is_valid_absolute(path), expected) << testing::PrintToString(path);
+  }
+  EXPECT_GT(valid, 1000);  // both answers were exercised
+  EXPECT_LT(valid, 49000);
 }
 
 TEST(Path, TrailingSlashIsInvalidExceptForTheRoot) {
