@@ -305,7 +305,7 @@ void Server::handle(Client& c, const wire::MessageView& msg) {
                   wire::msg_type_name(msg.hdr.type), msg.hdr.req_id,
                   xs_error_name(result.error()));
   // The events a request causes are queued before its reply (C's order).
-  deliver(ctx.events);
+  if (!ctx.events.empty()) deliver(ctx.events);
   sender_.send_reply(*c.conn, msg.hdr, result);
   for (const auto& ev : ctx.direct_events)
     sender_.send_event(*c.conn, ev.path, ev.token, event_bound(c));

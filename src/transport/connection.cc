@@ -19,8 +19,6 @@ namespace {
 constexpr std::size_t kReadChunk = 16384;
 // Messages handed to the transport per gathered write (IOV_MAX is 1024).
 constexpr std::size_t kGatherMax = 64;
-// Replies are appended to the last queued buffer while it is smaller.
-constexpr std::size_t kCoalesceMax = 16384;
 }  // namespace
 
 IoResult Transport::write_gather(const ConstBuf* bufs, std::size_t n) noexcept {
@@ -128,15 +126,9 @@ std::optional<wire::MessageView> Connection::next_request() noexcept {
   }
 }
 
-std::string& Connection::reply_tail() {
-  bool reusable = !out_.empty() && !out_.back().is_event &&
-                  out_.back().bytes.size() < kCoalesceMax;
-  if (!reusable) {
-    out_.push_back(Out{take_spare_buffer()});
-    out_.back().messages = 0;
-  }
-  ++out_.back().messages;
-  ++out_messages_;
+std::string& Connection::new_reply_buffer() {
+  out_.push_back(Out{take_spare_buffer()});
+  out_.back().messages = 0;
   return out_.back().bytes;
 }
 

@@ -88,7 +88,17 @@ class Connection {
   }
 
   // The buffer a reply is appended to (a new one past the coalescing size).
-  std::string& reply_tail();
+  std::string& reply_tail() {
+    bool reusable = !out_.empty() && !out_.back().is_event &&
+                    out_.back().bytes.size() < kCoalesceMax;
+    std::string& tail = reusable ? out_.back().bytes : new_reply_buffer();
+    ++out_.back().messages;
+    ++out_messages_;
+    return tail;
+  }
+  std::string& new_reply_buffer();
+  // Replies are appended to the last queued buffer while it is smaller.
+  static constexpr std::size_t kCoalesceMax = 16384;
 
   struct Out {
     std::string bytes;
