@@ -5,7 +5,7 @@
 
 namespace cxs::ops {
 
-Result<Reply> do_control(Ctx& ctx, const Request& req) noexcept {
+Result<Reply> do_control(Ctx& ctx, const Request& req) {
   auto args = wire::split_args(req.payload);
   if (args.empty()) return XsErr::kEINVAL;
   if (!ctx.daemon) return XsErr::kEINVAL;

@@ -22,7 +22,7 @@ std::optional<DomId> real_domid(std::string_view text) {
 
 }  // namespace
 
-Result<Reply> do_get_domain_path(Ctx&, const Request& req) noexcept {
+Result<Reply> do_get_domain_path(Ctx&, const Request& req) {
   std::string_view arg;
   if (!one_arg(req.payload, arg)) return XsErr::kEINVAL;
   auto dom = parse_domid(arg);
@@ -32,7 +32,7 @@ Result<Reply> do_get_domain_path(Ctx&, const Request& req) noexcept {
   return Reply{std::move(out)};
 }
 
-Result<Reply> do_is_domain_introduced(Ctx& ctx, const Request& req) noexcept {
+Result<Reply> do_is_domain_introduced(Ctx& ctx, const Request& req) {
   std::string_view arg;
   if (!one_arg(req.payload, arg)) return XsErr::kEINVAL;
   auto dom = parse_domid(arg);
@@ -43,7 +43,7 @@ Result<Reply> do_is_domain_introduced(Ctx& ctx, const Request& req) noexcept {
 }
 
 // INTRODUCE domid\0gfn\0port\0: gfn is signed decimal on the wire.
-Result<Reply> do_introduce(Ctx& ctx, const Request& req) noexcept {
+Result<Reply> do_introduce(Ctx& ctx, const Request& req) {
   std::vector<std::string_view> args;
   if (!exact_args(req.payload, 3, args)) return XsErr::kEINVAL;
   auto dom = real_domid(args[0]);
@@ -56,7 +56,7 @@ Result<Reply> do_introduce(Ctx& ctx, const Request& req) noexcept {
 }
 
 // RELEASE and RESUME are for guests: dom0 is refused (EINVAL), as in C.
-Result<Reply> do_release(Ctx& ctx, const Request& req) noexcept {
+Result<Reply> do_release(Ctx& ctx, const Request& req) {
   std::string_view arg;
   if (!one_arg(req.payload, arg)) return XsErr::kEINVAL;
   auto dom = real_domid(arg);
@@ -64,7 +64,7 @@ Result<Reply> do_release(Ctx& ctx, const Request& req) noexcept {
   return status_reply(ctx.daemon->release(*dom, ctx.events));
 }
 
-Result<Reply> do_resume(Ctx& ctx, const Request& req) noexcept {
+Result<Reply> do_resume(Ctx& ctx, const Request& req) {
   std::string_view arg;
   if (!one_arg(req.payload, arg)) return XsErr::kEINVAL;
   auto dom = real_domid(arg);
@@ -72,7 +72,7 @@ Result<Reply> do_resume(Ctx& ctx, const Request& req) noexcept {
   return status_reply(ctx.daemon->resume(*dom));
 }
 
-Result<Reply> do_set_target(Ctx& ctx, const Request& req) noexcept {
+Result<Reply> do_set_target(Ctx& ctx, const Request& req) {
   std::vector<std::string_view> args;
   if (!exact_args(req.payload, 2, args)) return XsErr::kEINVAL;
   auto dom = real_domid(args[0]);

@@ -1,6 +1,6 @@
 // The request handlers, one per message type: each parses its arguments,
 // canonicalises paths and calls the store. Signature convention:
-//   Result<Reply> do_x(Ctx&, const Request&) noexcept;
+//   Result<Reply> do_x(Ctx&, const Request&);
 #pragma once
 
 #include <charconv>
@@ -14,43 +14,43 @@
 
 namespace cxs::ops {
 
-using Handler = Result<Reply> (*)(Ctx&, const Request&) noexcept;
+using Handler = Result<Reply> (*)(Ctx&, const Request&);
 
 // node_ops.cc
-Result<Reply> do_read(Ctx&, const Request&) noexcept;
-Result<Reply> do_write(Ctx&, const Request&) noexcept;
-Result<Reply> do_mkdir(Ctx&, const Request&) noexcept;
-Result<Reply> do_rm(Ctx&, const Request&) noexcept;
-Result<Reply> do_directory(Ctx&, const Request&) noexcept;
-Result<Reply> do_directory_part(Ctx&, const Request&) noexcept;
-Result<Reply> do_get_perms(Ctx&, const Request&) noexcept;
-Result<Reply> do_set_perms(Ctx&, const Request&) noexcept;
+Result<Reply> do_read(Ctx&, const Request&);
+Result<Reply> do_write(Ctx&, const Request&);
+Result<Reply> do_mkdir(Ctx&, const Request&);
+Result<Reply> do_rm(Ctx&, const Request&);
+Result<Reply> do_directory(Ctx&, const Request&);
+Result<Reply> do_directory_part(Ctx&, const Request&);
+Result<Reply> do_get_perms(Ctx&, const Request&);
+Result<Reply> do_set_perms(Ctx&, const Request&);
 
 // watch_ops.cc
-Result<Reply> do_watch(Ctx&, const Request&) noexcept;
-Result<Reply> do_unwatch(Ctx&, const Request&) noexcept;
-Result<Reply> do_reset_watches(Ctx&, const Request&) noexcept;
+Result<Reply> do_watch(Ctx&, const Request&);
+Result<Reply> do_unwatch(Ctx&, const Request&);
+Result<Reply> do_reset_watches(Ctx&, const Request&);
 
 // transaction_ops.cc
-Result<Reply> do_transaction_start(Ctx&, const Request&) noexcept;
-Result<Reply> do_transaction_end(Ctx&, const Request&) noexcept;
+Result<Reply> do_transaction_start(Ctx&, const Request&);
+Result<Reply> do_transaction_end(Ctx&, const Request&);
 
 // domain_ops.cc
-Result<Reply> do_get_domain_path(Ctx&, const Request&) noexcept;
-Result<Reply> do_is_domain_introduced(Ctx&, const Request&) noexcept;
-Result<Reply> do_introduce(Ctx&, const Request&) noexcept;
-Result<Reply> do_release(Ctx&, const Request&) noexcept;
-Result<Reply> do_resume(Ctx&, const Request&) noexcept;
-Result<Reply> do_set_target(Ctx&, const Request&) noexcept;
+Result<Reply> do_get_domain_path(Ctx&, const Request&);
+Result<Reply> do_is_domain_introduced(Ctx&, const Request&);
+Result<Reply> do_introduce(Ctx&, const Request&);
+Result<Reply> do_release(Ctx&, const Request&);
+Result<Reply> do_resume(Ctx&, const Request&);
+Result<Reply> do_set_target(Ctx&, const Request&);
 
 // quota_ops.cc
-Result<Reply> do_get_quota(Ctx&, const Request&) noexcept;
-Result<Reply> do_set_quota(Ctx&, const Request&) noexcept;
-Result<Reply> do_get_feature(Ctx&, const Request&) noexcept;
-Result<Reply> do_set_feature(Ctx&, const Request&) noexcept;
+Result<Reply> do_get_quota(Ctx&, const Request&);
+Result<Reply> do_set_quota(Ctx&, const Request&);
+Result<Reply> do_get_feature(Ctx&, const Request&);
+Result<Reply> do_set_feature(Ctx&, const Request&);
 
 // control_ops.cc
-Result<Reply> do_control(Ctx&, const Request&) noexcept;
+Result<Reply> do_control(Ctx&, const Request&);
 
 // Shared argument helpers (args_util.cc).
 inline Reply ok_reply() noexcept {

@@ -20,7 +20,7 @@ Result<store::CanonicalPath> path_arg(Ctx& ctx, std::string_view payload,
 
 }  // namespace
 
-Result<Reply> do_read(Ctx& ctx, const Request& req) noexcept {
+Result<Reply> do_read(Ctx& ctx, const Request& req) {
   auto path = path_arg(ctx, req.payload);
   if (!path) return path.error();
   auto value = ctx.store.read(ctx.caller(), ctx.tx, *path);
@@ -28,7 +28,7 @@ Result<Reply> do_read(Ctx& ctx, const Request& req) noexcept {
   return Reply::borrowing(*value);
 }
 
-Result<Reply> do_write(Ctx& ctx, const Request& req) noexcept {
+Result<Reply> do_write(Ctx& ctx, const Request& req) {
   std::string_view raw, value;
   if (!wire::split_first(req.payload, raw, value)) return XsErr::kEINVAL;
   auto path = canonical_path(ctx, raw);
@@ -37,19 +37,19 @@ Result<Reply> do_write(Ctx& ctx, const Request& req) noexcept {
       ctx.store.write(ctx.caller(), ctx.tx, *path, value, ctx.events));
 }
 
-Result<Reply> do_mkdir(Ctx& ctx, const Request& req) noexcept {
+Result<Reply> do_mkdir(Ctx& ctx, const Request& req) {
   auto path = path_arg(ctx, req.payload);
   if (!path) return path.error();
   return status_reply(ctx.store.mkdir(ctx.caller(), ctx.tx, *path, ctx.events));
 }
 
-Result<Reply> do_rm(Ctx& ctx, const Request& req) noexcept {
+Result<Reply> do_rm(Ctx& ctx, const Request& req) {
   auto path = path_arg(ctx, req.payload);
   if (!path) return path.error();
   return status_reply(ctx.store.rm(ctx.caller(), ctx.tx, *path, ctx.events));
 }
 
-Result<Reply> do_directory(Ctx& ctx, const Request& req) noexcept {
+Result<Reply> do_directory(Ctx& ctx, const Request& req) {
   auto path = path_arg(ctx, req.payload);
   if (!path) return path.error();
   auto list = ctx.store.directory(ctx.caller(), ctx.tx, *path);
@@ -59,7 +59,7 @@ Result<Reply> do_directory(Ctx& ctx, const Request& req) noexcept {
 
 // "path\0offset\0" -> "gencnt\0" + slice; the last slice ends with an extra
 // NUL, and an offset past the end gives "gencnt\0\0".
-Result<Reply> do_directory_part(Ctx& ctx, const Request& req) noexcept {
+Result<Reply> do_directory_part(Ctx& ctx, const Request& req) {
   auto args = wire::split_args(req.payload);
   if (args.size() != 2 || wire::count_nuls(req.payload) != 2)
     return XsErr::kEINVAL;
@@ -78,7 +78,7 @@ Result<Reply> do_directory_part(Ctx& ctx, const Request& req) noexcept {
   return Reply{std::move(out)};
 }
 
-Result<Reply> do_get_perms(Ctx& ctx, const Request& req) noexcept {
+Result<Reply> do_get_perms(Ctx& ctx, const Request& req) {
   auto path = path_arg(ctx, req.payload, store::PathKind::kNodeOrSpecial);
   if (!path) return path.error();
   auto perms = ctx.store.get_perms(ctx.caller(), ctx.tx, *path);
@@ -103,7 +103,7 @@ Status check_domidany_entries(Ctx& ctx, PermList& perms) {
 
 }  // namespace
 
-Result<Reply> do_set_perms(Ctx& ctx, const Request& req) noexcept {
+Result<Reply> do_set_perms(Ctx& ctx, const Request& req) {
   auto args = wire::split_args(req.payload);
   if (args.size() < 2) return XsErr::kEINVAL;
   auto path = canonical_path(ctx, args[0], store::PathKind::kNodeOrSpecial);

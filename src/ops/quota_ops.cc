@@ -17,7 +17,7 @@ Reply text_reply(std::string s) {
 // GET_QUOTA                -> the quota names, blank-separated
 // GET_QUOTA <quota>        -> the global value
 // GET_QUOTA <domid> <quota> -> the domain's value
-Result<Reply> do_get_quota(Ctx& ctx, const Request& req) noexcept {
+Result<Reply> do_get_quota(Ctx& ctx, const Request& req) {
   std::vector<std::string_view> args;
   if (!terminated_args(req.payload, args) || args.size() > 2 || !ctx.daemon)
     return XsErr::kEINVAL;
@@ -40,7 +40,7 @@ Result<Reply> do_get_quota(Ctx& ctx, const Request& req) noexcept {
 }
 
 // SET_QUOTA [<domid>] <quota> <value>
-Result<Reply> do_set_quota(Ctx& ctx, const Request& req) noexcept {
+Result<Reply> do_set_quota(Ctx& ctx, const Request& req) {
   std::vector<std::string_view> args;
   if (!terminated_args(req.payload, args) || args.size() < 2 ||
       args.size() > 3 || !ctx.daemon)
@@ -57,7 +57,7 @@ Result<Reply> do_set_quota(Ctx& ctx, const Request& req) noexcept {
 }
 
 // GET_FEATURE [<domid>]
-Result<Reply> do_get_feature(Ctx& ctx, const Request& req) noexcept {
+Result<Reply> do_get_feature(Ctx& ctx, const Request& req) {
   std::vector<std::string_view> args;
   if (!terminated_args(req.payload, args) || args.size() > 1 || !ctx.daemon)
     return XsErr::kEINVAL;
@@ -72,7 +72,7 @@ Result<Reply> do_get_feature(Ctx& ctx, const Request& req) noexcept {
 }
 
 // SET_FEATURE <domid> <value>
-Result<Reply> do_set_feature(Ctx& ctx, const Request& req) noexcept {
+Result<Reply> do_set_feature(Ctx& ctx, const Request& req) {
   std::vector<std::string_view> args;
   if (!terminated_args(req.payload, args) || args.size() != 2 || !ctx.daemon)
     return XsErr::kEINVAL;

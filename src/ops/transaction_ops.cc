@@ -3,7 +3,7 @@
 
 namespace cxs::ops {
 
-Result<Reply> do_transaction_start(Ctx& ctx, const Request& req) noexcept {
+Result<Reply> do_transaction_start(Ctx& ctx, const Request& req) {
   // A tx_id naming a live transaction of ours: no nesting (EBUSY, as C).
   if (ctx.tx) return XsErr::kEBUSY;
   std::string_view arg;
@@ -21,7 +21,7 @@ Result<Reply> do_transaction_start(Ctx& ctx, const Request& req) noexcept {
 }
 
 // "T\0" commits, "F\0" aborts.
-Result<Reply> do_transaction_end(Ctx& ctx, const Request& req) noexcept {
+Result<Reply> do_transaction_end(Ctx& ctx, const Request& req) {
   std::string_view arg;
   if (!one_arg(req.payload, arg) || (arg != "T" && arg != "F"))
     return XsErr::kEINVAL;

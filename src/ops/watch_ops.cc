@@ -28,7 +28,7 @@ Result<WatchArgs> parse_watch_args(Ctx& ctx,
 }  // namespace
 
 // WATCH path\0token\0[depth\0]: the ack, then one event for the path itself.
-Result<Reply> do_watch(Ctx& ctx, const Request& req) noexcept {
+Result<Reply> do_watch(Ctx& ctx, const Request& req) {
   auto args = wire::split_args(req.payload);
   std::size_t nuls = wire::count_nuls(req.payload);
   if (args.size() < 2 || args.size() > 3 || nuls != args.size())
@@ -54,7 +54,7 @@ Result<Reply> do_watch(Ctx& ctx, const Request& req) noexcept {
   return ok_reply();
 }
 
-Result<Reply> do_unwatch(Ctx& ctx, const Request& req) noexcept {
+Result<Reply> do_unwatch(Ctx& ctx, const Request& req) {
   auto args = wire::split_args(req.payload);
   if (args.size() != 2 || wire::count_nuls(req.payload) != 2)
     return XsErr::kEINVAL;
@@ -65,7 +65,7 @@ Result<Reply> do_unwatch(Ctx& ctx, const Request& req) noexcept {
 }
 
 // Drops every watch and every transaction of the caller.
-Result<Reply> do_reset_watches(Ctx& ctx, const Request&) noexcept {
+Result<Reply> do_reset_watches(Ctx& ctx, const Request&) {
   ctx.watches.remove_all(ctx.session.conn);
   ctx.store.drop_transactions(ctx.session.conn);
   return ok_reply();
