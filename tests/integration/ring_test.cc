@@ -164,9 +164,8 @@ TEST(RingDomains, ReleaseOverTheSocketForgetsTheDomain) {
                 {"guest WRITE data/y after re-introduce", "XS_WRITE"}});
 }
 
-// The C daemon refuses domid 0 for RELEASE and RESUME with EINVAL;
-// cxenstored answers ENOENT and OK (reported; see docs/compat.md). Enable
-// once the daemon is fixed.
+// The C daemon refuses domid 0 for RELEASE and RESUME with EINVAL, and so
+// does cxenstored.
 TEST(RingDomains, ReleaseAndResumeOfDom0AreEinvalAsInC) {
   expect_steps(run_named("release_over_socket"),
                {{"RELEASE 0", "EINVAL"}, {"RESUME 0", "EINVAL"}});
