@@ -14,7 +14,9 @@
 //     (value, permissions) are copied onto the committed node, so a
 //     concurrent change of its children or of its other field survives. The
 //     node must still exist and the caller must still be allowed to write it;
-//     otherwise EAGAIN, and the retry gets the real answer.
+//     otherwise EAGAIN, and the retry gets the real answer. A later read of
+//     that node (READ, DIRECTORY, GET_PERMS) sees the snapshot, so from then
+//     on it is checked like a read: its generation at the first access.
 // Commit checks every entry first, then applies them all: all or nothing.
 // Events are recorded in the transaction and emitted only by the commit.
 //

@@ -24,9 +24,11 @@ Result<NodeView> View::read(std::string_view path) {
   auto entry = snapshot(path, first);
   if (!entry) return entry.error();
   Transaction::Entry* e = *entry;
-  // A first access that reads: later reads see this snapshot, and the
-  // commit checks that the committed node has not moved on.
-  if (first) e->check_generation = true;
+  // Every read depends on the snapshot taken at the first access, also
+  // when that access was a write: the commit checks that the committed
+  // node has not moved on since (else a DIRECTORY after a WRITE of the
+  // same node could miss another client's new child and still commit).
+  e->check_generation = true;
   return e->copy ? NodeView(*e->copy) : NodeView();
 }
 

@@ -109,6 +109,18 @@ TEST_F(TransactionTest, Example2ReadThenForeignWriteGivesEagain) {
   EXPECT_EQ(value("/a"), "foreign");
 }
 
+TEST_F(TransactionTest, ReadAfterOwnWriteThenForeignChangeGivesEagain) {
+  write("/a", "a0");
+  Transaction* t1 = start();
+  write("/a", "mine", t1);  // first access: a write, which checks nothing
+  write("/a/new", "foreign");
+  auto listing = store_.directory(kPriv, t1, "/a");  // the snapshot's list
+  ASSERT_TRUE(listing.ok());
+  EXPECT_EQ(*listing, "");
+  EXPECT_EQ(err(commit(t1)), XsErr::kEAGAIN);
+  EXPECT_EQ(value("/a"), "a0");
+}
+
 TEST_F(TransactionTest, Example3WriteOnlyOverlapCommitsAndLastWins) {
   write("/a", "a0");
   Transaction* t1 = start(kConnA);
