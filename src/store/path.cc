@@ -37,10 +37,30 @@ bool has_valid_shape(std::string_view path) noexcept {
   return wrong == 0 && (path.size() <= 1 || prev == 0);
 }
 
+// "/local/domain/<domid>" on the stack: a relative request joins it to its
+// path without building a string for it first.
+class HomeSpelling {
+ public:
+  explicit HomeSpelling(DomId dom) noexcept {
+    std::memcpy(buf_, kDomains.data(), kDomains.size());
+    end_ = std::to_chars(buf_ + kDomains.size(), buf_ + sizeof buf_,
+                         dom.value).ptr;
+  }
+  std::string_view view() const noexcept {
+    return {buf_, static_cast<std::size_t>(end_ - buf_)};
+  }
+
+ private:
+  static constexpr std::string_view kDomains = "/local/domain/";
+  char buf_[kDomains.size() + 10];  // a 32-bit domid has at most 10 digits
+  char* end_;
+};
+
 }  // namespace
 
 std::string home_path(DomId dom) {
-  return "/local/domain/" + std::to_string(dom.value);
+  HomeSpelling home(dom);
+  return std::string(home.view());
 }
 
 bool is_special(std::string_view path) noexcept {
@@ -70,14 +90,8 @@ Result<CanonicalPath> canonicalise(std::string_view path, DomId home,
     if (!is_valid_absolute(path)) return XsErr::kEINVAL;
     return CanonicalPath::borrowed(path);
   }
-  // The home spelt on the stack: no string built per relative request.
-  constexpr std::string_view kDomains = "/local/domain/";
-  char buf[kDomains.size() + 10];
-  std::memcpy(buf, kDomains.data(), kDomains.size());
-  char* end = std::to_chars(buf + kDomains.size(), buf + sizeof buf,
-                            home.value).ptr;
-  CanonicalPath abs = CanonicalPath::joined(
-      std::string_view(buf, static_cast<std::size_t>(end - buf)), path);
+  CanonicalPath abs =
+      CanonicalPath::joined(HomeSpelling(home).view(), path);
   if (!is_valid_absolute(abs)) return XsErr::kEINVAL;
   return abs;
 }
