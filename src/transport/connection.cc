@@ -65,7 +65,10 @@ void give_back_buffer(std::string&& b) noexcept {
 Connection::Connection(ConnId id, std::unique_ptr<Transport> transport)
     : id_(id), transport_(std::move(transport)) {}
 
-Connection::~Connection() {
+Connection::~Connection() { forget_read_buffer(); }
+
+void Connection::forget_read_buffer() noexcept {
+  set_source(nullptr, 0);
   if (g_read_buffer_user == this) g_read_buffer_user = nullptr;
 }
 
@@ -87,31 +90,16 @@ std::optional<wire::MessageView> Connection::next_request() noexcept {
   claim_read_buffer();
   for (;;) {
     if (fault_ != Fault::kNone) return std::nullopt;
-    std::size_t avail = src_len_ - src_pos_;
-    const char* at = src_ + src_pos_;
-    // The common case: a whole request in the buffer, handed out in place.
-    if (!framer_.mid_message() && avail >= kHeaderSize) {
-      wire::Header h = wire::decode_header(at);
-      if (h.len > kPayloadMax) {
-        fault_ = Fault::kProtocol;
-        return std::nullopt;
-      }
-      if (avail >= kHeaderSize + h.len) {
-        src_pos_ += kHeaderSize + h.len;
-        return wire::MessageView{h, std::string_view(at + kHeaderSize, h.len)};
-      }
-    }
-    if (avail > 0) {
-      src_pos_ += framer_.feed(at, avail);
+    if (src_pos_ < src_len_) {
+      std::size_t used = 0;
+      auto msg = framer_.next(src_ + src_pos_, src_len_ - src_pos_, used);
+      src_pos_ += used;
       if (framer_.state() == wire::Framer::State::kFault) {
         fault_ = Fault::kProtocol;
         return std::nullopt;
       }
-      if (framer_.has_message()) {
-        assembled_ = std::move(*framer_.take());
-        return wire::MessageView{assembled_.hdr, assembled_.payload};
-      }
-      continue;
+      if (msg) return msg;
+      continue;  // a message cut short: everything buffered is in the framer
     }
     // Everything buffered is framed: read more, if this turn may.
     in_.clear();
@@ -229,8 +217,7 @@ std::size_t Connection::drop_events_before(
 void Connection::reset_io() noexcept {
   framer_.reset();
   in_.clear();
-  set_source(nullptr, 0);
-  if (g_read_buffer_user == this) g_read_buffer_user = nullptr;
+  forget_read_buffer();
   out_.clear();
   out_off_ = 0;
   out_bytes_ = 0;

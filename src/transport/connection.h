@@ -81,6 +81,8 @@ class Connection {
   // bytes this one has not framed yet move to its own in_.
   void claim_read_buffer() noexcept;
   void keep_unread() noexcept;
+  // No bytes to frame, and the shared buffer no longer this one's.
+  void forget_read_buffer() noexcept;
   void set_source(const char* data, std::size_t len) noexcept {
     src_ = data;
     src_len_ = len;
@@ -110,8 +112,7 @@ class Connection {
   ConnId id_;
   std::unique_ptr<Transport> transport_;
   wire::Framer framer_;
-  wire::Message assembled_;  // the last request the framer put together
-  std::string in_;           // unframed bytes kept across turns
+  std::string in_;  // unframed bytes kept across turns
   const char* src_ = nullptr;
   std::size_t src_len_ = 0;
   std::size_t src_pos_ = 0;

@@ -15,11 +15,7 @@ std::size_t Framer::feed(const char* data, std::size_t len) noexcept {
     used += n;
     if (have_ < kHeaderSize) return used;
     hdr_ = decode_header(hdr_bytes_);
-    if (hdr_.len > kPayloadMax) {
-      fault_ = true;
-      fault_len_ = hdr_.len;
-      return used;
-    }
+    if (!accept(hdr_)) return used;
     body_.clear();
     body_.reserve(hdr_.len);
   }
@@ -31,6 +27,21 @@ std::size_t Framer::feed(const char* data, std::size_t len) noexcept {
   have_ += n;
   if (body_.size() == hdr_.len) complete_ = true;
   return used;
+}
+
+bool Framer::accept(const Header& h) noexcept {
+  if (h.len <= kPayloadMax) return true;
+  fault_ = true;
+  fault_len_ = h.len;
+  return false;
+}
+
+std::optional<MessageView> Framer::gather(const char* data, std::size_t len,
+                                          std::size_t& used) noexcept {
+  used = feed(data, len);
+  if (!complete_) return std::nullopt;
+  gathered_ = std::move(*take());
+  return MessageView{gathered_.hdr, gathered_.payload};
 }
 
 std::optional<Message> Framer::take() noexcept {

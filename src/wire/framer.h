@@ -24,6 +24,23 @@ class Framer {
 
   // The completed message, if any; taking it makes room for the next one.
   std::optional<Message> take() noexcept;
+  // The next message from `data` (`used`: the bytes consumed). One found
+  // whole there is handed out in place, its payload borrowed from `data`
+  // (no copy per request); one cut short is gathered across calls and
+  // valid until the next call. nullopt when more bytes are needed or on a
+  // fault (state()).
+  // (Inline: it runs once per request.)
+  std::optional<MessageView> next(const char* data, std::size_t len,
+                                  std::size_t& used) noexcept {
+    if (have_ == 0 && !complete_ && !fault_ && len >= kHeaderSize) {
+      Header h = decode_header(data);
+      if (h.len <= kPayloadMax && len - kHeaderSize >= h.len) {
+        used = kHeaderSize + h.len;
+        return MessageView{h, std::string_view(data + kHeaderSize, h.len)};
+      }
+    }
+    return gather(data, len, used);
+  }
   bool has_message() const noexcept { return complete_; }
 
   State state() const noexcept { return fault_ ? State::kFault : State::kOk; }
@@ -36,6 +53,12 @@ class Framer {
   void reset() noexcept;
 
  private:
+  // next() for a message not whole in `data` (or a header refused).
+  std::optional<MessageView> gather(const char* data, std::size_t len,
+                                    std::size_t& used) noexcept;
+  // false, and the framer in fault, if `h` announces too long a payload.
+  bool accept(const Header& h) noexcept;
+
   char hdr_bytes_[kHeaderSize] = {};
   std::size_t have_ = 0;  // bytes of the current message received so far
   Header hdr_{};
@@ -43,6 +66,7 @@ class Framer {
   bool complete_ = false;
   bool fault_ = false;
   std::uint32_t fault_len_ = 0;
+  Message gathered_;  // the last message next() put together
 };
 
 }  // namespace cxs::wire

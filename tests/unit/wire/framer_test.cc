@@ -242,5 +242,52 @@ TEST(Header, EncodeMessageSetsTheLengthAndRoundTrips) {
   EXPECT_EQ(bytes.substr(kHeaderSize), "hello");
 }
 
+TEST(Framer, NextHandsAWholeMessageOutInPlace) {
+  std::string bytes = encode_message(2, 9, 3, "abc") + encode_message(2, 10, 0, "");
+  Framer f;
+  std::size_t used = 0;
+  auto m = f.next(bytes.data(), bytes.size(), used);
+  ASSERT_TRUE(m);
+  EXPECT_EQ(used, kHeaderSize + 3);
+  EXPECT_EQ(m->hdr.req_id, 9u);
+  EXPECT_EQ(m->hdr.tx_id, 3u);
+  EXPECT_EQ(m->payload.data(), bytes.data() + kHeaderSize) << "not copied";
+  auto second = f.next(bytes.data() + used, bytes.size() - used, used);
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->hdr.req_id, 10u);
+  EXPECT_EQ(second->payload, "");
+}
+
+TEST(Framer, NextGathersAMessageCutAtEveryByte) {
+  std::string bytes = encode_message(2, 4, 0, "/some/path");
+  for (std::size_t cut = 1; cut < bytes.size(); ++cut) {
+    Framer f;
+    std::size_t used = 0;
+    EXPECT_FALSE(f.next(bytes.data(), cut, used));
+    EXPECT_EQ(used, cut);
+    auto m = f.next(bytes.data() + cut, bytes.size() - cut, used);
+    ASSERT_TRUE(m) << cut;
+    EXPECT_EQ(used, bytes.size() - cut);
+    EXPECT_EQ(m->hdr.req_id, 4u);
+    EXPECT_EQ(m->payload, "/some/path");
+  }
+}
+
+TEST(Framer, NextRefusesAnOversizedHeaderWholeOrCut) {
+  Header h{2, 1, 0, static_cast<std::uint32_t>(kPayloadMax + 1)};
+  char bytes[kHeaderSize];
+  encode_header(h, bytes);
+  for (std::size_t first : {kHeaderSize, std::size_t{5}}) {
+    Framer f;
+    std::size_t used = 0;
+    EXPECT_FALSE(f.next(bytes, first, used));
+    if (first < kHeaderSize) {
+      EXPECT_FALSE(f.next(bytes + first, kHeaderSize - first, used));
+    }
+    EXPECT_EQ(f.state(), Framer::State::kFault);
+    EXPECT_EQ(f.fault_len(), kPayloadMax + 1);
+  }
+}
+
 }  // namespace
 }  // namespace cxs::wire
