@@ -96,7 +96,8 @@ int Server::run() {
   spdlog::info("cxenstored serving on {}", listener_.path());
   // With guests about, wake at least once a second to expire the watch
   // events of guests that do not read them.
-  while (!stopping_) turn(!throttled_.empty() ? 5 : hv_ ? 1000 : -1);
+  while (!stopping_)
+    turn(!kicks_.empty() ? 0 : !throttled_.empty() ? 5 : hv_ ? 1000 : -1);
   spdlog::info("cxenstored stopping");
   return 0;
 }
@@ -402,6 +403,16 @@ void Server::update_interest(Client& c) {
   }
   bool want_read = may_read_more(c);
   bool want_write = conn.has_output();
+  // Requests already read off the fd while flow control held them: no
+  // readiness will come for those bytes, so once there is room again ask
+  // for the next turn to serve them (a socket is writable at once; a ring
+  // is kicked).
+  if (want_read && conn.has_buffered_input()) {
+    if (c.ring)
+      kicks_.push_back(conn.id());
+    else
+      want_write = true;
+  }
   if (want_read == c.want_read && want_write == c.want_write) return;
   c.want_read = want_read;
   c.want_write = want_write;
