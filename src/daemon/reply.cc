@@ -46,6 +46,21 @@ void ReplySender::send_error(transport::Connection& conn,
   queue(conn, static_cast<std::uint32_t>(MsgType::XS_ERROR), request, payload);
 }
 
+// A client that never reads loses events once its queue is full; the log
+// says so at the 1st, 2nd, 4th, 8th... loss, enough to see it without
+// letting that client flood the log.
+void ReplySender::note_over_limit(const transport::Connection& conn,
+                                  std::string_view path,
+                                  std::size_t queue_bound) {
+  ++stats_.events_dropped;
+  std::uint64_t lost = conn.events_over_limit();
+  if ((lost & (lost - 1)) != 0) return;
+  spdlog::warn(
+      "conn {}: output queue over {} bytes: watch event for {} dropped "
+      "({} lost so far)",
+      conn.id().value, queue_bound, path.substr(0, 64), lost);
+}
+
 bool ReplySender::send_event(transport::Connection& conn, std::string_view path,
                              std::string_view token, std::size_t queue_bound) {
   std::size_t len = path.size() + token.size() + 2;
@@ -61,7 +76,15 @@ bool ReplySender::send_event(transport::Connection& conn, std::string_view path,
   payload.append(token).push_back('\0');
   std::string msg = wire::encode_message(
       static_cast<std::uint32_t>(MsgType::XS_WATCH_EVENT), 0, 0, payload);
-  if (!conn.queue_event(std::move(msg), queue_bound)) return false;
+  switch (conn.queue_event(std::move(msg), queue_bound)) {
+    case transport::Connection::EventQueued::kYes:
+      break;
+    case transport::Connection::EventQueued::kDuplicate:
+      return false;
+    case transport::Connection::EventQueued::kOverLimit:
+      note_over_limit(conn, path, queue_bound);
+      return false;
+  }
   ++stats_.events;
   if (trace_ && trace_->active()) trace_->event(conn.id(), path, token);
   return true;

@@ -41,6 +41,8 @@ class ReplySender {
  private:
   void queue(transport::Connection& conn, std::uint32_t type,
              const wire::Header& request, std::string_view payload);
+  void note_over_limit(const transport::Connection& conn,
+                       std::string_view path, std::size_t queue_bound);
   Trace* trace_;
   ReplyStats stats_;
 };

@@ -135,15 +135,21 @@ void Connection::queue_reply(std::string_view msg) {
   out_bytes_ += msg.size();
 }
 
-bool Connection::queue_event(std::string msg, std::size_t hard_limit) {
-  if (hard_limit != 0 && out_bytes_ + msg.size() > hard_limit) return false;
+Connection::EventQueued Connection::queue_event(std::string msg,
+                                                std::size_t hard_limit) {
+  if (hard_limit != 0 && out_bytes_ + msg.size() > hard_limit) {
+    // Over the limit, but an identical pending event still tells the client.
+    if (pending_events_.count(msg)) return EventQueued::kDuplicate;
+    ++over_limit_;
+    return EventQueued::kOverLimit;
+  }
   int& pending = pending_events_[msg];
-  if (pending > 0) return false;
+  if (pending > 0) return EventQueued::kDuplicate;
   ++pending;
   out_bytes_ += msg.size();
   ++out_messages_;
   out_.push_back(Out{std::move(msg), true, std::chrono::steady_clock::now()});
-  return true;
+  return EventQueued::kYes;
 }
 
 // Pipelined replies leave in one system call: 32 replies written one by one

@@ -50,8 +50,12 @@ class Connection {
   void queue_reply(const wire::Header& hdr, std::string_view payload);
   // An already encoded reply (tests, raw bytes).
   void queue_reply(std::string_view msg);
-  // false if the event was already pending or dropped for the bound.
-  bool queue_event(std::string msg, std::size_t hard_limit);
+  // An event is queued, or not: an identical one is already pending (no
+  // loss), or queued output would pass `hard_limit` (lost; 0: no limit).
+  enum class EventQueued { kYes, kDuplicate, kOverLimit };
+  EventQueued queue_event(std::string msg, std::size_t hard_limit);
+  // Events lost to the hard limit over this connection's life.
+  std::uint64_t events_over_limit() const noexcept { return over_limit_; }
 
   // Write what the transport takes now. false on a fault.
   bool flush() noexcept;
@@ -121,6 +125,7 @@ class Connection {
   std::size_t out_bytes_ = 0;
   std::size_t out_messages_ = 0;
   std::unordered_map<std::string, int> pending_events_;
+  std::uint64_t over_limit_ = 0;
   Fault fault_ = Fault::kNone;
   bool closing_ = false;
   bool drained_ = false;  // a read this turn came back short

@@ -83,5 +83,53 @@ TEST(SlowReader, RequestsStopBeingReadWhileOthersAreServed) {
   EXPECT_TRUE(d.alive()) << d.log();
 }
 
+TEST(SlowReader, EventsPastTheQueueBoundAreDroppedAndLogged) {
+  DaemonProcess d;
+  // Each event is 4028 bytes on the wire: about 16 600 fit in the 64 MiB
+  // bound of a privileged connection; 20 000 are fired.
+  RawClient watcher(d.socket_path());
+  const std::string token(4000, 't');
+  ASSERT_TRUE(is_type(watcher.watch("/ev", token), MsgType::XS_WATCH));
+  auto initial = watcher.recv_event(5s);
+  ASSERT_TRUE(initial);
+
+  RawClient writer(d.socket_path());
+  constexpr int kEvents = 20000;
+  constexpr int kBatch = 200;
+  for (int base = 0; base < kEvents; base += kBatch) {
+    for (int i = base; i < base + kBatch; ++i)
+      writer.send(ty(MsgType::XS_WRITE),
+                  std::string("/ev/") + std::to_string(100000 + i) + '\0');
+    for (int i = 0; i < kBatch; ++i) {
+      auto m = writer.recv_reply(10s);
+      ASSERT_TRUE(m) << "writer stalled behind a watcher that does not read";
+      ASSERT_TRUE(is_type(*m, MsgType::XS_WRITE)) << m->shown();
+    }
+  }
+  EXPECT_NE(d.log().find("output queue over"), std::string::npos) << d.log();
+
+  // What was queued arrives, each event once, in order; the rest is gone.
+  int received = 0;
+  int last = 0;
+  while (auto m = watcher.recv(received < 10000 ? 10s : 1s)) {
+    ASSERT_EQ(m->type, ty(MsgType::XS_WATCH_EVENT)) << m->shown();
+    auto parts = nul_split(m->payload);
+    ASSERT_EQ(parts.size(), 2u);
+    ASSERT_EQ(parts[1], token);
+    int n = std::stoi(parts[0].substr(4));
+    ASSERT_GT(n, last);
+    last = n;
+    ++received;
+  }
+  EXPECT_GT(received, 15000);
+  EXPECT_LT(received, kEvents);
+  // The watch itself lives on: the next change is delivered.
+  ASSERT_TRUE(is_type(writer.write("/ev/again", ""), MsgType::XS_WRITE));
+  auto again = watcher.recv_event(5s);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(nul_split(again->payload)[0], "/ev/again");
+  EXPECT_TRUE(d.alive());
+}
+
 }  // namespace
 }  // namespace cxs::test

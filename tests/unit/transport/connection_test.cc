@@ -17,6 +17,7 @@ namespace cxs::test {
 namespace {
 
 using transport::Fault;
+using Queued = transport::Connection::EventQueued;
 using wire::MsgType;
 
 using ConnectionOverRing = RingFixture;
@@ -122,17 +123,23 @@ TEST_F(ConnectionOverRing, FlushReportsBrokenRspIndexes) {
 
 TEST_F(ConnectionOverRing, AnIdenticalPendingEventIsQueuedOnce) {
   std::string ev = wire::encode_message(15, 0, 0, std::string("a\0t\0", 4));
-  EXPECT_TRUE(conn_.queue_event(ev, 0));
-  EXPECT_FALSE(conn_.queue_event(ev, 0));
+  EXPECT_EQ(conn_.queue_event(ev, 0), Queued::kYes);
+  EXPECT_EQ(conn_.queue_event(ev, 0), Queued::kDuplicate);
   ASSERT_TRUE(conn_.flush());
-  EXPECT_TRUE(conn_.queue_event(ev, 0)) << "once written, it may come again";
+  EXPECT_EQ(conn_.queue_event(ev, 0), Queued::kYes)
+      << "once written, it may come again";
+  EXPECT_EQ(conn_.events_over_limit(), 0u);
 }
 
 TEST_F(ConnectionOverRing, AnEventPastTheHardLimitIsDropped) {
   conn_.queue_reply(std::string(100, 'x'));
   std::string ev = wire::encode_message(15, 0, 0, std::string("a\0t\0", 4));
-  EXPECT_FALSE(conn_.queue_event(ev, 100));
-  EXPECT_TRUE(conn_.queue_event(ev, 100 + ev.size()));
+  EXPECT_EQ(conn_.queue_event(ev, 100), Queued::kOverLimit);
+  EXPECT_EQ(conn_.events_over_limit(), 1u);
+  EXPECT_EQ(conn_.queue_event(ev, 100 + ev.size()), Queued::kYes);
+  // Pending already: not a loss, whatever the limit says.
+  EXPECT_EQ(conn_.queue_event(ev, 100), Queued::kDuplicate);
+  EXPECT_EQ(conn_.events_over_limit(), 1u);
 }
 
 TEST_F(ConnectionOverRing, ResetIoDropsPartialInputAndQueuedOutput) {
@@ -366,14 +373,14 @@ TEST_F(ConnectionGather, CoalescedRepliesAndEventsKeepOrderAndMessageCount) {
   reply(1, "a");
   reply(2, std::string(40, 'b'));
   std::string ev = wire::encode_message(15, 0, 0, std::string("p\0t\0", 4));
-  ASSERT_TRUE(conn.queue_event(ev, 0));
+  ASSERT_EQ(conn.queue_event(ev, 0), Queued::kYes);
   expected += ev;
   reply(3, "c");
   reply(4, "");
   EXPECT_EQ(conn.queued_messages(), 5u);
   EXPECT_EQ(conn.queued_bytes(), expected.size());
   // The event between replies is still deduplicated while pending.
-  EXPECT_FALSE(conn.queue_event(ev, 0));
+  EXPECT_EQ(conn.queue_event(ev, 0), Queued::kDuplicate);
   std::size_t before = conn.queued_messages();
   for (std::size_t step : {20u, 3u, 60u}) {
     t_->budget = step;
