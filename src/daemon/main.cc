@@ -2,6 +2,7 @@
 // hypervisor (or --standalone), starts the server and reports readiness.
 #include <cstdio>
 #include <exception>
+#include <stdexcept>
 
 #include <spdlog/spdlog.h>
 
@@ -28,12 +29,12 @@ int run(int argc, char** argv) {
   if (opts.sim_xen_dir) {
     hv = cxs::xen::open_sim(*opts.sim_xen_dir);
   } else if (!opts.standalone) {
-    if (!cxs::xen::xen_present()) {
-      spdlog::critical(
+    // Thrown, not just logged: main() reports it on stderr as well, since
+    // without -N the log is syslog and the shell would see nothing.
+    if (!cxs::xen::xen_present())
+      throw std::runtime_error(
           "no Xen hypervisor found (/dev/xen/evtchn, /proc/xen/xsd_kva); "
           "run with --standalone for a dom0-only daemon without Xen");
-      return 1;
-    }
     hv = cxs::xen::open_xen();
   }
 
