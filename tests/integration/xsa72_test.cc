@@ -90,6 +90,18 @@ TEST_F(Xsa72, XenstoreListPrintsAllSixHundredNames) {
   EXPECT_EQ(r.out, want);
 }
 
+// xenstore-ls lists the directory (DIRECTORY_PART fallback) and then reads
+// every child on the same connection: a line for each of the 600.
+TEST_F(Xsa72, XenstoreLsShowsAllSixHundredNodes) {
+  if (!have_program("xenstore-ls"))
+    GTEST_SKIP() << "xenstore-ls is not installed (xenstore-utils missing)";
+  auto r = d.run("xenstore-ls /big");
+  ASSERT_EQ(r.status, 0) << r.out.substr(0, 200);
+  std::string want;
+  for (const auto& n : expected_) want += n + " = \"\"\n";
+  EXPECT_EQ(r.out, want);
+}
+
 TEST_F(Xsa72, DirectoryPartPagesReassembleToTheFullList) {
   RawClient c(d.socket_path());
   std::string gen;
@@ -141,6 +153,24 @@ TEST_F(Xsa72, DirectoryPartGenerationChangesWhenAChildIsAdded) {
   EXPECT_NE(gen, gen2);
   Msg end = part(c, kChildren * 11);
   EXPECT_EQ(end.payload, gen2 + std::string("\0entry00600\0\0", 13));
+}
+
+// A client paging through the listing must see a removal too, or it would
+// splice pages of two different lists together.
+TEST_F(Xsa72, DirectoryPartGenerationChangesWhenAChildIsRemoved) {
+  RawClient c(d.socket_path());
+  Msg before = part(c, 0);
+  std::string gen = before.payload.substr(0, before.payload.find('\0'));
+  ASSERT_TRUE(is_type(c.rm("/big/entry00000"), MsgType::XS_RM));
+  Msg after = part(c, 0);
+  std::string gen2 = after.payload.substr(0, after.payload.find('\0'));
+  EXPECT_NE(gen, gen2);
+  EXPECT_EQ(after.payload.substr(gen2.size() + 1, 11),
+            std::string("entry00001\0", 11));
+  // A value change is not a change of the list: the generation stays.
+  ASSERT_TRUE(is_type(c.write("/big/entry00001", "v"), MsgType::XS_WRITE));
+  Msg same = part(c, 0);
+  EXPECT_EQ(same.payload.substr(0, same.payload.find('\0')), gen2);
 }
 
 // A listing of exactly 4096 bytes is a legal reply; one byte more is not.
