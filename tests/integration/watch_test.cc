@@ -78,6 +78,19 @@ TEST_F(Watches, WriteFiresTheWatchOnTheNodeAndOnItsAncestors) {
   EXPECT_TRUE(contains(evs, event("/ww/n", "self")));
 }
 
+// A WRITE of the value the node already has is still a modification (new
+// generation), and fires, as in C.
+TEST_F(Watches, WriteOfTheSameValueFiresAgain) {
+  RawClient w(d.socket_path());
+  RawClient c(d.socket_path());
+  ASSERT_TRUE(is_type(c.write("/ws/n", "same"), MsgType::XS_WRITE));
+  watch(w, "/ws/n", "t");
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(is_type(c.write("/ws/n", "same"), MsgType::XS_WRITE));
+    EXPECT_EQ(drain(w), std::vector<std::string>{event("/ws/n", "t")}) << i;
+  }
+}
+
 TEST_F(Watches, CreatingANodeFiresItsWatch) {
   RawClient w(d.socket_path());
   RawClient c(d.socket_path());

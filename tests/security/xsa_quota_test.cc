@@ -233,6 +233,54 @@ TEST(Security, xsa_326_big_transactions_are_refused_with_enospc) {
   EXPECT_TRUE(host.daemon().alive());
 }
 
+// The default bound (1024 nodes a transaction touches) holds for a guest
+// without any -Q option, and a dom0 socket is exempt, as in C.
+TEST(Security, xsa_326_default_transaction_node_bound_spares_dom0) {
+  SimHost host;
+  ASSERT_TRUE(is_type_ok(host.introduce(5)));
+  SimGuest g(host, 5);
+  constexpr int kReads = 1100;
+  auto outcomes_of_reads = [&](std::uint32_t tx) {
+    std::vector<std::uint32_t> ids;
+    for (int i = 0; i < kReads; ++i)
+      ids.push_back(g.send(ty(MsgType::XS_READ),
+                           with_nul("n" + std::to_string(i)), tx));
+    std::vector<std::string> out;
+    for (std::uint32_t id : ids) {
+      auto m = g.await(id);
+      out.push_back(!m ? "timeout"
+                       : m->hdr.type == ty(MsgType::XS_ERROR)
+                           ? m->payload.substr(0, m->payload.find('\0'))
+                           : "ok");
+    }
+    return out;
+  };
+  std::uint32_t tx = g.start_transaction();
+  ASSERT_NE(tx, 0u);
+  std::vector<std::string> seen = outcomes_of_reads(tx);
+  auto first_refused = std::find(seen.begin(), seen.end(), "ENOSPC");
+  ASSERT_NE(first_refused, seen.end()) << "no bound on a guest's transaction";
+  // Each absent node read is an entry; "/" and the home path's ancestors
+  // take a few more.
+  long allowed = first_refused - seen.begin();
+  EXPECT_LE(allowed, 1024);
+  EXPECT_GE(allowed, 1015);
+  EXPECT_EQ(std::count(seen.begin(), seen.end(), "ENOENT"), allowed);
+  EXPECT_EQ(g.outcome(MsgType::XS_TRANSACTION_END, with_nul("T"), tx),
+            "XS_TRANSACTION_END");
+
+  RawClient dom0(host.socket());
+  std::uint32_t dtx = dom0.start_transaction();
+  ASSERT_NE(dtx, 0u);
+  for (int i = 0; i < kReads; ++i) {
+    Msg r = dom0.read("/absent/n" + std::to_string(i), dtx);
+    ASSERT_TRUE(r.is_error("ENOENT")) << i << ": " << r.shown();
+  }
+  ASSERT_TRUE(is_type_ok(dom0.write("/dom0/big", "done", dtx)));
+  EXPECT_TRUE(is_type_ok(dom0.end_transaction(dtx, true)));
+  EXPECT_EQ(dom0.read("/dom0/big").payload, "done");
+}
+
 TEST(Security, xsa_326_watch_events_for_a_non_reading_guest_are_bounded) {
   SimHost host({"-w", "watch-event=1"});
   ASSERT_TRUE(is_type_ok(host.introduce(5)));

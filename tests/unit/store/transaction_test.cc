@@ -121,6 +121,40 @@ TEST_F(TransactionTest, ReadAfterOwnWriteThenForeignChangeGivesEagain) {
   EXPECT_EQ(value("/a"), "a0");
 }
 
+// A listing is a read of the node's child list: a child added or removed
+// by someone else conflicts; a child's value changing does not (the list
+// is the same).
+TEST_F(TransactionTest, DirectoryThenForeignNewChildGivesEagain) {
+  write("/d/x", "");
+  Transaction* t1 = start();
+  EXPECT_EQ(*store_.directory(kPriv, t1, "/d"), std::string("x\0", 2));
+  write("/d/y", "foreign");
+  write("/e", "mine", t1);
+  EXPECT_EQ(err(commit(t1)), XsErr::kEAGAIN);
+  EXPECT_EQ(value("/e"), "<ENOENT>");
+}
+
+TEST_F(TransactionTest, DirectoryThenForeignRemovedChildGivesEagain) {
+  write("/d/x", "");
+  write("/d/y", "");
+  Transaction* t1 = start();
+  EXPECT_EQ(*store_.directory(kPriv, t1, "/d"), std::string("x\0y\0", 4));
+  rm("/d/y");
+  write("/e", "mine", t1);
+  EXPECT_EQ(err(commit(t1)), XsErr::kEAGAIN);
+}
+
+TEST_F(TransactionTest, DirectoryThenForeignChildValueChangeCommits) {
+  write("/d/x", "0");
+  Transaction* t1 = start();
+  EXPECT_EQ(*store_.directory(kPriv, t1, "/d"), std::string("x\0", 2));
+  write("/d/x", "1");
+  write("/e", "mine", t1);
+  EXPECT_TRUE(commit(t1).ok());
+  EXPECT_EQ(value("/e"), "mine");
+  EXPECT_EQ(value("/d/x"), "1");
+}
+
 TEST_F(TransactionTest, Example3WriteOnlyOverlapCommitsAndLastWins) {
   write("/a", "a0");
   Transaction* t1 = start(kConnA);
