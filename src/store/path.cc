@@ -10,8 +10,9 @@ namespace cxs::store {
 namespace {
 
 // What each byte may be in a path, as a table: every request's path goes
-// through here. kBad for bytes no path holds.
-constexpr unsigned char kPlain = 1, kSlash = 2, kBad = 4;
+// through here. A byte allowed between slashes is 0, so a byte's class can
+// be compared with the previous byte's as it is, with no masking.
+constexpr unsigned char kPlain = 0, kSlash = 2, kBad = 4;
 constexpr std::array<unsigned char, 256> kPathClass = [] {
   std::array<unsigned char, 256> t{};
   t.fill(kBad);
@@ -25,16 +26,17 @@ constexpr std::array<unsigned char, 256> kPathClass = [] {
 
 // Valid characters, no empty component ("//") and no trailing '/' (except
 // the path "/" itself), in one pass without a branch per byte: a bad byte,
-// or a slash after a slash, leaves a bit in `wrong`.
+// or a slash after a slash, leaves a bit in `wrong`. (After a bad byte the
+// next test may set bits too; `wrong` is already non-zero then.)
 bool has_valid_shape(std::string_view path) noexcept {
   unsigned wrong = 0;
-  unsigned prev = 0;  // kSlash after a slash
+  unsigned prev = kPlain;
   for (char ch : path) {
     unsigned k = kPathClass[static_cast<unsigned char>(ch)];
     wrong |= k & (kBad | prev);
-    prev = k & kSlash;
+    prev = k;
   }
-  return wrong == 0 && (path.size() <= 1 || prev == 0);
+  return wrong == 0 && (path.size() <= 1 || prev != kSlash);
 }
 
 // "/local/domain/<domid>" on the stack: a relative request joins it to its
