@@ -1,5 +1,5 @@
 // A watch event as the store produces it: which path changed, whether watches
-// below it fire too (removal and permission changes), and the permissions
+// below it fire too (the top of a removed subtree), and the permissions
 // that decide who may see it. Matching against watches happens elsewhere.
 #pragma once
 

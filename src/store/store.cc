@@ -280,8 +280,12 @@ Status Store::set_perms(const Caller& c, Transaction* tx,
   auto n = view.modify(path, Transaction::kPerms,
                        [&](Node& node) { node.perms = std::move(perms); });
   if (!n) return n.error();
-  view.emit(Event{std::string(path), true, (*n)->perms(), std::move(old)},
-            events);
+  // Watches on the node and its ancestors fire, as for a write: the
+  // children's own permissions did not change. A special node's watchers
+  // are told of domains, not of who may watch (C fires nothing either).
+  if (!is_special(path))
+    view.emit(Event{std::string(path), false, (*n)->perms(), std::move(old)},
+              events);
   return {};
 }
 

@@ -137,6 +137,40 @@ TEST_F(Watches, SetPermsFiresTheWatchOnTheNodeAndItsAncestors) {
   EXPECT_EQ(evs.size(), 2u);
 }
 
+// Permissions are per node: a change of /wsc fires nothing for watches
+// placed below it (as in C), whose nodes' permissions stay as they were.
+TEST_F(Watches, SetPermsDoesNotFireWatchesBelowTheNode) {
+  RawClient w(d.socket_path());
+  RawClient c(d.socket_path());
+  ASSERT_TRUE(is_type(c.write("/wsc/b/c", "v"), MsgType::XS_WRITE));
+  watch(w, "/", "root");
+  watch(w, "/wsc", "self");
+  watch(w, "/wsc/b", "child");
+  watch(w, "/wsc/b/c", "grandchild");
+  ASSERT_TRUE(is_type(c.set_perms("/wsc", {"n0", "r5"}), MsgType::XS_SET_PERMS));
+  auto evs = drain(w);
+  std::sort(evs.begin(), evs.end());
+  std::vector<std::string> want{event("/wsc", "root"), event("/wsc", "self")};
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(evs, want);
+}
+
+// The special nodes' watchers hear of domains coming and going; a change
+// of who may watch them is not such news (C fires nothing either).
+TEST_F(Watches, SetPermsOnASpecialNodeFiresNothing) {
+  RawClient w(d.socket_path());
+  RawClient c(d.socket_path());
+  watch(w, "@releaseDomain", "rel");
+  watch(w, "@introduceDomain", "intro");
+  ASSERT_TRUE(is_type(c.set_perms("@releaseDomain", {"n0", "r5"}),
+                      MsgType::XS_SET_PERMS));
+  ASSERT_TRUE(is_type(c.set_perms("@introduceDomain", {"n0", "r5"}),
+                      MsgType::XS_SET_PERMS));
+  EXPECT_TRUE(drain(w, 300ms).empty());
+  Msg perms = c.get_perms("@releaseDomain");
+  EXPECT_EQ(perms.payload, nul_join({"n0", "r5"}));
+}
+
 TEST_F(Watches, WriterThatWatchesGetsTheEventBeforeItsReply) {
   RawClient c(d.socket_path());
   watch(c, "/wself", "me");

@@ -480,7 +480,9 @@ TEST_F(StoreTest, PrivilegedCallerMayChangeTheOwner) {
   EXPECT_EQ(*store_.get_perms(kPriv, nullptr, "/o"), perms({{9, kPermRead}}));
 }
 
-TEST_F(StoreTest, SetPermsFiresARecursiveEventWithOldAndNewPerms) {
+// For the node and its ancestors only (the children's permissions are
+// their own), with both lists so that a reader losing access hears of it.
+TEST_F(StoreTest, SetPermsFiresAnEventForTheNodeWithOldAndNewPerms) {
   write("/sp");
   EventSink ev;
   ASSERT_TRUE(
@@ -488,9 +490,17 @@ TEST_F(StoreTest, SetPermsFiresARecursiveEventWithOldAndNewPerms) {
           .ok());
   ASSERT_EQ(ev.size(), 1u);
   EXPECT_EQ(ev[0].path, "/sp");
-  EXPECT_TRUE(ev[0].recursive);
+  EXPECT_FALSE(ev[0].recursive);
   EXPECT_EQ(ev[0].perms, perms({{5, kPermRead}}));
   EXPECT_EQ(ev[0].old_perms, perms({{0, kPermNone}}));
+}
+
+TEST_F(StoreTest, SetPermsOfASpecialNodeFiresNothing) {
+  EventSink ev;
+  ASSERT_TRUE(store_.set_perms(kPriv, nullptr, "@releaseDomain",
+                               perms({{0, kPermNone}, {5, kPermRead}}), ev)
+                  .ok());
+  EXPECT_TRUE(ev.empty());
 }
 
 TEST_F(StoreTest, SetPermsOfAMissingNodeIsEnoent) {
