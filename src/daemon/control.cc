@@ -85,6 +85,7 @@ Result<std::string> Server::control(
     std::ostringstream out;
     out << rss_line() << "\nnodes: " << store_.tree().size()
         << "\nwatches: " << watches_.total()
+        << "\ntransactions: " << store_.open_transactions()
         << "\nconnections: " << clients_.size() << "\n";
     spdlog::info("memreport: {}", out.str());
     return text(out.str());

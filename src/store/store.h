@@ -80,6 +80,9 @@ class Store {
   // with `more` bytes: committed nodes it owns, plus Caller::held_bytes.
   Status check_memory(const Caller& c, std::size_t more) const noexcept;
   bool has_open_transactions() const noexcept { return !transactions_.empty(); }
+  std::size_t open_transactions() const noexcept {
+    return transactions_.size();
+  }
 
   const Tree& tree() const noexcept { return tree_; }
   Tree& tree() noexcept { return tree_; }

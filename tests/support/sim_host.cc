@@ -177,8 +177,8 @@ void SimHost::set_gone(std::uint32_t dom) {
   write_domains();
 }
 
-void SimHost::raise(std::uint32_t port) const {
-  std::string p = dir_ + "/evtchn";
+void raise_port(const std::string& dir, std::uint32_t port) {
+  std::string p = dir + "/evtchn";
   UniqueFd fd(::open(p.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC));
   if (!fd.valid()) sys_fail("open " + p);
   if (::write(fd.get(), &port, sizeof port) != sizeof port)
@@ -222,12 +222,14 @@ Msg SimHost::introduce(std::uint32_t dom, std::uint32_t port) {
 
 // ---- SimGuest ---------------------------------------------------------------
 
-SimGuest::SimGuest(SimHost& host, std::uint32_t dom)
-    : host_(host),
+SimGuest::SimGuest(const std::string& dir, std::uint32_t dom,
+                   std::uint32_t ring_file_dom, std::uint32_t port)
+    : dir_(dir),
       dom_(dom),
-      map_(map_ring(host.dir(), dom)),
+      port_(port),
+      map_(map_ring(dir, ring_file_dom)),
       ring_(static_cast<transport::RingPage*>(map_),
-            [this] { host_.raise(kGuestPortBase + dom_); }) {}
+            [this] { raise_port(dir_, port_); }) {}
 
 SimGuest::~SimGuest() { ::munmap(map_, kRingFileBytes); }
 

@@ -3,8 +3,9 @@
 // xenstored 4.17 under the refd LD_PRELOAD shim) and plays the toolstack:
 // the DIR/domains list, XS_INTRODUCE over the socket, domain death through
 // VIRQ_DOM_EXC (port 1 in DIR/evtchn). SimGuest plays domain D's kernel on
-// its ring page DIR/ring-D through guest::GuestRing; it must not outlive its
-// SimHost. Conventions: shared/tools/refd/README.md.
+// its ring page DIR/ring-D through guest::GuestRing; it must not outlive the
+// directory (its SimHost, or the test that made it). Conventions:
+// shared/tools/refd/README.md.
 #pragma once
 
 #include <sys/types.h>
@@ -35,6 +36,10 @@ inline constexpr std::uint32_t kGuestPortBase = 100;  // dom D kicks 100+D
 // <source>/../shared/tools/refd. Empty when it (or the C daemon) is absent;
 // the project never needs it to build or to pass.
 std::string refd_dir();
+
+// Writes a port into DIR/evtchn, as the hypervisor does when a guest kicks
+// its channel (or, for port 1, when a domain changes state).
+void raise_port(const std::string& dir, std::uint32_t port);
 
 enum class Peer { kCxenstored, kReferenceC };
 
@@ -69,7 +74,7 @@ class SimHost {
   void set_dying(std::uint32_t dom);
   void set_gone(std::uint32_t dom);
   // Writes a port into DIR/evtchn (port 1 = VIRQ_DOM_EXC).
-  void raise(std::uint32_t port) const;
+  void raise(std::uint32_t port) const { raise_port(dir_, port); }
   // set_dying + VIRQ; set_gone + VIRQ.
   void kill(std::uint32_t dom);
   void destroy(std::uint32_t dom);
@@ -90,7 +95,14 @@ class SimHost {
 
 class SimGuest {
  public:
-  SimGuest(SimHost& host, std::uint32_t dom);
+  SimGuest(SimHost& host, std::uint32_t dom)
+      : SimGuest(host.dir(), dom, dom, kGuestPortBase + dom) {}
+  // Domain `dom` on the ring page DIR/ring-<ring_file_dom>, kicking `port`:
+  // the master domain (--master-domid M) has ring-0 (xsd_kva) and port 100+M.
+  SimGuest(const std::string& dir, std::uint32_t dom,
+           std::uint32_t ring_file_dom, std::uint32_t port);
+  SimGuest(const std::string& dir, std::uint32_t dom)
+      : SimGuest(dir, dom, dom, kGuestPortBase + dom) {}
   ~SimGuest();
   SimGuest(const SimGuest&) = delete;
   SimGuest& operator=(const SimGuest&) = delete;
@@ -144,8 +156,9 @@ class SimGuest {
  private:
   void pump();
 
-  SimHost& host_;
+  std::string dir_;
   std::uint32_t dom_;
+  std::uint32_t port_;
   void* map_ = nullptr;
   guest::GuestRing ring_;
   std::uint32_t next_req_ = 1;
