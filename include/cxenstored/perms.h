@@ -15,6 +15,10 @@ enum PermBits : std::uint8_t {
   kPermRead = 1,   // 'r'
   kPermWrite = 2,  // 'w'
   kPermBoth = 3,   // 'b'
+  // Not on the wire: the entry named a domain that did not exist when it
+  // was set, so it grants nothing (a later domain given that id must not
+  // inherit it: XSA-322). GET_PERMS still lists it, as C does.
+  kPermIgnored = 8,
 };
 
 struct Perm {

@@ -101,6 +101,17 @@ Status check_domidany_entries(Ctx& ctx, PermList& perms) {
   return {};
 }
 
+// A grant to a domain that does not exist (yet) is kept but ignored, as C
+// does: the domain later created with that id is a stranger (XSA-322).
+// Domains that die are dropped from every list instead (forget_domain).
+void mark_absent_domains(const DaemonHooks& daemon, PermList& perms) {
+  for (std::size_t i = 1; i < perms.size(); ++i) {
+    DomId dom = perms[i].dom;
+    if (dom.value != kDomidAny && !daemon.domain_exists(dom))
+      perms[i].bits |= kPermIgnored;
+  }
+}
+
 }  // namespace
 
 Result<Reply> do_set_perms(Ctx& ctx, const Request& req) {
@@ -116,6 +127,7 @@ Result<Reply> do_set_perms(Ctx& ctx, const Request& req) {
   if (ctx.daemon && owner.value != kDomidAny &&
       !ctx.daemon->domain_exists(owner))
     return XsErr::kENOENT;
+  if (ctx.daemon) mark_absent_domains(*ctx.daemon, *perms);
   return status_reply(ctx.store.set_perms(ctx.caller(), ctx.tx, *path,
                                           std::move(*perms), ctx.events));
 }

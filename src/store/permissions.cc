@@ -20,7 +20,8 @@ std::uint8_t access_for(const Caller& caller, const PermList& perms) noexcept {
   if (applies_to(caller, perms.front().dom)) return kFull;
   // The first entry that applies wins, in list order (as C 4.22).
   for (std::size_t i = 1; i < perms.size(); ++i)
-    if (applies_to(caller, perms[i].dom)) return perms[i].bits & kPermBoth;
+    if (!(perms[i].bits & kPermIgnored) && applies_to(caller, perms[i].dom))
+      return perms[i].bits & kPermBoth;
   return perms.front().bits & kPermBoth;
 }
 

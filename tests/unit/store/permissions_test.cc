@@ -22,6 +22,16 @@ TEST(Permissions, OwnEntryBeatsTheDefault) {
   EXPECT_EQ(access_for(six, p), kPermRead);
 }
 
+// An ignored entry is passed over: a later entry, or the default, decides.
+TEST(Permissions, IgnoredEntryGrantsNothing) {
+  Caller five{DomId{5}};
+  auto p = list({{DomId{0}, kPermNone},
+                 {DomId{5}, kPermBoth | kPermIgnored}});
+  EXPECT_EQ(access_for(five, p), kPermNone);
+  p.push_back({DomId{5}, kPermRead});
+  EXPECT_EQ(access_for(five, p), kPermRead);
+}
+
 TEST(Permissions, DomidAnyGrantsEveryDomain) {
   auto p = list({{DomId{0}, kPermNone}, {DomId{kDomidAny}, kPermRead}});
   EXPECT_EQ(access_for(Caller{DomId{5}}, p), kPermRead);
