@@ -10,7 +10,6 @@
 #include <gtest/gtest.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdlib.h>
 
 #include <algorithm>
 #include <chrono>
@@ -25,6 +24,7 @@
 #include "daemon/server.h"
 #include "raw_client.h"
 #include "sim_host.h"
+#include "temp_dir.h"
 #include "test_util.h"
 #include "xen/hypervisor.h"
 
@@ -36,22 +36,7 @@ using test::RawClient;
 using test::SimGuest;
 using wire::MsgType;
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/cxs-dl-XXXXXX";
-    if (!::mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    int rc = std::system(("rm -rf '" + path_ + "'").c_str());
-    (void)rc;
-  }
-  const std::string& path() const noexcept { return path_; }
-
- private:
-  std::string path_;
-};
+using test::TempDir;
 
 enum class Life { kRunning, kShutdown, kDying, kGone };
 

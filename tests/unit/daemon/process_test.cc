@@ -18,6 +18,7 @@
 #include <string>
 
 #include "cxenstored/unique_fd.h"
+#include "temp_dir.h"
 
 namespace cxs::daemon {
 namespace {
@@ -27,9 +28,6 @@ namespace fs = std::filesystem;
 class ProcessTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/cxs-process-test-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
     const char* v = std::getenv("NOTIFY_SOCKET");
     if (v != nullptr) saved_notify_ = v;
   }
@@ -39,7 +37,6 @@ class ProcessTest : public ::testing::Test {
     } else {
       ::unsetenv("NOTIFY_SOCKET");
     }
-    fs::remove_all(dir_);
   }
 
   static std::string read_file(const fs::path& p) {
@@ -73,7 +70,7 @@ class ProcessTest : public ::testing::Test {
     return n < 0 ? std::string() : std::string(buf, static_cast<size_t>(n));
   }
 
-  fs::path dir_;
+  test::TempDir dir_{"process-test"};
   std::optional<std::string> saved_notify_;
 };
 
@@ -108,7 +105,7 @@ TEST_F(ProcessTest, PidFileHoldsThePidAndANewline) {
   EXPECT_EQ(read_file(p), std::to_string(::getpid()) + "\n");
   // Nothing but the pid file is left behind.
   EXPECT_EQ(
-      std::distance(fs::directory_iterator(dir_), fs::directory_iterator()), 1);
+      std::distance(fs::directory_iterator(dir_.path()), fs::directory_iterator()), 1);
 }
 
 TEST_F(ProcessTest, PidFileReplacesAnOldOne) {
@@ -140,7 +137,7 @@ TEST_F(ProcessTest, NotifyReadySendsReadyToAPathSocket) {
 
 TEST_F(ProcessTest, NotifyReadySendsReadyToAnAbstractSocket) {
   std::string name = "@cxs-notify-test-" + std::to_string(::getpid()) + "-" +
-                     dir_.filename().string();
+                     fs::path(dir_.path()).filename().string();
   UniqueFd sock = bind_notify_socket(name);
   ::setenv("NOTIFY_SOCKET", name.c_str(), 1);
   EXPECT_TRUE(notify_ready());

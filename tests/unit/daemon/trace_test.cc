@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "temp_dir.h"
 #include "wire/message_type.h"
 
 namespace cxs::daemon {
@@ -20,13 +21,7 @@ namespace fs = std::filesystem;
 
 class TraceTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/cxs-trace-test-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    path_ = (dir_ / "trace").string();
-  }
-  void TearDown() override { fs::remove_all(dir_); }
+  void SetUp() override { path_ = (dir_ / "trace").string(); }
 
   static std::vector<std::string> lines_of(const std::string& path) {
     std::ifstream in(path);
@@ -49,7 +44,7 @@ class TraceTest : public ::testing::Test {
     return h;
   }
 
-  fs::path dir_;
+  test::TempDir dir_{"trace-test"};
   std::string path_;
 };
 
@@ -158,7 +153,7 @@ TEST_F(TraceTest, ReopenAfterRenameWritesToANewFile) {
 
 TEST_F(TraceTest, RelativePathIsKeptAcrossAChdir) {
   auto old_cwd = fs::current_path();
-  fs::current_path(dir_);
+  fs::current_path(dir_.path());
   Trace t;
   ASSERT_TRUE(t.open("rel-trace"));
   fs::current_path("/");

@@ -7,7 +7,6 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -16,6 +15,7 @@
 #include <gtest/gtest.h>
 
 #include "cxenstored/unique_fd.h"
+#include "temp_dir.h"
 #include "transport/socket/unix_listener.h"
 
 namespace cxs::transport {
@@ -23,13 +23,6 @@ namespace {
 
 class UnixListenerTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/cxs-listener-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    path_ = dir_ + "/socket";
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
 
   UniqueFd connect_client() const {
     UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
@@ -41,8 +34,8 @@ class UnixListenerTest : public ::testing::Test {
     return fd;
   }
 
-  std::string dir_;
-  std::string path_;
+  test::TempDir dir_{"listener"};
+  std::string path_ = dir_ / "socket";
 };
 
 bool nonblocking(int fd) { return (::fcntl(fd, F_GETFL) & O_NONBLOCK) != 0; }
@@ -92,7 +85,7 @@ TEST_F(UnixListenerTest, StaleSocketFileIsReplacedAndRemovedAtTheEnd) {
 }
 
 TEST_F(UnixListenerTest, UnusablePathIsAStartUpError) {
-  EXPECT_THROW(UnixListener(dir_ + "/no/such/dir/socket"), std::runtime_error);
+  EXPECT_THROW(UnixListener(dir_ / "no/such/dir/socket"), std::runtime_error);
 }
 
 }  // namespace

@@ -3,10 +3,8 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -15,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "cxenstored/unique_fd.h"
+#include "temp_dir.h"
 #include "xen/domain_list.h"
 #include "xen/hypervisor.h"
 
@@ -23,25 +22,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/cxs-sim-XXXXXX";
-    if (!::mkdtemp(tmpl)) std::abort();
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-  std::string operator/(const std::string& name) const {
-    return path_ + "/" + name;
-  }
-
- private:
-  std::string path_;
-};
+using test::TempDir;
 
 std::string slurp(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -65,20 +46,15 @@ bool readable(int fd) {
   return ::poll(&p, 1, 0) == 1;
 }
 
-bool is_fifo(const std::string& path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0 && S_ISFIFO(st.st_mode);
-}
-
 class SimBackend : public ::testing::Test {
  protected:
-  TempDir dir_;
+  TempDir dir_{"sim"};
 };
 
 TEST_F(SimBackend, StartUpCreatesFifosRingZeroAndXsdPort) {
   Hypervisor h = open_sim(dir_.path());
-  EXPECT_TRUE(is_fifo(dir_ / "evtchn"));
-  EXPECT_TRUE(is_fifo(dir_ / "notify"));
+  EXPECT_TRUE(fs::is_fifo(dir_ / "evtchn"));
+  EXPECT_TRUE(fs::is_fifo(dir_ / "notify"));
   EXPECT_EQ(slurp(dir_ / "ring-0"), std::string(4096, '\0'));
   EXPECT_EQ(slurp(dir_ / "xsd_port"), "1") << "no newline";
   EXPECT_EQ(h.rings->dom0_port(), Port{1});
@@ -86,7 +62,7 @@ TEST_F(SimBackend, StartUpCreatesFifosRingZeroAndXsdPort) {
 
 TEST_F(SimBackend, StartUpCreatesAMissingDirectory) {
   Hypervisor h = open_sim(dir_ / "sub");
-  EXPECT_TRUE(is_fifo(dir_ / "sub/evtchn"));
+  EXPECT_TRUE(fs::is_fifo(dir_ / "sub/evtchn"));
 }
 
 TEST_F(SimBackend, StartUpKeepsWhatExists) {
