@@ -1,9 +1,9 @@
 // Who may do what to a node. The first entry of a permission list names the
 // owner, who has full access; other domains get the bits of the first later
 // entry naming them (or DOMID_ANY, which names every domain; entries marked
-// kPermIgnored are skipped), else the owner
-// entry's bits as the default. A DOMID_ANY owner gives everyone full access
-// (as Xen 4.22; only a privileged caller can set an owner).
+// kPermIgnored are skipped), else the owner entry's bits as the default. A
+// DOMID_ANY owner gives everyone full access (as Xen 4.22; only a
+// privileged caller can set an owner).
 // Privileged callers (dom0's socket, --priv-domid) bypass every check; a
 // domain with a target (SET_TARGET) also acts with the target's rights.
 #pragma once
