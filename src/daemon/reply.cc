@@ -70,13 +70,16 @@ bool ReplySender::send_event(transport::Connection& conn, std::string_view path,
                  conn.id().value, path.substr(0, 64), len, kPayloadMax);
     return false;
   }
-  std::string payload;
-  payload.reserve(len);
-  payload.append(path).push_back('\0');
-  payload.append(token).push_back('\0');
-  std::string msg = wire::encode_message(
-      static_cast<std::uint32_t>(MsgType::XS_WATCH_EVENT), 0, 0, payload);
-  switch (conn.queue_event(std::move(msg), queue_bound)) {
+  // Encoded in a buffer kept for the next event: the connection copies what
+  // it queues, so a fan-out to 1000 watches builds no string per event.
+  wire::Header hdr{static_cast<std::uint32_t>(MsgType::XS_WATCH_EVENT), 0, 0,
+                   static_cast<std::uint32_t>(len)};
+  std::string& msg = event_scratch_;
+  msg.resize(kHeaderSize);
+  wire::encode_header(hdr, msg.data());
+  msg.append(path).push_back('\0');
+  msg.append(token).push_back('\0');
+  switch (conn.queue_event(msg, queue_bound)) {
     case transport::Connection::EventQueued::kYes:
       break;
     case transport::Connection::EventQueued::kDuplicate:

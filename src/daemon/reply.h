@@ -5,6 +5,7 @@
 // echoed from the request header.
 #pragma once
 
+#include <string>
 #include <string_view>
 
 #include "cxenstored/result.h"
@@ -45,6 +46,7 @@ class ReplySender {
                        std::string_view path, std::size_t queue_bound);
   Trace* trace_;
   ReplyStats stats_;
+  std::string event_scratch_;
 };
 
 }  // namespace cxs::daemon

@@ -1,6 +1,7 @@
 #include "transport/connection.h"
 
 #include <array>
+#include <cstring>
 
 namespace cxs::transport {
 
@@ -46,15 +47,15 @@ Connection* g_read_buffer_user = nullptr;
 // idle connection holds no spare of its own.
 namespace {
 constexpr std::size_t kSpareMax = 4 * 16384;
-std::string g_spare_reply_buffer;
+ByteBuffer g_spare_reply_buffer;
 
-std::string take_spare_buffer() noexcept {
-  std::string b = std::move(g_spare_reply_buffer);
+ByteBuffer take_spare_buffer() noexcept {
+  ByteBuffer b = std::move(g_spare_reply_buffer);
   b.clear();
   return b;
 }
 
-void give_back_buffer(std::string&& b) noexcept {
+void give_back_buffer(ByteBuffer&& b) noexcept {
   if (b.capacity() > kSpareMax ||
       b.capacity() <= g_spare_reply_buffer.capacity())
     return;
@@ -114,19 +115,16 @@ std::optional<wire::MessageView> Connection::next_request() noexcept {
   }
 }
 
-std::string& Connection::new_reply_buffer() {
+Connection::Out& Connection::new_reply_out() {
   out_.push_back(Out{take_spare_buffer()});
-  out_.back().messages = 0;
-  return out_.back().bytes;
+  return out_.back();
 }
 
 void Connection::queue_reply(const wire::Header& hdr,
                              std::string_view payload) {
-  std::string& tail = reply_tail();
-  char header[kHeaderSize];
-  wire::encode_header(hdr, header);
-  tail.append(header, kHeaderSize);
-  tail.append(payload);
+  char* at = reply_tail().extend(kHeaderSize + payload.size());
+  wire::encode_header(hdr, at);
+  copy_bytes(at + kHeaderSize, payload.data(), payload.size());
   out_bytes_ += kHeaderSize + payload.size();
 }
 
@@ -135,7 +133,7 @@ void Connection::queue_reply(std::string_view msg) {
   out_bytes_ += msg.size();
 }
 
-Connection::EventQueued Connection::queue_event(std::string msg,
+Connection::EventQueued Connection::queue_event(std::string_view msg,
                                                 std::size_t hard_limit) {
   if (hard_limit != 0 && out_bytes_ + msg.size() > hard_limit) {
     // Over the limit, but an identical pending event still tells the client.
@@ -143,12 +141,16 @@ Connection::EventQueued Connection::queue_event(std::string msg,
     ++over_limit_;
     return EventQueued::kOverLimit;
   }
-  int& pending = pending_events_[msg];
-  if (pending > 0) return EventQueued::kDuplicate;
-  ++pending;
+  auto pending = pending_events_.find(msg);
+  if (pending == pending_events_.end())
+    pending = pending_events_.emplace(std::string(msg), 0).first;
+  if (pending->second > 0) return EventQueued::kDuplicate;
+  ++pending->second;
   out_bytes_ += msg.size();
   ++out_messages_;
-  out_.push_back(Out{std::move(msg), true, std::chrono::steady_clock::now()});
+  out_.push_back(
+      Out{ByteBuffer(msg), true, std::chrono::steady_clock::now(), 1});
+  tail_ = nullptr;
   return EventQueued::kYes;
 }
 
@@ -187,7 +189,7 @@ void Connection::consume_output(std::size_t bytes) noexcept {
     bytes -= left;
     // Once it starts leaving, an event no longer absorbs duplicates.
     if (front.is_event) {
-      auto it = pending_events_.find(front.bytes);
+      auto it = pending_events_.find(front.bytes.view());
       if (it != pending_events_.end() && --it->second == 0)
         pending_events_.erase(it);
     }
@@ -195,6 +197,7 @@ void Connection::consume_output(std::size_t bytes) noexcept {
     out_messages_ -= front.messages;
     out_off_ = 0;
     if (!front.is_event) give_back_buffer(std::move(front.bytes));
+    if (tail_ == &front) tail_ = nullptr;
     out_.pop_front();
   }
 }
@@ -209,12 +212,13 @@ std::size_t Connection::drop_events_before(
       ++it;
       continue;
     }
-    auto pending = pending_events_.find(it->bytes);
+    auto pending = pending_events_.find(it->bytes.view());
     if (pending != pending_events_.end() && --pending->second == 0)
       pending_events_.erase(pending);
     out_bytes_ -= it->bytes.size();
     out_messages_ -= it->messages;
     it = out_.erase(it);
+    tail_ = nullptr;  // erasing inside a deque moves the others
     ++dropped;
   }
   return dropped;
@@ -225,6 +229,7 @@ void Connection::reset_io() noexcept {
   in_.clear();
   forget_read_buffer();
   out_.clear();
+  tail_ = nullptr;
   out_off_ = 0;
   out_bytes_ = 0;
   out_messages_ = 0;

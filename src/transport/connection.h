@@ -13,6 +13,7 @@
 #include <unordered_map>
 
 #include "cxenstored/ids.h"
+#include "transport/byte_buffer.h"
 #include "transport/transport.h"
 #include "wire/framer.h"
 
@@ -53,7 +54,7 @@ class Connection {
   // An event is queued, or not: an identical one is already pending (no
   // loss), or queued output would pass `hard_limit` (lost; 0: no limit).
   enum class EventQueued { kYes, kDuplicate, kOverLimit };
-  EventQueued queue_event(std::string msg, std::size_t hard_limit);
+  EventQueued queue_event(std::string_view msg, std::size_t hard_limit);
   // Events lost to the hard limit over this connection's life.
   std::uint64_t events_over_limit() const noexcept { return over_limit_; }
 
@@ -93,24 +94,24 @@ class Connection {
     src_pos_ = 0;
   }
 
-  // The buffer a reply is appended to (a new one past the coalescing size).
-  std::string& reply_tail() {
-    bool reusable = !out_.empty() && !out_.back().is_event &&
-                    out_.back().bytes.size() < kCoalesceMax;
-    std::string& tail = reusable ? out_.back().bytes : new_reply_buffer();
-    ++out_.back().messages;
+  // The buffer a reply is appended to (a new one past the coalescing size,
+  // or when an event was queued last).
+  ByteBuffer& reply_tail() {
+    if (!tail_ || tail_->bytes.size() >= kCoalesceMax) tail_ = &new_reply_out();
+    ++tail_->messages;
     ++out_messages_;
-    return tail;
+    return tail_->bytes;
   }
-  std::string& new_reply_buffer();
+  struct Out;
+  Out& new_reply_out();
   // Replies are appended to the last queued buffer while it is smaller.
   static constexpr std::size_t kCoalesceMax = 16384;
 
   struct Out {
-    std::string bytes;
+    ByteBuffer bytes;
     bool is_event = false;
     std::chrono::steady_clock::time_point queued_at{};
-    std::size_t messages = 1;  // replies coalesced into `bytes`
+    std::size_t messages = 0;  // replies coalesced into `bytes`
   };
 
   ConnId id_;
@@ -121,10 +122,21 @@ class Connection {
   std::size_t src_len_ = 0;
   std::size_t src_pos_ = 0;
   std::deque<Out> out_;
+  // The last queued entry while it is a reply buffer, else null. (A deque
+  // keeps references across push_back and pop_front of other entries.)
+  Out* tail_ = nullptr;
   std::size_t out_off_ = 0;  // bytes of out_.front() already written
   std::size_t out_bytes_ = 0;
   std::size_t out_messages_ = 0;
-  std::unordered_map<std::string, int> pending_events_;
+  // Looked up by the queued bytes themselves, without a string made for it.
+  struct EventHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept {
+      return std::hash<std::string_view>{}(s);
+    }
+  };
+  std::unordered_map<std::string, int, EventHash, std::equal_to<>>
+      pending_events_;
   std::uint64_t over_limit_ = 0;
   Fault fault_ = Fault::kNone;
   bool closing_ = false;
