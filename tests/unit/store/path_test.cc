@@ -50,6 +50,25 @@ TEST(Path, DoubleSlashIsInvalid) {
   EXPECT_EQ(err_of("a//b"), XsErr::kEINVAL);
 }
 
+// The "//" check reads 8-byte words overlapping by one byte: a pair at each
+// position of each length up to 40 (both sides of every word boundary).
+TEST(Path, DoubleSlashIsFoundAtEveryPosition) {
+  for (std::size_t len = 3; len <= 40; ++len) {
+    std::string plain = "/" + std::string(len - 1, 'a');
+    ASSERT_TRUE(is_valid_absolute(plain)) << plain;
+    for (std::size_t at = 0; at + 1 < len - 1; ++at) {
+      std::string path = plain;
+      path[at] = '/';
+      path[at + 1] = '/';
+      EXPECT_FALSE(is_valid_absolute(path)) << path;
+      if (at == 0) continue;  // the leading '/' is always there
+      std::string single = plain;
+      single[at + 1] = '/';
+      EXPECT_TRUE(is_valid_absolute(single)) << single;
+    }
+  }
+}
+
 // The rules spelt the slow way, to check the table-driven validator.
 bool valid_by_rules(const std::string& path) {
   if (path.empty() || path[0] != '/' || path.size() > kAbsPathMax) return false;
