@@ -47,7 +47,9 @@ std::uint32_t NodeIndex::tag_of(std::string_view path) noexcept {
 
 bool NodeIndex::spells(const NodeRecord& rec, std::string_view path) const
     noexcept {
-  // Consumes `path` from its end, one "/name" per record up the chain.
+  // Consumes `path` from its end, one "/name" per record up the chain. A
+  // child of the root must have consumed all of it: the root's record is
+  // not fetched (every path below "/" ends its walk there).
   const char* begin = path.data();
   const char* end = begin + path.size();
   const NodeRecord* r = &rec;
@@ -58,9 +60,10 @@ bool NodeIndex::spells(const NodeRecord& rec, std::string_view path) const
     if (at[-1] != '/' || !same_bytes(at, name.data(), name.size()))
       return false;
     end = at - 1;
-    if (end == begin) end = begin + 1;  // the root keeps its "/"
+    if (r->parent == root_id_) return end == begin;
     r = records_.get(r->parent);
   }
+  // "/" itself, or a special node ("@introduceDomain").
   std::string_view top = r->name();
   return static_cast<std::size_t>(end - begin) == top.size() &&
          same_bytes(begin, top.data(), top.size());
@@ -98,6 +101,7 @@ std::pair<NodeRecord*, bool> NodeIndex::emplace(std::string_view path) {
     name = basename_of(path);
   }
   std::uint32_t id = records_.allocate();
+  if (path == "/") root_id_ = id;
   NodeRecord* r = records_.get(id);
   r->parent = parent;
   r->name_value = NameValue(name, {});
@@ -110,6 +114,7 @@ bool NodeIndex::erase(std::string_view path) noexcept {
   if (size_ == 0) return false;
   std::size_t i = probe(path, tag_of(path));
   if (slots_[i].id == kEmpty) return false;
+  if (slots_[i].id == root_id_) root_id_ = NodeRecord::kNoParent;
   records_.release(slots_[i].id);
   slots_[i] = Slot{};
   --size_;

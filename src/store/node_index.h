@@ -73,6 +73,7 @@ class NodeIndex {
   std::size_t mask() const noexcept { return slots_.size() - 1; }
 
   RecordSlab records_;
+  std::uint32_t root_id_ = NodeRecord::kNoParent;  // the record of "/"
   std::vector<Slot> slots_;
   std::size_t size_ = 0;
 };
