@@ -18,8 +18,7 @@ Result<Transaction::Entry*> View::snapshot(std::string_view path,
   return e;
 }
 
-Result<NodeView> View::read(std::string_view path) {
-  if (!tx_) return tree_.find(path);
+Result<NodeView> View::read_in_transaction(std::string_view path) {
   bool first = false;
   auto entry = snapshot(path, first);
   if (!entry) return entry.error();

@@ -24,7 +24,10 @@ class View {
 
   // A read: in a transaction, the generation seen (or absence) is recorded
   // for the commit check. ENOSPC when the transaction is at its node limit.
-  Result<NodeView> read(std::string_view path);
+  Result<NodeView> read(std::string_view path) {
+    if (!tx_) return tree_.find(path);  // inline: every READ outside one
+    return read_in_transaction(path);
+  }
   // A look that is not a read (permission checks before a write).
   NodeView peek(std::string_view path) const noexcept;
 
@@ -48,6 +51,7 @@ class View {
   void emit(Event ev, EventSink& sink);
 
  private:
+  Result<NodeView> read_in_transaction(std::string_view path);
   Result<Transaction::Entry*> snapshot(std::string_view path, bool& first);
   // The transaction's copy of `path`, made on first write.
   Result<Node*> tx_copy(std::string_view path, std::uint8_t fields);
