@@ -128,7 +128,7 @@ Options parse(int argc, char** argv) {
 
 void print_result(const char* target, const Result& r) {
   std::printf("%-14s %-12s %10.0f ops/s  p50 %8.1f us  p99 %8.1f us  "
-              "cpu %7.2f us/op",
+              "cpu %7.3f us/op",
               r.workload.c_str(), target, r.ops_per_s(), r.p50_us, r.p99_us,
               r.cpu_us_per_op);
   if (!r.extra_label.empty())
