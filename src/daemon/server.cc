@@ -377,7 +377,7 @@ const store::Quota& Server::quota_for(const Client& c) const noexcept {
 // Flow control, not failure: a client with too much unsent output (or, for
 // a domain, too many answered requests not yet taken off its ring) is not
 // read from until it catches up.
-bool Server::may_read_more(const Client& c) const noexcept {
+inline bool Server::may_read_more(const Client& c) const noexcept {
   const transport::Connection& conn = *c.conn;
   if (conn.queued_bytes() >= kReadPauseBytes) return false;
   if (c.session.caller.privileged) return true;
