@@ -87,7 +87,11 @@ class Server final : public ops::DaemonHooks {
   void turn(int timeout_ms);
   void accept_clients();
   void on_signal();
+  // Reads and answers a client's requests; serve() then sends the replies,
+  // turn() sends them once every ready client is served (send_served).
   void serve(Client& c);
+  bool serve_requests(Client& c);
+  void send_served();
   void handle(Client& c, const wire::MessageView& msg);
   void deliver(const store::EventSink& events);
   bool can_see(const Client& c, const store::Event& ev) const noexcept;
@@ -137,6 +141,7 @@ class Server final : public ops::DaemonHooks {
   std::unordered_map<ConnId, Client> clients_;
   std::vector<ConnId> closing_;
   std::vector<ConnId> kicks_;  // rings to serve at the end of this turn
+  std::vector<ConnId> served_;  // served this turn, replies not yet sent
   std::vector<ConnId> throttled_;  // out of write credit, to serve later
   std::optional<xen::Hypervisor> hv_;
   std::optional<xen::Port> virq_port_;
