@@ -42,13 +42,16 @@ class Daemon {
   // A real store behind it (the echo server has none).
   bool has_store() const noexcept { return kind_ != DaemonKind::kEcho; }
 
-  // utime + stime of the process, in seconds (clock-tick resolution).
+  // CPU time of the process, in seconds: the scheduler's nanosecond count
+  // (/proc/PID/task/*/schedstat), else utime + stime in clock ticks.
   double cpu_seconds() const;
   // VmRSS in bytes.
   long rss_bytes() const;
 
  private:
   void wait_ready();
+  double scheduled_ns() const;  // 0 when the kernel does not keep it
+  double ticks_seconds() const;
 
   DaemonKind kind_;
   std::string dir_;
