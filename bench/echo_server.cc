@@ -1,9 +1,12 @@
 // cxs-bench-echo: the physical limit of a xenstore round trip over a Unix
-// socket. It frames requests exactly as a daemon must, answers every
-// XS_READ with the 1-byte value "x" and everything else with "OK\0" (same
-// type, same req_id and tx_id), and keeps no store. One thread, epoll,
-// non-blocking sockets, replies written straight away (the rest queued):
-// the loop a daemon cannot beat. Usage: cxs-bench-echo SOCKET_PATH.
+// socket. It frames requests exactly as a daemon must and keeps no store:
+// READ gets the 1-byte value "x", DIRECTORY the 100 names the dir-100
+// workload creates, TRANSACTION_START the id "1", everything else "OK\0"
+// (same type, same req_id and tx_id), so the closed-loop workloads
+// (reads, directory, transactions) show what a round trip alone costs.
+// One thread, epoll, non-blocking sockets, replies written straight away
+// (the rest queued): the loop a daemon cannot beat.
+// Usage: cxs-bench-echo SOCKET_PATH.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/epoll.h>
@@ -38,6 +41,26 @@ volatile sig_atomic_t g_stop = 0;
 
 void on_signal(int) { g_stop = 1; }
 
+// "c1000\0" ... "c1099\0": the children dir-100 writes under /bench/d.
+const std::string& hundred_names() {
+  static const std::string names = [] {
+    std::string n;
+    for (int i = 1000; i < 1100; ++i) n += "c" + std::to_string(i) + '\0';
+    return n;
+  }();
+  return names;
+}
+
+std::string_view canned_reply(std::uint32_t type) {
+  using cxs::wire::MsgType;
+  switch (static_cast<MsgType>(type)) {
+    case MsgType::XS_READ: return {"x", 1};
+    case MsgType::XS_DIRECTORY: return hundred_names();
+    case MsgType::XS_TRANSACTION_START: return {"1\0", 2};
+    default: return {"OK\0", 3};
+  }
+}
+
 // Answers every whole request in c.in; false on a protocol fault.
 bool serve(Conn& c) {
   std::size_t off = 0;
@@ -46,9 +69,7 @@ bool serve(Conn& c) {
     if (h.len > cxs::kPayloadMax) return false;
     if (c.in.size() - off < cxs::kHeaderSize + h.len) break;
     off += cxs::kHeaderSize + h.len;
-    bool read = h.type == static_cast<std::uint32_t>(cxs::wire::MsgType::XS_READ);
-    std::string_view body = read ? std::string_view("x", 1)
-                                 : std::string_view("OK\0", 3);
+    std::string_view body = canned_reply(h.type);
     h.len = static_cast<std::uint32_t>(body.size());
     char hdr[cxs::kHeaderSize];
     cxs::wire::encode_header(h, hdr);

@@ -390,11 +390,11 @@ std::vector<Workload> make_workloads() {
       [](Daemon& d, const Limits& l) { return read_clients(d, l, 1, 32); });
   add("write-100B", "WRITE 100 bytes to distinct nodes, 1 client", false,
       false, write_distinct);
-  add("dir-100", "DIRECTORY of a node with 100 children", true, false,
+  add("dir-100", "DIRECTORY of a node with 100 children", false, false,
       directory100);
-  add("tx-disjoint", "4 clients: START READ WRITE END, own subtrees", true,
+  add("tx-disjoint", "4 clients: START READ WRITE END, own subtrees", false,
       false, [](Daemon& d, const Limits& l) { return transactions(d, l, false); });
-  add("tx-same", "4 clients: START READ WRITE END, one node", true, false,
+  add("tx-same", "4 clients: START READ WRITE END, one node", false, false,
       [](Daemon& d, const Limits& l) { return transactions(d, l, true); });
   add("watch-fanout", "1000 watches / 10 conns, write|rm fires all", true,
       false, watch_fanout);
