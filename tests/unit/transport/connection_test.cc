@@ -340,13 +340,19 @@ class ConnectionGather : public ::testing::Test {
   ConnectionGather()
       : t_(new TrickleTransport(sink)),
         conn(ConnId{1}, std::unique_ptr<transport::Transport>(t_)) {}
+  // Queues a reply encoded in place, and what the peer should then read.
+  void reply(std::uint32_t id, const std::string& payload) {
+    wire::Header h{2, id, 0, static_cast<std::uint32_t>(payload.size())};
+    conn.queue_reply(h, payload);
+    expected += wire::encode_message(2, id, 0, payload);
+  }
+  std::string expected;
   std::string sink;
   TrickleTransport* t_;  // owned by conn
   transport::Connection conn;
 };
 
 TEST_F(ConnectionGather, PartialWritesAcrossMessageBoundariesKeepTheQueueExact) {
-  std::string expected;
   for (std::uint32_t id = 1; id <= 5; ++id) {
     std::string msg = wire::encode_message(2, id, 0, std::string(10 * id, 'v'));
     expected += msg;
@@ -364,12 +370,6 @@ TEST_F(ConnectionGather, PartialWritesAcrossMessageBoundariesKeepTheQueueExact) 
 }
 
 TEST_F(ConnectionGather, CoalescedRepliesAndEventsKeepOrderAndMessageCount) {
-  std::string expected;
-  auto reply = [&](std::uint32_t id, std::string payload) {
-    wire::Header h{2, id, 0, static_cast<std::uint32_t>(payload.size())};
-    conn.queue_reply(h, payload);
-    expected += wire::encode_message(2, id, 0, payload);
-  };
   reply(1, "a");
   reply(2, std::string(40, 'b'));
   std::string ev = wire::encode_message(15, 0, 0, std::string("p\0t\0", 4));
@@ -394,6 +394,32 @@ TEST_F(ConnectionGather, CoalescedRepliesAndEventsKeepOrderAndMessageCount) {
   EXPECT_EQ(conn.queued_messages(), 0u);
   EXPECT_EQ(conn.queued_bytes(), 0u);
   EXPECT_FALSE(conn.has_output());
+}
+
+// The queue keeps a pointer to the reply buffer new replies go to: it must
+// follow a half-written tail, an expired event erased from the middle and a
+// fully written tail leaving the queue.
+TEST_F(ConnectionGather, RepliesAfterPartialWritesAndExpiredEventsStayInOrder) {
+  reply(1, "first");
+  t_->budget = 10;  // the tail is now half written
+  ASSERT_TRUE(conn.flush());
+  reply(2, "joins the half-written tail");
+  std::string ev = wire::encode_message(15, 0, 0, std::string("p\0t\0", 4));
+  ASSERT_EQ(conn.queue_event(ev, 0), Queued::kYes);  // expires below
+  reply(3, "after the event");
+  EXPECT_EQ(conn.drop_events_before(std::chrono::steady_clock::now() +
+                                    std::chrono::seconds(1)),
+            1u);
+  reply(4, "after the expiry");
+  EXPECT_EQ(conn.queued_messages(), 4u);
+  t_->budget = 1000;
+  ASSERT_TRUE(conn.flush());
+  EXPECT_FALSE(conn.has_output());
+  reply(5, "into a fresh buffer");
+  EXPECT_EQ(conn.queued_messages(), 1u);
+  ASSERT_TRUE(conn.flush());
+  EXPECT_EQ(sink, expected);
+  EXPECT_EQ(conn.queued_bytes(), 0u);
 }
 
 }  // namespace
