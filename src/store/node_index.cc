@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "cxenstored/unaligned.h"
 #include "store/keyed_hash.h"
 #include "store/path.h"
 
@@ -12,24 +13,17 @@ constexpr std::size_t kInitialSlots = 64;
 // 131 072 slots.
 constexpr std::size_t kMaxLoadPercent = 80;
 
-template <typename Word>
-Word load(const char* p) noexcept {
-  Word w;
-  std::memcpy(&w, p, sizeof w);
-  return w;
-}
-
 // Names are short as a rule: two overlapping loads from each side compare
 // them for less than a memcmp call costs.
 [[gnu::always_inline]] inline bool same_bytes(const char* a, const char* b,
                                               std::size_t n) noexcept {
   if (n > 16) return std::memcmp(a, b, n) == 0;
   if (n >= 8)
-    return load<std::uint64_t>(a) == load<std::uint64_t>(b) &&
-           load<std::uint64_t>(a + n - 8) == load<std::uint64_t>(b + n - 8);
+    return load_unaligned<std::uint64_t>(a) == load_unaligned<std::uint64_t>(b) &&
+           load_unaligned<std::uint64_t>(a + n - 8) == load_unaligned<std::uint64_t>(b + n - 8);
   if (n >= 4)
-    return load<std::uint32_t>(a) == load<std::uint32_t>(b) &&
-           load<std::uint32_t>(a + n - 4) == load<std::uint32_t>(b + n - 4);
+    return load_unaligned<std::uint32_t>(a) == load_unaligned<std::uint32_t>(b) &&
+           load_unaligned<std::uint32_t>(a + n - 4) == load_unaligned<std::uint32_t>(b + n - 4);
   if (n == 0) return true;
   return a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1];
 }

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "cxenstored/limits.h"
+#include "cxenstored/unaligned.h"
 
 namespace cxs::store {
 namespace {
@@ -21,12 +22,6 @@ constexpr std::array<unsigned char, 256> kNotInPath = [] {
   for (char c : {'-', '_', '@', '/'}) t[static_cast<unsigned char>(c)] = 0;
   return t;
 }();
-
-std::uint64_t load_word(const unsigned char* p) noexcept {
-  std::uint64_t w;
-  std::memcpy(&w, p, sizeof w);
-  return w;
-}
 
 // Two '/' side by side anywhere in the 8 bytes of `w`. A byte equal to '/'
 // becomes 0 after the xor; the exact zero-byte test (no carries between
@@ -47,8 +42,8 @@ bool has_empty_component(const unsigned char* p, std::size_t n) noexcept {
     return false;
   }
   for (std::size_t i = 0; i + 8 < n; i += 7)
-    if (has_adjacent_slashes(load_word(p + i))) return true;
-  return has_adjacent_slashes(load_word(p + n - 8));
+    if (has_adjacent_slashes(load_unaligned<std::uint64_t>(p + i))) return true;
+  return has_adjacent_slashes(load_unaligned<std::uint64_t>(p + n - 8));
 }
 
 // Valid characters, no empty component ("//") and no trailing '/' (except

@@ -11,6 +11,8 @@
 #include <memory>
 #include <string_view>
 
+#include "cxenstored/unaligned.h"
+
 namespace cxs::transport {
 
 // memcpy without the call for the short payloads most replies carry ("4",
@@ -18,11 +20,10 @@ namespace cxs::transport {
 inline void copy_bytes(char* to, const char* from, std::size_t n) noexcept {
   auto copy_ends = [&](auto word) {
     using W = decltype(word);
-    W head, tail;
-    std::memcpy(&head, from, sizeof(W));
-    std::memcpy(&tail, from + n - sizeof(W), sizeof(W));
-    std::memcpy(to, &head, sizeof(W));
-    std::memcpy(to + n - sizeof(W), &tail, sizeof(W));
+    W head = load_unaligned<W>(from);
+    W tail = load_unaligned<W>(from + n - sizeof(W));
+    store_unaligned(to, head);
+    store_unaligned(to + n - sizeof(W), tail);
   };
   if (n > 16) {
     std::memcpy(to, from, n);
