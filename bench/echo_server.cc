@@ -23,6 +23,7 @@
 
 #include "cxenstored/limits.h"
 #include "cxenstored/unique_fd.h"
+#include "dir100.h"
 #include "wire/header.h"
 #include "wire/message_type.h"
 
@@ -41,11 +42,12 @@ volatile sig_atomic_t g_stop = 0;
 
 void on_signal(int) { g_stop = 1; }
 
-// "c1000\0" ... "c1099\0": the children dir-100 writes under /bench/d.
+// The children dir-100 writes under /bench/d, each NUL-terminated.
 const std::string& hundred_names() {
   static const std::string names = [] {
     std::string n;
-    for (int i = 1000; i < 1100; ++i) n += "c" + std::to_string(i) + '\0';
+    for (int i = 0; i < cxs::bench::kDir100Children; ++i)
+      n += cxs::bench::dir100_child(i) + '\0';
     return n;
   }();
   return names;

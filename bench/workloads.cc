@@ -8,6 +8,7 @@
 #include <random>
 #include <thread>
 
+#include "dir100.h"
 #include "ring_load.h"
 #include "xs_conn.h"
 
@@ -185,8 +186,8 @@ Result write_distinct(Daemon& d, const Limits& lim) {
 
 Result directory100(Daemon& d, const Limits& lim) {
   XsConn c(d.socket());
-  for (int i = 0; i < 100; ++i)
-    c.call(MsgType::XS_WRITE, "/bench/d/c" + std::to_string(1000 + i) + '\0');
+  for (int i = 0; i < kDir100Children; ++i)
+    c.call(MsgType::XS_WRITE, "/bench/d/" + dir100_child(i) + '\0');
   Result r;
   std::vector<double> lat;
   Window w(d);
@@ -198,8 +199,8 @@ Result directory100(Daemon& d, const Limits& lim) {
       [](const Message& m) {
         expect(m.hdr.type == type_of(MsgType::XS_DIRECTORY) &&
                    std::count(m.payload.begin(), m.payload.end(), '\0') ==
-                       100 &&
-                   m.payload.size() == 100 * 6,
+                       kDir100Children &&
+                   m.payload.size() == kDir100Children * 6,
                "DIRECTORY wants 100 names", m);
       },
       lat);
