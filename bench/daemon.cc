@@ -148,17 +148,21 @@ double Daemon::cpu_seconds() const {
   return ticks_seconds();
 }
 
+// Whether the kernel keeps schedstat is decided by the process's own file,
+// so the readings at both ends of a window come from the same clock; a
+// thread gone between listing and reading is skipped, not a fallback.
 double Daemon::scheduled_ns() const {
-  std::string tasks = "/proc/" + std::to_string(pid_) + "/task";
+  std::string proc = "/proc/" + std::to_string(pid_);
   std::error_code ec;
+  if (!std::filesystem::exists(proc + "/schedstat", ec)) return 0;
   double total = 0;
-  for (const auto& t : std::filesystem::directory_iterator(tasks, ec)) {
+  for (const auto& t :
+       std::filesystem::directory_iterator(proc + "/task", ec)) {
     std::ifstream in(t.path() / "schedstat");
     unsigned long long on_cpu = 0;
-    if (!(in >> on_cpu)) return 0;
-    total += static_cast<double>(on_cpu);
+    if (in >> on_cpu) total += static_cast<double>(on_cpu);
   }
-  return ec ? 0 : total;
+  return total;
 }
 
 double Daemon::ticks_seconds() const {
