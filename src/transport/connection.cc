@@ -3,6 +3,8 @@
 #include <array>
 #include <cstring>
 
+#include "wire/message_type.h"
+
 namespace cxs::transport {
 
 std::string_view fault_name(Fault f) noexcept {
@@ -89,6 +91,11 @@ void Connection::keep_unread() noexcept {
 
 std::optional<wire::MessageView> Connection::next_request() noexcept {
   claim_read_buffer();
+  if (put_back_) {
+    handed_out_ = std::move(*put_back_);
+    put_back_.reset();
+    return wire::MessageView{handed_out_.hdr, handed_out_.payload};
+  }
   for (;;) {
     if (fault_ != Fault::kNone) return std::nullopt;
     if (src_pos_ < src_len_) {
@@ -235,6 +242,82 @@ void Connection::reset_io() noexcept {
   out_messages_ = 0;
   pending_events_.clear();
   fault_ = Fault::kNone;
+}
+
+void Connection::put_back(const wire::MessageView& msg) {
+  put_back_ = msg.owned();
+}
+
+std::string Connection::unprocessed_input() const {
+  std::string out;
+  if (put_back_) {
+    char hdr[kHeaderSize];
+    wire::encode_header(put_back_->hdr, hdr);
+    out.append(hdr, kHeaderSize);
+    out += put_back_->payload;
+  }
+  // A message cut short took every buffered byte into the framer, so at
+  // most one of these two is non-empty; either way this is arrival order.
+  out += framer_.partial_bytes();
+  if (src_pos_ < src_len_) out.append(src_ + src_pos_, src_len_ - src_pos_);
+  return out;
+}
+
+void Connection::preload_input(std::string bytes) {
+  in_ = std::move(bytes);
+  set_source(in_.data(), in_.size());
+}
+
+namespace {
+// Where the message that `offset` falls in ends, within a buffer of whole
+// messages (`offset` itself at a boundary); the buffer's size if its
+// headers do not add up.
+std::size_t message_end_after(std::string_view buf, std::size_t offset) {
+  std::size_t pos = 0;
+  while (buf.size() - pos >= kHeaderSize) {
+    if (pos == offset) return offset;
+    std::size_t end = pos + kHeaderSize + wire::decode_header(buf.data() + pos).len;
+    if (end > buf.size()) break;
+    if (end > offset) return end;
+    pos = end;
+  }
+  return buf.size();
+}
+}  // namespace
+
+Connection::PendingOutput Connection::pending_output() const {
+  PendingOutput p;
+  p.bytes.reserve(out_bytes_ - out_off_);
+  for (const Out& o : out_) p.bytes.append(o.bytes.view());
+  if (out_off_ > 0 && !out_.empty()) {
+    std::string_view front = out_.front().bytes.view();
+    p.partial = message_end_after(front, out_off_) - out_off_;
+    p.bytes.erase(0, out_off_);
+  }
+  return p;
+}
+
+bool Connection::preload_output(std::string_view bytes, std::size_t partial) {
+  if (partial > bytes.size()) partial = bytes.size();
+  if (partial > 0) queue_reply(bytes.substr(0, partial));
+  std::string_view rest = bytes.substr(partial);
+  while (!rest.empty()) {
+    std::size_t len = rest.size() < kHeaderSize
+                          ? rest.size() + 1
+                          : kHeaderSize + wire::decode_header(rest.data()).len;
+    if (len > rest.size()) {
+      queue_reply(rest);
+      return false;
+    }
+    std::string_view msg = rest.substr(0, len);
+    if (wire::decode_header(msg.data()).type ==
+        static_cast<std::uint32_t>(wire::MsgType::XS_WATCH_EVENT))
+      queue_event(msg, 0);
+    else
+      queue_reply(msg);
+    rest.remove_prefix(len);
+  }
+  return true;
 }
 
 }  // namespace cxs::transport

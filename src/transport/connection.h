@@ -65,7 +65,7 @@ class Connection {
   std::size_t queued_messages() const noexcept { return out_messages_; }
   // Bytes already read but not yet framed into a request.
   bool has_buffered_input() const noexcept {
-    return src_pos_ < src_len_ || framer_.has_message();
+    return src_pos_ < src_len_ || framer_.has_message() || put_back_;
   }
 
   // Drops queued events not yet started that were queued before `cutoff`
@@ -78,6 +78,30 @@ class Connection {
 
   // Drop partial input and all queued output (ring reconnection).
   void reset_io() noexcept;
+
+  // Live update (see daemon/live_update.h).
+  // A request taken but not handled (a TRANSACTION_START held while an
+  // update is pending): next_request() hands it out again first.
+  void put_back(const wire::MessageView& msg);
+  bool has_put_back() const noexcept { return put_back_.has_value(); }
+  // Every byte received and not yet handled, in arrival order: a request
+  // put back, a message received in part, bytes read but not yet framed.
+  std::string unprocessed_input() const;
+  // Such bytes from the previous daemon, framed before anything read next.
+  void preload_input(std::string bytes);
+  // Everything queued and not yet written. `partial` is how many leading
+  // bytes finish a message already partly written (no header of theirs
+  // follows): the migration stream's out-resp-len.
+  struct PendingOutput {
+    std::string bytes;
+    std::size_t partial = 0;
+  };
+  PendingOutput pending_output() const;
+  // Queues the previous daemon's pending output: the first `partial` bytes
+  // as they are, then whole messages (watch events as events, so they are
+  // de-duplicated and expire as before). Returns false if the bytes after
+  // `partial` do not split into whole messages (the rest is queued raw).
+  bool preload_output(std::string_view bytes, std::size_t partial);
 
  private:
   void consume_output(std::size_t bytes) noexcept;
@@ -138,6 +162,8 @@ class Connection {
   std::unordered_map<std::string, int, EventHash, std::equal_to<>>
       pending_events_;
   std::uint64_t over_limit_ = 0;
+  std::optional<wire::Message> put_back_;
+  wire::Message handed_out_;  // the put-back request handed out last
   Fault fault_ = Fault::kNone;
   bool closing_ = false;
   bool drained_ = false;  // a read this turn came back short

@@ -53,6 +53,12 @@ std::optional<Message> Framer::take() noexcept {
   return m;
 }
 
+std::string Framer::partial_bytes() const {
+  std::string out(hdr_bytes_, std::min(have_, kHeaderSize));
+  if (have_ >= kHeaderSize) out += body_;
+  return out;
+}
+
 void Framer::reset() noexcept {
   have_ = 0;
   body_.clear();

@@ -51,6 +51,10 @@ class Framer {
   bool mid_message() const noexcept { return have_ > 0 && !complete_; }
   // Drop any partial message (ring reconnection).
   void reset() noexcept;
+  // The bytes of the message received so far (header bytes, then body), as
+  // they arrived: a live update hands them to the next daemon, which frames
+  // them again ahead of what it reads next.
+  std::string partial_bytes() const;
 
  private:
   // next() for a message not whole in `data` (or a header refused).

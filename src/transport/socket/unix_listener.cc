@@ -1,5 +1,6 @@
 #include "transport/socket/unix_listener.h"
 
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -46,6 +47,22 @@ UnixListener::UnixListener(std::string path) : path_(std::move(path)) {
   ::umask(old);
   if (rc != 0) throw sys_error("bind " + path_);
   if (::listen(fd_.get(), 128) != 0) throw sys_error("listen " + path_);
+}
+
+UnixListener::UnixListener(std::string path, UniqueFd fd)
+    : path_(std::move(path)), fd_(std::move(fd)) {
+  int listening = 0;
+  socklen_t len = sizeof listening;
+  if (::getsockopt(fd_.get(), SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) !=
+          0 ||
+      !listening)
+    throw std::runtime_error("inherited fd " + std::to_string(fd_.get()) +
+                             " is not a listening socket");
+  // The daemon before may have run without these (the C daemon does).
+  int flags = ::fcntl(fd_.get(), F_GETFL);
+  if (flags < 0 || ::fcntl(fd_.get(), F_SETFL, flags | O_NONBLOCK) != 0 ||
+      ::fcntl(fd_.get(), F_SETFD, FD_CLOEXEC) != 0)
+    throw sys_error("fcntl on the inherited listening socket");
 }
 
 UnixListener::~UnixListener() {

@@ -13,6 +13,10 @@ class UnixListener {
  public:
   // Throws std::runtime_error with the reason (start-up only).
   explicit UnixListener(std::string path);
+  // Takes over a socket already bound to `path` and listening, inherited
+  // from the daemon this one replaced (live update); throws if `fd` is not
+  // a listening stream socket.
+  UnixListener(std::string path, UniqueFd fd);
   ~UnixListener();
   UnixListener(const UnixListener&) = delete;
   UnixListener& operator=(const UnixListener&) = delete;
