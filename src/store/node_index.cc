@@ -79,6 +79,27 @@ NodeRecord* NodeIndex::find(std::string_view path) const noexcept {
   return s.id == kEmpty ? nullptr : records_.get(s.id);
 }
 
+std::uint32_t NodeIndex::find_id(std::string_view path) const noexcept {
+  if (size_ == 0) return kNone;
+  return slots_[probe(path, tag_of(path))].id;
+}
+
+std::uint32_t NodeIndex::find_child(std::uint32_t parent,
+                                    std::string_view path,
+                                    std::string_view name) const noexcept {
+  if (size_ == 0) return kNone;
+  std::uint32_t tag = tag_of(path);
+  for (std::size_t i = tag & mask();; i = (i + 1) & mask()) {
+    const Slot& s = slots_[i];
+    if (s.id == kEmpty) return kNone;
+    if (s.tag != tag) continue;
+    const NodeRecord& r = *records_.get(s.id);
+    if (r.parent == parent && r.name().size() == name.size() &&
+        same_bytes(r.name().data(), name.data(), name.size()))
+      return s.id;
+  }
+}
+
 std::pair<NodeRecord*, bool> NodeIndex::emplace(std::string_view path) {
   if ((size_ + 1) * 100 > slots_.size() * kMaxLoadPercent) grow();
   std::uint32_t tag = tag_of(path);
@@ -125,6 +146,15 @@ bool NodeIndex::erase(std::string_view path) noexcept {
     hole = j;
   }
   return true;
+}
+
+void NodeIndex::clear() noexcept {
+  for (Slot& s : slots_) {
+    if (s.id != kEmpty) records_.release(s.id);
+    s = Slot{};
+  }
+  size_ = 0;
+  root_id_ = NodeRecord::kNoParent;
 }
 
 std::string NodeIndex::path_of(const NodeRecord& rec) const {

@@ -34,6 +34,23 @@ class NodeIndex {
   // Removes one record; its children must be gone already (the store
   // removes deepest first). false if there was no such node.
   bool erase(std::string_view path) noexcept;
+  // Removes every record ("/" and the special nodes too). The table keeps
+  // its size: a restore refills it with as many nodes as before.
+  void clear() noexcept;
+
+  // For walks down the tree (a live update's export): records by id, and a
+  // child found from its parent's id. A candidate is confirmed by its
+  // parent id and its name, not by walking up to the root: at 100 000
+  // nodes, a pre-order walk takes 5 ms instead of 9 with find().
+  static constexpr std::uint32_t kNone = RecordSlab::kNone;
+  std::uint32_t find_id(std::string_view path) const noexcept;
+  // `path` is the child's full path (the hash is of it), `name` its last
+  // component.
+  std::uint32_t find_child(std::uint32_t parent, std::string_view path,
+                           std::string_view name) const noexcept;
+  const NodeRecord& record(std::uint32_t id) const noexcept {
+    return *records_.get(id);
+  }
 
   std::size_t size() const noexcept { return size_; }
   std::string path_of(const NodeRecord& r) const;

@@ -94,6 +94,12 @@ bool is_special(std::string_view path) noexcept {
   return !path.empty() && path[0] == '@';
 }
 
+bool is_node_path(std::string_view path) noexcept {
+  if (!is_special(path)) return is_valid_absolute(path);
+  return path.size() <= kAbsPathMax && has_valid_shape(path) &&
+         path.find('/') == std::string_view::npos;
+}
+
 bool is_relative(std::string_view path) noexcept {
   return !path.empty() && path[0] != '/' && path[0] != '@';
 }

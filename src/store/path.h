@@ -57,6 +57,9 @@ Result<CanonicalPath> canonicalise(std::string_view path, DomId home,
                                    PathKind kind = PathKind::kNode);
 
 bool is_special(std::string_view path) noexcept;
+// A path a node can have: canonical absolute, or a special node's name
+// ("@releaseDomain"; "@releaseDomain/5" names an event, not a node).
+bool is_node_path(std::string_view path) noexcept;
 bool is_relative(std::string_view path) noexcept;
 
 // "/a/b" -> "/a", "/a" -> "/", "/" -> "/". Absolute paths only.

@@ -347,6 +347,19 @@ Result<TxId> Store::start_transaction(ConnId owner, std::size_t max_nodes) {
   return id;
 }
 
+Result<Transaction*> Store::restore_transaction(TxId id, ConnId owner,
+                                                std::size_t max_entries) {
+  if (id.value == 0) return XsErr::kEINVAL;
+  if (transactions_.count(id)) return XsErr::kEEXIST;
+  auto tx = std::make_unique<Transaction>(id, owner, max_entries);
+  Transaction* raw = tx.get();
+  std::vector<Transaction*>& mine = by_owner_[owner];
+  mine.reserve(mine.size() + 1);  // both inserts or neither
+  transactions_.emplace(id, std::move(tx));
+  mine.push_back(raw);
+  return raw;
+}
+
 Transaction* Store::find_transaction(ConnId owner, TxId id) noexcept {
   auto it = transactions_.find(id);
   if (it == transactions_.end() || it->second->owner() != owner)

@@ -5,6 +5,7 @@
 // Changes append Events to a sink; matching them to watches is elsewhere.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -84,6 +85,22 @@ class Store {
     return transactions_.size();
   }
 
+  // --- Live update ---------------------------------------------------------
+  // fn(const Transaction&) for every open transaction, by id.
+  template <typename Fn>
+  void for_each_transaction(Fn&& fn) const;
+  // Registers an empty transaction with the id and owner it had before the
+  // update (its entries and events follow: Transaction::restore_entry,
+  // restore_event). EINVAL for id 0, EEXIST for an id already open.
+  Result<Transaction*> restore_transaction(TxId id, ConnId owner,
+                                           std::size_t max_entries);
+  // The id start_transaction tries next. Restoring it as it was makes the
+  // ids handed out after an update those that would have been handed out
+  // without it; start_transaction skips 0 and any id still open, so no
+  // value can make two open transactions share an id.
+  std::uint32_t next_transaction_id() const noexcept { return next_tx_id_; }
+  void set_next_transaction_id(std::uint32_t id) noexcept { next_tx_id_ = id; }
+
   const Tree& tree() const noexcept { return tree_; }
   Tree& tree() noexcept { return tree_; }
 
@@ -109,5 +126,16 @@ class Store {
   std::unordered_map<ConnId, std::vector<Transaction*>> by_owner_;
   std::uint32_t next_tx_id_ = 1;
 };
+
+template <typename Fn>
+void Store::for_each_transaction(Fn&& fn) const {
+  std::vector<const Transaction*> sorted;
+  sorted.reserve(transactions_.size());
+  for (const auto& kv : transactions_) sorted.push_back(kv.second.get());
+  std::sort(sorted.begin(), sorted.end(), [](const auto* a, const auto* b) {
+    return a->id().value < b->id().value;
+  });
+  for (const Transaction* tx : sorted) fn(*tx);
+}
 
 }  // namespace cxs::store

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <vector>
 
+#include "store/path.h"
+
 namespace cxs::store {
 
 Result<Transaction::Entry*> Transaction::entry(const Tree& tree,
@@ -68,6 +70,15 @@ void Transaction::record_event(Event ev) {
   first.perms = std::move(ev.perms);
 }
 
+Status Transaction::restore_entry(std::string path, Entry e) {
+  if (!is_node_path(path) || (e.copy && !e.has_copy)) return XsErr::kEINVAL;
+  if (entries_.count(path)) return XsErr::kEEXIST;
+  std::size_t bytes = copy_bytes(path, e);
+  entries_.emplace(std::move(path), std::move(e));
+  held_bytes_ += bytes;
+  return {};
+}
+
 Status Transaction::validate(const Tree& tree,
                              const WriteCheck& may_write) const {
   for (const auto& [path, e] : entries_) {
@@ -93,11 +104,15 @@ void Transaction::apply(Tree& tree, EventSink& sink) {
   auto depth = [](const std::string* p) {
     return std::count(p->begin(), p->end(), '/');
   };
+  // Ties go by path: the generations stamped follow this order, and must
+  // not depend on the hash table's (which differs after a live update
+  // rebuilt the entries).
   std::sort(order.begin(), order.end(), [&](const auto& a, const auto& b) {
     bool a_rm = !a.second->copy, b_rm = !b.second->copy;
     if (a_rm != b_rm) return a_rm;
-    return a_rm ? depth(a.first) > depth(b.first)
-                : depth(a.first) < depth(b.first);
+    auto da = depth(a.first), db = depth(b.first);
+    if (da != db) return a_rm ? da > db : da < db;
+    return *a.first < *b.first;
   });
   for (const auto& item : order) {
     const std::string* path = item.first;

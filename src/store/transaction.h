@@ -36,6 +36,7 @@
 //    g(/p), the second gets EAGAIN (as in the C daemon).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -43,6 +44,8 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "cxenstored/ids.h"
 #include "cxenstored/result.h"
@@ -75,6 +78,7 @@ class Transaction {
 
   TxId id() const noexcept { return id_; }
   ConnId owner() const noexcept { return owner_; }
+  std::size_t max_entries() const noexcept { return max_entries_; }
 
   // Entry bookkeeping for View. Returns ENOSPC past the node limit
   // (0 = unlimited).
@@ -112,6 +116,27 @@ class Transaction {
   // Applies a validated transaction and hands its events to `sink`.
   void apply(Tree& tree, EventSink& sink);
 
+  // --- Live update ---------------------------------------------------------
+  // fn(std::string_view path, const Entry&) for every entry, by path. No
+  // behaviour depends on the order entries were made in: validate() gives
+  // EAGAIN if any entry fails, whichever is checked first, and apply()
+  // orders its changes by (removal, depth, path). So sorting here costs
+  // the export alone, where an insertion-order list would cost every
+  // request that touches a new node.
+  template <typename Fn>
+  void for_each_entry(Fn&& fn) const;
+  // The events recorded so far, in order of first change.
+  const EventSink& events() const noexcept { return events_; }
+  // Adds an entry exactly as exported (held bytes kept exact). EEXIST if
+  // the path has one already; EINVAL for a path no node can have or an
+  // entry no request could have made (a copy not marked as taken). The
+  // node limit is not applied: the transaction had these entries already,
+  // and it still refuses new ones past it.
+  Status restore_entry(std::string path, Entry e);
+  // Appends an exported event: record_event, which indexes it so that a
+  // later change of the same path widens it.
+  void restore_event(Event ev) { record_event(std::move(ev)); }
+
  private:
   struct Hash {
     using is_transparent = void;
@@ -128,5 +153,15 @@ class Transaction {
   std::unordered_map<std::string, std::size_t, Hash, std::equal_to<>>
       event_index_;
 };
+
+template <typename Fn>
+void Transaction::for_each_entry(Fn&& fn) const {
+  std::vector<const std::pair<const std::string, Entry>*> sorted;
+  sorted.reserve(entries_.size());
+  for (const auto& kv : entries_) sorted.push_back(&kv);
+  std::sort(sorted.begin(), sorted.end(),
+            [](const auto* a, const auto* b) { return a->first < b->first; });
+  for (const auto* kv : sorted) fn(std::string_view(kv->first), kv->second);
+}
 
 }  // namespace cxs::store

@@ -1,5 +1,9 @@
 #include "store/tree.h"
 
+#include <algorithm>
+
+#include "store/path.h"
+
 namespace cxs::store {
 
 Tree::Tree() {
@@ -64,6 +68,72 @@ void Tree::charge(std::string_view path, NodeView n, int sign) noexcept {
     u.bytes -= bytes;
     if (u.nodes == 0) usage_.erase(owner);
   }
+}
+
+void Tree::clear_for_restore() noexcept {
+  nodes_.clear();
+  usage_.clear();
+  referenced_.clear();
+  generation_ = 0;
+}
+
+NodeView Tree::restore_node(std::string_view path, std::string_view value,
+                            SharedPerms perms, std::uint64_t generation) {
+  if (!is_node_path(path)) return {};
+  NodeRecord* r = nodes_.find(path);
+  if (r) {
+    NameValue fresh(r->name(), value);  // may throw: nothing changed yet
+    charge(path, r, -1);
+    r->name_value = std::move(fresh);
+  } else {
+    NodeRecord* parent = nullptr;
+    std::string_view parent_path;
+    if (path != "/" && !is_special(path)) {
+      parent_path = parent_of(path);
+      parent = nodes_.find(parent_path);
+      if (!parent) return {};
+    }
+    // The parent's record does not move when the index grows: the slab
+    // keeps records in place.
+    r = nodes_.emplace(path).first;
+    try {
+      r->name_value.set_value(value);
+      if (parent) add_child(parent_path, *parent, basename_of(path));
+    } catch (...) {
+      nodes_.erase(path);  // not charged yet
+      throw;
+    }
+  }
+  r->perms = std::move(perms);
+  r->generation = generation != kAbsentGeneration ? generation
+                                                  : next_generation();
+  generation_ = std::max(generation_, r->generation);
+  charge(path, r, +1);
+  return r;
+}
+
+void Tree::add_child(std::string_view parent_path, NodeRecord& parent,
+                     std::string_view name) {
+  charge(parent_path, &parent, -1);
+  try {
+    parent.children.add(name);
+  } catch (...) {
+    charge(parent_path, &parent, +1);
+    throw;
+  }
+  charge(parent_path, &parent, +1);
+}
+
+std::vector<const NodeRecord*> Tree::special_records() const {
+  std::vector<const NodeRecord*> out;
+  nodes_.for_each_record([&](const NodeRecord& r) {
+    if (r.parent == NodeRecord::kNoParent && r.name() != "/")
+      out.push_back(&r);
+  });
+  std::sort(out.begin(), out.end(), [](const auto* a, const auto* b) {
+    return a->name() < b->name();
+  });
+  return out;
 }
 
 std::vector<DomId> Tree::referenced_domains() const {

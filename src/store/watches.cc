@@ -168,17 +168,22 @@ void WatchIndex::collect_on_path(std::string_view path,
   });
 }
 
-// Iterative walk: watch trees can be as deep as paths are long.
+// Iterative walk: watch trees can be as deep as paths are long. The trie's
+// children are in hash order, which a live update does not reproduce: the
+// ids are sorted, so that the order is registration order.
 void WatchIndex::collect_below(const TrieNode* top,
                                std::vector<const Watch*>& out) const {
+  std::vector<WatchId> ids;
   std::vector<const TrieNode*> stack;
   for (const auto& kv : top->kids) stack.push_back(kv.second.get());
   while (!stack.empty()) {
     const TrieNode* n = stack.back();
     stack.pop_back();
-    for (WatchId id : n->watches) out.push_back(&watches_.at(id));
+    ids.insert(ids.end(), n->watches.begin(), n->watches.end());
     for (const auto& kv : n->kids) stack.push_back(kv.second.get());
   }
+  std::sort(ids.begin(), ids.end());
+  for (WatchId id : ids) out.push_back(&watches_.at(id));
 }
 
 }  // namespace cxs::store

@@ -45,9 +45,27 @@ class WatchIndex {
   std::size_t bytes(ConnId conn) const noexcept;
   std::size_t total() const noexcept { return watches_.size(); }
 
-  // Calls fn(watch, event_path) for each watch the event fires.
+  // Calls fn(watch, event_path) for each watch the event fires: those on
+  // the event's path and its ancestors, shallowest first, then (recursive
+  // events) those below it; each group in registration order. The order
+  // depends on nothing else, so it survives a live update that adds the
+  // watches back in registration order.
   template <typename Fn>
   void match(const Event& ev, Fn&& fn) const;
+
+  // fn(const Watch&) for every watch, in registration order: adding them to
+  // a fresh index in this order (live update) restores the order in which
+  // they fire.
+  template <typename Fn>
+  void for_each(Fn&& fn) const;
+  // fn(const Watch&) for the watches of one connection, in registration
+  // order.
+  template <typename Fn>
+  void for_each_of(ConnId conn, Fn&& fn) const {
+    auto it = by_conn_.find(conn);
+    if (it == by_conn_.end()) return;
+    for (WatchId id : it->second) fn(watches_.at(id));
+  }
 
  private:
   struct TrieNode;
@@ -58,8 +76,10 @@ class WatchIndex {
   void prune(TrieNode* node) noexcept;
   void collect_on_path(std::string_view path,
                        std::vector<const Watch*>& out) const;
+  // The watches below `node`, in registration order.
   void collect_below(const TrieNode* node, std::vector<const Watch*>& out) const;
 
+  // Ids grow with each add: their order is registration order.
   std::unique_ptr<TrieNode> root_;     // "/"
   std::unique_ptr<TrieNode> special_;  // above "@..." first components
   std::unordered_map<WatchId, Watch> watches_;

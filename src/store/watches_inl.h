@@ -1,5 +1,7 @@
-// Template part of WatchIndex::match; included by watches.h only.
+// Template parts of WatchIndex; included by watches.h only.
 #pragma once
+
+#include <algorithm>
 
 #include "store/path.h"
 
@@ -27,6 +29,15 @@ void WatchIndex::match(const Event& ev, Fn&& fn) const {
     std::string_view p = w->path;
     fn(*w, w->strip <= p.size() ? p.substr(w->strip) : p);
   }
+}
+
+template <typename Fn>
+void WatchIndex::for_each(Fn&& fn) const {
+  std::vector<WatchId> ids;
+  ids.reserve(watches_.size());
+  for (const auto& kv : watches_) ids.push_back(kv.first);
+  std::sort(ids.begin(), ids.end());
+  for (WatchId id : ids) fn(watches_.at(id));
 }
 
 }  // namespace cxs::store

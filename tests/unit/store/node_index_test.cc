@@ -20,6 +20,42 @@ TEST(NodeIndex, EmptyIndexFindsAndErasesNothing) {
   EXPECT_EQ(idx.size(), 0u);
 }
 
+TEST(NodeIndex, AChildIsFoundFromItsParentsIdOnly) {
+  NodeIndex idx;
+  idx.emplace("/");
+  idx.emplace("/a");
+  idx.emplace("/b");
+  idx.emplace("/a/x");
+  idx.emplace("/b/x");
+  std::uint32_t a = idx.find_id("/a"), b = idx.find_id("/b");
+  ASSERT_NE(a, NodeIndex::kNone);
+  std::uint32_t ax = idx.find_child(a, "/a/x", "x");
+  ASSERT_NE(ax, NodeIndex::kNone);
+  EXPECT_EQ(&idx.record(ax), idx.find("/a/x"));
+  EXPECT_EQ(&idx.record(idx.find_child(b, "/b/x", "x")), idx.find("/b/x"));
+  // Same name, other parent: not a match.
+  EXPECT_EQ(idx.find_child(b, "/a/x", "x"), NodeIndex::kNone);
+  EXPECT_EQ(idx.find_child(a, "/a/y", "y"), NodeIndex::kNone);
+  EXPECT_EQ(idx.find_id("/c"), NodeIndex::kNone);
+}
+
+TEST(NodeIndex, ClearRemovesEveryNodeAndTheIndexIsUsableAfter) {
+  NodeIndex idx;
+  idx.emplace("/");
+  idx.emplace("@releaseDomain");
+  for (int i = 0; i < 5000; ++i) idx.emplace("/n" + std::to_string(i));
+  idx.clear();
+  EXPECT_EQ(idx.size(), 0u);
+  EXPECT_EQ(idx.find("/"), nullptr);
+  EXPECT_EQ(idx.find("/n7"), nullptr);
+  EXPECT_EQ(idx.find("@releaseDomain"), nullptr);
+  EXPECT_LE(idx.chunks_held(), 1u);  // one empty chunk is kept
+  EXPECT_EQ(idx.emplace("/n7").first, nullptr);  // no "/" any more
+  ASSERT_TRUE(idx.emplace("/").second);
+  ASSERT_TRUE(idx.emplace("/n7").second);
+  EXPECT_EQ(idx.path_of(*idx.find("/n7")), "/n7");
+}
+
 TEST(NodeIndex, EmplaceReturnsTheExistingNode) {
   NodeIndex idx;
   ASSERT_TRUE(idx.emplace("/").second);

@@ -20,6 +20,14 @@ XsErr err_of(std::string_view path, PathKind kind = PathKind::kNode) {
   return r.ok() ? XsErr::kEIO : r.error();
 }
 
+TEST(Path, NodePathsAreCanonicalAbsoluteOrASpecialNodesName) {
+  for (const char* ok : {"/", "/a", "/a/b-c_d", "@releaseDomain"})
+    EXPECT_TRUE(is_node_path(ok)) << ok;
+  for (const char* bad : {"", "a", "/a/", "//", "/a//b", "@releaseDomain/5",
+                          "@bad name", "/a b"})
+    EXPECT_FALSE(is_node_path(bad)) << bad;
+}
+
 TEST(Path, HomePathIsLocalDomainDomid) {
   EXPECT_EQ(home_path(DomId{0}), "/local/domain/0");
   EXPECT_EQ(home_path(DomId{5}), "/local/domain/5");

@@ -241,6 +241,97 @@ TEST(WatchIndex, UnwatchedEventFiresNothing) {
   EXPECT_TRUE(fire(idx, "@releaseDomain").empty());
 }
 
+// --- live update: export in registration order --------------------------------
+
+std::string describe(const Watch& x) {
+  return std::to_string(x.conn.value) + " " + x.path + " " + x.token + " " +
+         std::to_string(x.strip) + " " + std::to_string(x.depth);
+}
+
+std::vector<std::string> all_watches(const WatchIndex& idx) {
+  std::vector<std::string> out;
+  idx.for_each([&](const Watch& x) { out.push_back(describe(x)); });
+  return out;
+}
+
+// In the order fired, not sorted.
+std::vector<std::string> fired(const WatchIndex& idx, std::string path,
+                               bool recursive) {
+  std::vector<std::string> out;
+  idx.match(Event{std::move(path), recursive, {}, {}},
+            [&out](const Watch& x, std::string_view ev_path) {
+              out.push_back(describe(x) + " -> " + std::string(ev_path));
+            });
+  return out;
+}
+
+TEST(WatchIndex, ForEachGoesInRegistrationOrderWithDepthAndStrip) {
+  WatchIndex idx;
+  ASSERT_TRUE(idx.add(w(kB, "/z", "first")).ok());
+  ASSERT_TRUE(idx.add(w(kA, "/local/domain/5/a", "rel", 16, 2)).ok());
+  ASSERT_TRUE(idx.add(w(kA, "/a", "gone")).ok());
+  ASSERT_TRUE(idx.add(w(kB, "@releaseDomain", "special", 0, 1)).ok());
+  ASSERT_TRUE(idx.add(w(kA, "/", "root", 0, 0)).ok());
+  ASSERT_TRUE(idx.remove(kA, "/a", "gone").ok());
+  ASSERT_TRUE(idx.add(w(kA, "/a", "again")).ok());
+  EXPECT_EQ(all_watches(idx),
+            (std::vector<std::string>{"2 /z first 0 -1",
+                                      "1 /local/domain/5/a rel 16 2",
+                                      "2 @releaseDomain special 0 1",
+                                      "1 / root 0 0", "1 /a again 0 -1"}));
+  std::vector<std::string> of_a;
+  idx.for_each_of(kA, [&](const Watch& x) { of_a.push_back(x.token); });
+  EXPECT_EQ(of_a, (std::vector<std::string>{"rel", "root", "again"}));
+  of_a.clear();
+  idx.for_each_of(ConnId{99}, [&](const Watch& x) { of_a.push_back(x.token); });
+  EXPECT_TRUE(of_a.empty());
+}
+
+// Watches below a removed subtree fire in registration order, whatever
+// order the index's hash tables hold them in; so an index rebuilt from
+// for_each fires everything in the same order as the original.
+TEST(WatchIndex, AnIndexRebuiltInRegistrationOrderFiresInTheSameOrder) {
+  WatchIndex original;
+  for (int i = 0; i < 40; ++i) {
+    int n = (i * 17) % 40;  // not in name order
+    ASSERT_TRUE(original.add(w(i % 2 ? kA : kB, "/t/n" + std::to_string(n),
+                               "tok" + std::to_string(i)))
+                    .ok());
+  }
+  for (int i = 0; i < 40; i += 3)
+    ASSERT_TRUE(original.remove(i % 2 ? kA : kB,
+                                "/t/n" + std::to_string((i * 17) % 40),
+                                "tok" + std::to_string(i))
+                    .ok());
+  ASSERT_TRUE(original.add(w(kA, "/t/n5/deeper", "late")).ok());
+  ASSERT_TRUE(original.add(w(kB, "/t", "top", 0, 1)).ok());
+  ASSERT_TRUE(original.add(w(kA, "/", "root")).ok());
+
+  WatchIndex rebuilt;
+  original.for_each([&](const Watch& x) { ASSERT_TRUE(rebuilt.add(x).ok()); });
+  EXPECT_EQ(all_watches(rebuilt), all_watches(original));
+  EXPECT_EQ(rebuilt.bytes(kA), original.bytes(kA));
+  EXPECT_EQ(rebuilt.count(kB), original.count(kB));
+  for (bool recursive : {false, true})
+    for (const char* path : {"/t", "/t/n5", "/t/n5/deeper", "/"})
+      EXPECT_EQ(fired(rebuilt, path, recursive),
+                fired(original, path, recursive))
+          << path << (recursive ? " recursive" : "");
+
+  // Below "/t": registration order (tokens by number, "late" last).
+  std::vector<std::string> below;
+  original.match(Event{"/t", true, {}, {}},
+                 [&](const Watch& x, std::string_view) {
+                   if (x.path.size() > 2 && x.path != "/t")
+                     below.push_back(x.token);
+                 });
+  std::vector<std::string> expected;
+  for (int i = 0; i < 40; ++i)
+    if (i % 3 != 0) expected.push_back("tok" + std::to_string(i));
+  expected.push_back("late");
+  EXPECT_EQ(below, expected);
+}
+
 }  // namespace
 TEST(WatchIndexExact, ExactEventFiresOnlyTheWatchOnThatPath) {
   WatchIndex idx;
