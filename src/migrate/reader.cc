@@ -400,6 +400,9 @@ bool Reader::node(std::string_view body) {
     ++out_.transaction_nodes_skipped;
     return true;
   }
+  // The spec: tx_id and access mean nothing for a committed node.
+  n.tx_id = 0;
+  n.access = 0;
   if (perm_bytes == 0) return fail("committed node without perms");
   if (!perms(n.perms_raw, "perm") ||
       !nul_string(body, at, path_len, "path", n.path))
