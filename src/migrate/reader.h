@@ -12,11 +12,14 @@
 // inside; a committed NODE with no perms, a bad perm, a path neither
 // absolute nor "@...", not canonical, seen twice, or whose parent is not an
 // earlier NODE; GLOBAL missing, not first or repeated; a duplicate or zero
-// conn_id, an unknown conn type; a WATCH, WATCH_EXTENDED or private record
-// naming a conn_id without an earlier CONNECTION; CXS_GENERATIONS repeated,
-// before a NODE or with a count other than the number of committed NODEs;
-// CXS_DAEMON repeated or after another private record; anything after END,
-// or no END. Skipped, not refused: unknown record types (listed in
+// conn_id, an unknown conn type or fields bit, out_resp_len beyond out;
+// WATCH_EXTENDED in a version 1 stream; a WATCH, WATCH_EXTENDED or private
+// record naming a conn_id without an earlier CONNECTION; GLOBAL_QUOTA
+// repeated, DOMAIN or CXS_DOMAIN repeated for a domid, CXS_CONNECTION
+// repeated for a conn_id, CXS_TRANSACTION repeated or with tx_id 0, unknown
+// flag bits in private records; CXS_GENERATIONS repeated, before a NODE or
+// with a count other than the number of committed NODEs; CXS_DAEMON
+// repeated or after another private record; anything after END, or no END. Skipped, not refused: unknown record types (listed in
 // Stream::unknown), TRANSACTION records and transaction NODEs (counted).
 #pragma once
 
@@ -73,5 +76,7 @@ struct Stream {
 // Parses `bytes` into `out` (reset first). On failure returns false, fills
 // `error`, and leaves `out` partly filled (do not use it).
 bool read_stream(std::string_view bytes, Stream& out, StreamError& error);
+// The Stream would point into a string about to die.
+bool read_stream(std::string&& bytes, Stream& out, StreamError& error) = delete;
 
 }  // namespace cxs::migrate

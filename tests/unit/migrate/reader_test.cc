@@ -215,9 +215,9 @@ TEST(StreamReader, UnknownPermFlagBitsAreRefused) {
   // The stale flag alone is fine.
   Stream s;
   StreamError e;
-  ASSERT_TRUE(read_stream(
-      base().record(kNode, testing::node_body("/a", "", 'r', 0x01, 7)).end().bytes(),
-      s, e)) << e.to_string();
+  RawStream r = base();
+  r.record(kNode, testing::node_body("/a", "", 'r', 0x01, 7)).end();
+  ASSERT_TRUE(read_stream(r.bytes(), s, e)) << e.to_string();
   EXPECT_EQ(decode_perms(s.nodes[1].perms_raw),
             (PermList{{DomId{7}, kPermRead | kPermIgnored}}));
 }
@@ -229,6 +229,35 @@ TEST(StreamReader, ADuplicateNodePathIsRefused) {
   expect_refused(base().record(kNode, testing::node_body("@releaseDomain"))
                      .record(kNode, testing::node_body("@releaseDomain")).end(),
                  4, kNode, "duplicate node path");
+}
+
+TEST(StreamReader, ADuplicateNodePathFarFromTheFirstIsRefused) {
+  RawStream r = base();
+  r.record(kNode, testing::node_body("/a"))
+      .record(kNode, testing::node_body("/b"))
+      .record(kNode, testing::node_body("/b/c"))
+      .record(kNode, testing::node_body("/a"))
+      .record(kNode, testing::node_body("/d")).end();
+  expect_refused(r, 6, kNode, "duplicate node path \"/a\"");
+}
+
+TEST(StreamReader, AParentEarlierButNotOnThePreviousPathIsFound) {
+  RawStream r = base();
+  r.record(kNode, testing::node_body("/a"))
+      .record(kNode, testing::node_body("/b"))
+      .record(kNode, testing::node_body("@releaseDomain"))
+      .record(kNode, testing::node_body("/a/x"))
+      .record(kNode, testing::node_body("/ab"))
+      .record(kNode, testing::node_body("/a/x/y")).end();
+  Stream s;
+  StreamError e;
+  ASSERT_TRUE(read_stream(r.bytes(), s, e)) << e.to_string();
+  EXPECT_EQ(s.nodes.size(), 7u);
+  // The previous path "/ab" does not make "/a" an earlier node.
+  RawStream bad = base();
+  bad.record(kNode, testing::node_body("/ab"))
+      .record(kNode, testing::node_body("/a/c")).end();
+  expect_refused(bad, 4, kNode, "the parent of \"/a/c\"");
 }
 
 TEST(StreamReader, NodeWhoseParentIsMissingIsRefused) {
