@@ -41,16 +41,17 @@ std::string rss_line() {
   return "VmRSS: unknown";
 }
 
-constexpr std::array<std::string_view, 8> kCommands = {
-    "check", "help", "log", "logfile", "memreport", "print", "quota",
-    "quota-soft"};
+constexpr std::array<std::string_view, 9> kCommands = {
+    "check", "help",  "live-update", "log", "logfile", "memreport", "print",
+    "quota", "quota-soft"};
 
 }  // namespace
 
 Result<std::string> Server::control(
-    const ops::Session&, const std::vector<std::string_view>& args) noexcept {
+    const ops::Session& s, const std::vector<std::string_view>& args) noexcept {
   std::string_view cmd = args[0];
   std::size_t nargs = args.size() - 1;
+  if (cmd == "live-update") return live_update_control(s, args);
   if (cmd == "help") {
     std::string out;
     for (auto c : kCommands) (out += c) += '\n';
@@ -124,6 +125,51 @@ Result<std::string> Server::control(
       return text(out.str());
     }
     return XsErr::kEINVAL;
+  }
+  return XsErr::kEINVAL;
+}
+
+// CONTROL live-update (see live_update.h). As in the C daemon, a step that
+// cannot be taken is answered with a text, not an error: xenstore-control
+// prints it. A -s gets no reply here: the new daemon sends the "OK".
+Result<std::string> Server::live_update_control(
+    const ops::Session& s, const std::vector<std::string_view>& args) {
+  auto parsed = parse_live_update_args(args);
+  if (!parsed) return XsErr::kEINVAL;
+  bool owner = lu_ && lu_->owner == s.conn;
+  switch (parsed->step) {
+    case LiveUpdateArgs::Step::kFile: {
+      std::string binary(parsed->value);
+      if (auto why = check_target_file(binary)) return text(*why);
+      if (lu_) return text("live-update session already active.");
+      lu_.emplace();
+      lu_->owner = s.conn;
+      lu_->binary = std::move(binary);
+      spdlog::info("live update: session opened by conn {} for {}",
+                   s.conn.value, lu_->binary);
+      return ok();
+    }
+    case LiveUpdateArgs::Step::kCmdline:
+      if (!owner || lu_->started) return text("Not in live-update session.");
+      lu_->cmdline = std::string(parsed->value);
+      return ok();
+    case LiveUpdateArgs::Step::kAbort:
+      if (!owner) return text("No live-update session active.");
+      spdlog::info("live update: aborted by conn {}", s.conn.value);
+      end_live_update(std::nullopt);
+      return ok();
+    case LiveUpdateArgs::Step::kStart:
+      if (!owner || lu_->started) return text("Not in live-update session.");
+      lu_->started = true;
+      lu_->force = parsed->force;
+      lu_->timeout_s = parsed->timeout_s;
+      lu_->version = parsed->version;
+      lu_->start_request = *handling_;
+      lu_->started_at = LiveUpdateSession::Clock::now();
+      reply_deferred_ = true;
+      spdlog::info("live update: pending (timeout {} s{})", lu_->timeout_s,
+                   lu_->force ? ", forced" : "");
+      return std::string();
   }
   return XsErr::kEINVAL;
 }

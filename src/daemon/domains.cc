@@ -36,32 +36,48 @@ Status Server::attach_domain(DomId dom, std::unique_ptr<xen::MappedRing> ring,
     spdlog::warn("dom{}: cannot bind event channel {}", dom.value, remote);
     return XsErr::kEINVAL;
   }
-  transport::RingPage* page = ring->page();
   // What the domain may use is kept here, not read back from its page: a
   // guest can write any bits into its own server_features field.
   std::uint32_t features = preset_features(dom);
-  page->server_features = features;
-  ConnId id{next_conn_++};
-  auto transport = std::make_unique<transport::RingTransport>(
-      page, [this, dom] {
-        auto it = domains_.find(dom);
-        if (it != domains_.end() && it->second.port)
-          hv_->events->notify(it->second.port);
-      });
-  transport::RingTransport* raw = transport.get();
+  ring->page()->server_features = features;
+  attach_bound_domain(dom, std::move(ring), *port, features);
+  return {};
+}
+
+ConnId Server::attach_bound_domain(DomId dom,
+                                   std::unique_ptr<xen::MappedRing> ring,
+                                   xen::Port local, std::uint32_t features,
+                                   std::optional<ConnId> id) {
+  ConnId conn = id ? *id : ConnId{next_conn_++};
+  std::unique_ptr<transport::Transport> transport;
+  transport::RingTransport* raw = nullptr;
+  if (ring) {
+    auto rt = std::make_unique<transport::RingTransport>(
+        ring->page(), [this, dom] {
+          auto it = domains_.find(dom);
+          if (it != domains_.end() && it->second.port)
+            hv_->events->notify(it->second.port);
+        });
+    raw = rt.get();
+    transport = std::move(rt);
+  } else {
+    transport = std::make_unique<transport::UnmappedRing>();
+  }
   bool privileged = dom == priv_domid_ || dom == master_domid_;
-  Client c{std::make_unique<transport::Connection>(id, std::move(transport)),
-           ops::Session{id, store::Caller{dom, privileged, std::nullopt}}};
+  Client c{std::make_unique<transport::Connection>(conn, std::move(transport)),
+           ops::Session{conn, store::Caller{dom, privileged, std::nullopt}}};
   c.want_read = false;  // rings have no fd in epoll
   c.ring = raw;
-  clients_.emplace(id, std::move(c));
-  domains_[dom] = Domain{dom, *port, std::move(ring), id, false, features};
-  by_port_[*port] = dom;
-  kicks_.push_back(id);  // the guest may have written before we looked
-  if (trace_.active()) trace_.note(id, "domain ring connected");
-  spdlog::info("dom{}: ring connected (conn {}, port {})", dom.value, id.value,
-               *port);
-  return {};
+  c.stalled = raw == nullptr;
+  clients_.emplace(conn, std::move(c));
+  Domain d{dom, local, std::move(ring), conn, false, features};
+  domains_[dom] = std::move(d);
+  if (local) by_port_[local] = dom;
+  if (raw) kicks_.push_back(conn);  // the guest may have written before we looked
+  if (trace_.active()) trace_.note(conn, "domain ring connected");
+  spdlog::info("dom{}: ring connected (conn {}, port {})", dom.value,
+               conn.value, local);
+  return conn;
 }
 
 Server::Client* Server::client_of(const Domain& d) noexcept {
@@ -103,6 +119,7 @@ Status Server::introduce(DomId dom, std::uint64_t gfn, std::uint32_t port,
     return XsErr::kEINVAL;
   }
   CXS_TRY(attach_domain(dom, std::move(ring), port));
+  domains_[dom].gfn = gfn;
   fire_special("@introduceDomain", std::nullopt, events);
   return {};
 }

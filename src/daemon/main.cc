@@ -1,5 +1,7 @@
 // cxenstored: entry point. Parses options, sets up logging, checks for a
 // hypervisor (or --standalone), starts the server and reports readiness.
+#include <unistd.h>
+
 #include <cstdio>
 #include <exception>
 #include <stdexcept>
@@ -9,36 +11,61 @@
 #include "daemon/options.h"
 #include "daemon/process.h"
 #include "daemon/server.h"
+#include "daemon/state_restore.h"
+#include "migrate/reader.h"
 #include "xen/hypervisor.h"
 
 namespace {
 
+using namespace cxs::daemon;
+
+// Standalone: no hypervisor (dom0 only). --sim-xen: files and FIFOs that
+// stand in for Xen. Otherwise the real hypervisor, which must be there.
+std::optional<cxs::xen::Hypervisor> open_hypervisor(const Options& opts,
+                                                    int inherited_evtchn_fd) {
+  if (opts.sim_xen_dir)
+    return cxs::xen::open_sim(*opts.sim_xen_dir, inherited_evtchn_fd);
+  if (opts.standalone) return std::nullopt;
+  // Thrown, not just logged: main() reports it on stderr as well, since
+  // without -N the log is syslog and the shell would see nothing.
+  if (!cxs::xen::xen_present())
+    throw std::runtime_error(
+        "no Xen hypervisor found (/dev/xen/evtchn, /proc/xen/xsd_kva); "
+        "run with --standalone for a dom0-only daemon without Xen");
+  return cxs::xen::open_xen(inherited_evtchn_fd);
+}
+
+// -U: the daemon before wrote its state and exec'd this binary; take over.
+int run_live_updated(const Options& opts) {
+  std::string path = state_file_path(opts);
+  std::string bytes = read_state_file(path);
+  cxs::migrate::Stream state = parse_state(bytes);
+  Server server(opts, open_hypervisor(opts, state.global.evtchn_fd), state);
+  // As C: the file goes once everything in it is restored.
+  ::unlink(path.c_str());
+  if (opts.pid_file) write_pid_file(*opts.pid_file);
+  spdlog::info("live update: serving");
+  return server.run();
+}
+
 int run(int argc, char** argv) {
-  using namespace cxs::daemon;
   Options opts = parse_options(argc, argv);
   if (opts.help) {
     std::fputs(usage_text().c_str(), stdout);
     return 0;
   }
+  if (opts.check_state)
+    return check_state_file(*opts.check_state,
+                            cxs::DomId{opts.master_domid.value_or(0)},
+                            QuotaDefaults{quota_defaults(opts.quotas),
+                                          opts.quotas_given});
   init_logging(opts.no_fork, opts.log_level);
   for (const auto& w : opts.warnings) spdlog::warn("{}", w);
+  // The new daemon of a live update is the process of the one before: no
+  // fork (it is a daemon already), no readiness to report again.
+  if (opts.live_update) return run_live_updated(opts);
 
-  // Standalone: no hypervisor (dom0 only). --sim-xen: files and FIFOs that
-  // stand in for Xen. Otherwise the real hypervisor, which must be there.
-  std::optional<cxs::xen::Hypervisor> hv;
-  if (opts.sim_xen_dir) {
-    hv = cxs::xen::open_sim(*opts.sim_xen_dir);
-  } else if (!opts.standalone) {
-    // Thrown, not just logged: main() reports it on stderr as well, since
-    // without -N the log is syslog and the shell would see nothing.
-    if (!cxs::xen::xen_present())
-      throw std::runtime_error(
-          "no Xen hypervisor found (/dev/xen/evtchn, /proc/xen/xsd_kva); "
-          "run with --standalone for a dom0-only daemon without Xen");
-    hv = cxs::xen::open_xen();
-  }
-
-  Server server(opts, std::move(hv));
+  Server server(opts, open_hypervisor(opts, -1));
   if (!opts.no_fork) {
     daemonise();
     server.after_fork();

@@ -36,6 +36,7 @@ enum LongOnly : int {
   kOptSimXen,
   kOptSocket,
   kOptLogLevel,
+  kOptCheckState,
 };
 
 // Leading ':' makes getopt report a missing argument as ':' rather than '?',
@@ -72,6 +73,7 @@ const struct option kLongOpts[] = {
     {"sim-xen", required_argument, nullptr, kOptSimXen},
     {"socket", required_argument, nullptr, kOptSocket},
     {"log-level", required_argument, nullptr, kOptLogLevel},
+    {"check-state", required_argument, nullptr, kOptCheckState},
     {nullptr, 0, nullptr, 0},
 };
 
@@ -166,6 +168,8 @@ void set_hard_quota(Options& opts, const char* arg) {
   std::uint64_t v = parse_number(value, "quota " + std::string(name));
   if (q->field == &Quotas::path_max) v = clamp_path_max(v);
   opts.quotas.*(q->field) = v;
+  opts.quotas_given.emplace_back(name == "node-permissions" ? "permissions"
+                                                            : name);
 }
 
 // Only memory has a soft (warn-only) limit. Newer C daemons accept the other
@@ -181,6 +185,7 @@ void set_soft_quota(Options& opts, const char* arg) {
   std::uint64_t v = parse_number(value, "soft quota " + std::string(name));
   if (q->field == &Quotas::memory) {
     opts.quotas.soft_memory = v;
+    opts.quotas_given.emplace_back("soft-memory");
   } else {
     opts.warnings.push_back("soft quota \"" + std::string(name) +
                             "\" is not supported; -q " + arg + " ignored");
@@ -243,6 +248,7 @@ const char* last_word(int argc, char** argv) {
 
 Options parse_options(int argc, char** argv) {
   Options opts;
+  opts.argv.assign(argv, argv + argc);
   // glibc: optind = 0 forces a full re-initialisation of getopt's hidden
   // state, so the parser can run more than once per process (tests).
   optind = 0;
@@ -267,22 +273,28 @@ Options parse_options(int argc, char** argv) {
         break;
       case 'E':
         opts.quotas.nodes = parse_number(optarg, "-E/--entry-nb");
+        opts.quotas_given.push_back("nodes");
         break;
       case 'S':
         opts.quotas.node_size = parse_number(optarg, "-S/--entry-size");
+        opts.quotas_given.push_back("node-size");
         break;
       case 'W':
         opts.quotas.watches = parse_number(optarg, "-W/--watch-nb");
+        opts.quotas_given.push_back("watches");
         break;
       case 't':
         opts.quotas.transactions = parse_number(optarg, "-t/--transaction");
+        opts.quotas_given.push_back("transactions");
         break;
       case 'A':
         opts.quotas.node_permissions = parse_number(optarg, "-A/--perm-nb");
+        opts.quotas_given.push_back("permissions");
         break;
       case 'M':
         opts.quotas.path_max =
             clamp_path_max(parse_number(optarg, "-M/--path-max"));
+        opts.quotas_given.push_back("path-max");
         break;
       case 'Q':
         set_hard_quota(opts, optarg);
@@ -323,6 +335,9 @@ Options parse_options(int argc, char** argv) {
                                 std::string(sw) + " ignored");
         break;
       }
+      case kOptCheckState:
+        opts.check_state = non_empty(optarg, "--check-state");
+        break;
       case kOptStandalone:
         opts.standalone = true;
         break;
@@ -414,6 +429,7 @@ std::string usage_text() {
       "      --sim-xen DIR            use the simulated hypervisor rooted at DIR\n"
       "      --socket PATH            listen on PATH (default: XENSTORED_PATH, XENSTORED_RUNDIR/socket, /var/run/xenstored/socket)\n"
       "      --log-level LEVEL        trace, debug, info (default), warn, error, critical or off\n"
+      "      --check-state FILE       restore a live-update state FILE in a dry run, report, exit\n"
       "  -D, --no-domain-init         obsolete (Xen 4.17), ignored\n"
       "  -P, --output-pid             obsolete (Xen 4.17), ignored\n"
       "  -R, --no-recovery            obsolete (Xen 4.17), ignored\n"

@@ -47,7 +47,16 @@ struct Options {
   std::optional<std::string> socket_path;   // --socket PATH (else env/default)
   std::string log_level = "info";           // --log-level
   Quotas quotas;
+  // The quotas the command line set, by store name ("nodes", "node-size",
+  // "soft-memory"...): after a live update these win over the values the
+  // daemon before had in force; the others carry over.
+  std::vector<std::string> quotas_given;
   std::vector<std::string> warnings;        // obsolete options seen
+  // --check-state FILE: restore FILE in a dry run and exit (live update).
+  std::optional<std::string> check_state;
+  // The command line as given (argv[0] included): a live update without a
+  // new command line runs the new binary with it, as C does.
+  std::vector<std::string> argv;
 };
 
 // argv[0] is skipped. Throws OptionsError.

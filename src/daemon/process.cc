@@ -7,12 +7,17 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/sinks/syslog_sink.h>
 #include <spdlog/spdlog.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <sys/un.h>
 #include <syslog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
+#include <chrono>
 #include <cerrno>
 #include <cstddef>
 #include <cstdlib>
@@ -138,6 +143,119 @@ void write_pid_file(const std::string& path) {
   if (!error.empty()) {
     ::unlink(tmp.c_str());
     throw std::runtime_error("cannot write pid file " + path + ": " + error);
+  }
+}
+
+std::string ChildResult::describe() const {
+  if (!started) return "could not be started";
+  if (timed_out) return "did not finish in time";
+  if (signal != 0) return "killed by signal " + std::to_string(signal);
+  return "exit status " + std::to_string(exit_status);
+}
+
+namespace {
+
+std::vector<char*> c_argv(const std::vector<std::string>& argv) {
+  std::vector<char*> out;
+  out.reserve(argv.size() + 1);
+  for (const std::string& a : argv) out.push_back(const_cast<char*>(a.c_str()));
+  out.push_back(nullptr);
+  return out;
+}
+
+// Reads what the child writes until it closes the pipe or time runs out.
+void collect_output(int fd, int timeout_ms, std::size_t capture_max,
+                    ChildResult& r) {
+  auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  char buf[4096];
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    deadline - std::chrono::steady_clock::now())
+                    .count();
+    if (left <= 0) {
+      r.timed_out = true;
+      return;
+    }
+    pollfd p{fd, POLLIN, 0};
+    int n = ::poll(&p, 1, static_cast<int>(left));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) continue;  // the deadline check above ends the wait
+    ssize_t got = ::read(fd, buf, sizeof buf);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) return;  // the child closed its end: it is finishing
+    std::size_t room = capture_max - std::min(capture_max, r.output.size());
+    r.output.append(buf, std::min(room, static_cast<std::size_t>(got)));
+  }
+}
+
+}  // namespace
+
+ChildResult run_child(const std::vector<std::string>& argv, int timeout_ms,
+                      std::size_t capture_max) noexcept {
+  ChildResult r;
+  try {
+    if (argv.empty()) return r;
+    std::vector<char*> args = c_argv(argv);
+    int pipe_fds[2];
+    if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
+      r.output = std::string("pipe: ") + std::strerror(errno);
+      return r;
+    }
+    UniqueFd read_end(pipe_fds[0]);
+    UniqueFd write_end(pipe_fds[1]);
+    pid_t pid = ::fork();
+    if (pid < 0) {
+      r.output = std::string("fork: ") + std::strerror(errno);
+      return r;
+    }
+    if (pid == 0) {
+      // The daemon blocks these for its signalfd; the child must not
+      // inherit the mask, nor the ignored SIGPIPE.
+      sigset_t none;
+      sigemptyset(&none);
+      ::sigprocmask(SIG_SETMASK, &none, nullptr);
+      ::signal(SIGPIPE, SIG_DFL);
+      int null_fd = ::open("/dev/null", O_RDONLY);
+      if (null_fd >= 0) ::dup2(null_fd, STDIN_FILENO);
+      ::dup2(write_end.get(), STDOUT_FILENO);
+      ::dup2(write_end.get(), STDERR_FILENO);
+      ::execvp(args[0], args.data());
+      static constexpr char kFailed[] = "exec failed\n";
+      ssize_t ignored = ::write(STDERR_FILENO, kFailed, sizeof kFailed - 1);
+      (void)ignored;
+      ::_exit(127);
+    }
+    r.started = true;
+    write_end.reset();
+    collect_output(read_end.get(), timeout_ms, capture_max, r);
+    if (r.timed_out) ::kill(pid, SIGKILL);
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (WIFEXITED(status)) r.exit_status = WEXITSTATUS(status);
+    if (WIFSIGNALED(status) && !r.timed_out) r.signal = WTERMSIG(status);
+    if (r.exit_status == 127 && r.output == "exec failed\n") r.started = false;
+  } catch (const std::bad_alloc&) {
+    r.output = "out of memory";
+  }
+  return r;
+}
+
+bool set_inherited(int fd, bool inherited) noexcept {
+  int flags = ::fcntl(fd, F_GETFD);
+  if (flags < 0) return false;
+  flags = inherited ? (flags & ~FD_CLOEXEC) : (flags | FD_CLOEXEC);
+  return ::fcntl(fd, F_SETFD, flags) == 0;
+}
+
+int exec_replace(const std::vector<std::string>& argv) noexcept {
+  try {
+    std::vector<char*> args = c_argv(argv);
+    ::execvp(args[0], args.data());
+    return errno;
+  } catch (const std::bad_alloc&) {
+    return ENOMEM;
   }
 }
 

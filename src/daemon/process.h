@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace cxs::daemon {
 
@@ -16,6 +17,30 @@ void daemonise();
 
 // Writes "<pid>\n"; throws std::runtime_error on failure.
 void write_pid_file(const std::string& path);
+
+// Runs argv[0] (PATH searched) with stdin from /dev/null and stdout and
+// stderr captured (the first `capture_max` bytes), waiting at most
+// `timeout_ms`; a child still running then is killed. Never throws.
+struct ChildResult {
+  bool started = false;  // false: fork or exec failed (see output)
+  bool timed_out = false;
+  int exit_status = -1;  // when it exited normally
+  int signal = 0;        // when a signal ended it
+  std::string output;
+  bool succeeded() const noexcept {
+    return started && !timed_out && signal == 0 && exit_status == 0;
+  }
+  std::string describe() const;  // "exit status 3", "killed by signal 11"...
+};
+ChildResult run_child(const std::vector<std::string>& argv, int timeout_ms,
+                      std::size_t capture_max = 64 * 1024) noexcept;
+
+// FD_CLOEXEC off (the fd is handed to an exec'd daemon) or on again.
+// Returns false (errno set) on failure.
+bool set_inherited(int fd, bool inherited) noexcept;
+
+// execvp(argv[0], argv); returns the errno only if the exec failed.
+int exec_replace(const std::vector<std::string>& argv) noexcept;
 
 // Sends READY=1 to $NOTIFY_SOCKET if set (abstract "@" names too). Returns
 // false if the variable is set but the message could not be sent.

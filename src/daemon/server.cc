@@ -10,6 +10,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "migrate/reader.h"
 #include "ops/dispatch.h"
 #include "store/path.h"
 #include "transport/socket/socket_transport.h"
@@ -51,7 +52,9 @@ std::string socket_path_for(const Options& o) {
   return default_socket_path();
 }
 
-store::Quota quota_from(const Quotas& q) {
+}  // namespace
+
+store::Quota quota_defaults(const Quotas& q) {
   store::Quota l;
   l.nodes = q.nodes;
   l.node_size = q.node_size;
@@ -66,23 +69,51 @@ store::Quota quota_from(const Quotas& q) {
   return l;
 }
 
-}  // namespace
-
 Server::Server(const Options& opts, std::optional<xen::Hypervisor> hv)
     : opts_(opts),
       listener_(socket_path_for(opts)),
       signal_fd_(make_signal_fd()),
-      quota_(quota_from(opts.quotas)),
+      quota_(quota_defaults(opts.quotas)),
       hv_(std::move(hv)) {
+  start_up();
+  if (hv_) init_hypervisor();
+}
+
+namespace {
+// The listening socket the daemon before left open, or a new one.
+transport::UnixListener listener_for(const Options& o, int inherited_fd) {
+  if (inherited_fd < 0) return transport::UnixListener(socket_path_for(o));
+  return transport::UnixListener(socket_path_for(o), UniqueFd(inherited_fd));
+}
+}  // namespace
+
+Server::Server(const Options& opts, std::optional<xen::Hypervisor> hv,
+               const migrate::Stream& state)
+    : opts_(opts),
+      listener_(listener_for(opts, state.global.socket_fd)),
+      signal_fd_(make_signal_fd()),
+      quota_(quota_defaults(opts.quotas)),
+      hv_(std::move(hv)) {
+  start_up();
+  if (hv_) {
+    // The daemon before unbound it (it was its last act); dom0's ring and
+    // the domains' channels come from the state.
+    auto virq = hv_->events->bind_dom_exc_virq();
+    if (!virq) throw std::runtime_error("cannot bind VIRQ_DOM_EXC");
+    virq_port_ = *virq;
+  }
+  restore_state(state);
+  // Domains that died while the daemons changed places are released now.
+  if (hv_) check_domains();
+}
+
+void Server::start_up() {
   if (opts_.master_domid) master_domid_ = DomId{*opts_.master_domid};
   priv_domid_ = opts_.priv_domid ? DomId{*opts_.priv_domid} : master_domid_;
   if (opts_.trace_file) trace_.open(*opts_.trace_file);
   loop_.add(listener_.fd(), kListenerToken, true, false);
   loop_.add(signal_fd_.get(), kSignalToken, true, false);
-  if (hv_) {
-    loop_.add(hv_->events->fd(), kEventChannelToken, true, false);
-    init_hypervisor();
-  }
+  if (hv_) loop_.add(hv_->events->fd(), kEventChannelToken, true, false);
 }
 
 Server::~Server() = default;
@@ -97,7 +128,10 @@ int Server::run() {
   // With guests about, wake at least once a second to expire the watch
   // events of guests that do not read them.
   while (!stopping_)
-    turn(!kicks_.empty() ? 0 : !throttled_.empty() ? 5 : hv_ ? 1000 : -1);
+    turn(!kicks_.empty()                ? 0
+         : !throttled_.empty()          ? 5
+         : hv_ || (lu_ && lu_->started) ? 1000
+                                        : -1);
   spdlog::info("cxenstored stopping");
   return 0;
 }
@@ -137,6 +171,7 @@ void Server::turn(int timeout_ms) {
   retry_throttled();
   expire_events();
   reap();
+  advance_live_update();
 }
 
 namespace {
@@ -267,11 +302,12 @@ void Server::send_served() {
 
 bool Server::serve_requests(Client& c) {
   transport::Connection& conn = *c.conn;
-  if (c.stalled) return false;
+  if (c.stalled || c.holding) return false;
   conn.new_turn();
   while (!conn.closing() && may_read_more(c)) {
     auto msg = conn.next_request();
     if (!msg) break;
+    if (hold_for_live_update(c, *msg)) break;
     handle(c, *msg);
     debit_write(c, *msg);
     check_soft_memory(c);
@@ -321,16 +357,35 @@ void Server::handle(Client& c, const wire::MessageView& msg) {
     c.session.caller.held_bytes = memory_held(c);
   ops::Ctx ctx{store_, watches_, c.session, quota_for(c), this};
   ops::Request req{msg.hdr, msg.payload};
+  handling_ = &msg.hdr;
+  reply_deferred_ = false;
   Result<ops::Reply> result = ops::dispatch(ctx, req);
+  handling_ = nullptr;
+  if (msg.hdr.type ==
+          static_cast<std::uint32_t>(wire::MsgType::XS_TRANSACTION_START) ||
+      msg.hdr.type ==
+          static_cast<std::uint32_t>(wire::MsgType::XS_TRANSACTION_END))
+    note_transactions(c);
   if (!result)
     spdlog::debug("conn {}: {} req {} -> {}", c.conn->id().value,
                   wire::msg_type_name(msg.hdr.type), msg.hdr.req_id,
                   xs_error_name(result.error()));
   // The events a request causes are queued before its reply (C's order).
   if (!ctx.events.empty()) deliver(ctx.events);
+  // A live update's -s is answered by the daemon that takes over.
+  if (reply_deferred_ && result) return;
   sender_.send_reply(*c.conn, msg.hdr, result);
   for (const auto& ev : ctx.direct_events)
     sender_.send_event(*c.conn, ev.path, ev.token, event_bound(c));
+}
+
+// Since when a connection has had a transaction open (see Client::ta_start).
+void Server::note_transactions(Client& c) {
+  bool open = store_.transaction_count(c.conn->id()) != 0;
+  if (!open)
+    c.ta_start.reset();
+  else if (!c.ta_start)
+    c.ta_start = std::chrono::steady_clock::now();
 }
 
 bool Server::can_see(const Client& c, const store::Event& ev) const noexcept {
@@ -425,7 +480,9 @@ void Server::update_interest(Client& c) {
     flush(c);
     if (conn.closing() || c.stalled) return;
   }
-  bool want_read = may_read_more(c);
+  // A connection holding a TRANSACTION_START for a live update is not
+  // read until the update happens or is given up (end_live_update).
+  bool want_read = !c.holding && may_read_more(c);
   bool want_write = conn.has_output();
   // Requests already read off the fd while flow control held them: no
   // readiness will come for those bytes, so once there is room again ask
@@ -458,6 +515,11 @@ void Server::reap() {
   for (ConnId id : closing_) {
     auto it = clients_.find(id);
     if (it == clients_.end()) continue;
+    // As in C, the session belongs to the requester's connection.
+    if (lu_ && lu_->owner == id) {
+      spdlog::info("live update: requester gone, session closed");
+      end_live_update(std::nullopt);
+    }
     int fd = it->second.conn->transport().poll_fd();
     if (fd >= 0) loop_.remove(fd);
     watches_.remove_all(id);

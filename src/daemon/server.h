@@ -12,6 +12,7 @@
 
 #include "cxenstored/unique_fd.h"
 #include "daemon/event_loop.h"
+#include "daemon/live_update.h"
 #include "daemon/options.h"
 #include "daemon/reply.h"
 #include "daemon/trace.h"
@@ -21,17 +22,38 @@
 #include "store/watches.h"
 #include "transport/connection.h"
 #include "transport/ring/ring_transport.h"
-#include "xen/hypervisor.h"
 #include "transport/socket/unix_listener.h"
+#include "xen/hypervisor.h"
+
+namespace cxs::migrate {
+struct Stream;
+}
+namespace cxs::daemon {
+struct RestoredConn;
+struct RestoredDomain;
+}  // namespace cxs::daemon
 
 namespace cxs::daemon {
+
+// The quotas the command line sets, as the store applies them.
+store::Quota quota_defaults(const Quotas& q);
 
 class Server final : public ops::DaemonHooks {
  public:
   // Opens the socket and the signal fd and, with a hypervisor, binds
   // VIRQ_DOM_EXC and introduces dom0's ring; throws std::runtime_error.
   Server(const Options& opts, std::optional<xen::Hypervisor> hv);
+  // Live update (-U): takes over the state the daemon before wrote, with
+  // the sockets and event channel it left open (state_restore.cc). Throws
+  // std::runtime_error naming what could not be restored.
+  Server(const Options& opts, std::optional<xen::Hypervisor> hv,
+         const migrate::Stream& state);
   ~Server() override;
+
+  // The whole state as a migration stream (state_dump.cc); with a session,
+  // the requester's pending output ends with the "OK" to its -s.
+  std::string dump_state(std::uint32_t version,
+                         const LiveUpdateSession* session) const;
 
   // After daemonise(): an epoll registration of a signalfd follows the
   // process that made it, so the child must register it anew.
@@ -72,6 +94,10 @@ class Server final : public ops::DaemonHooks {
     WriteLimit writes{};   // XSA-206 rate limit (unprivileged only)
     bool over_soft_memory = false;  // warned once until back under
     bool has_new_events = false;    // queued by the deliver() under way
+    bool holding = false;  // a TRANSACTION_START held for a live update
+    // Since when it has had a transaction open (none open: unset); a live
+    // update waits for these (as C's ta_start_time).
+    std::optional<std::chrono::steady_clock::time_point> ta_start{};
   };
 
   // A domain known through INTRODUCE (or dom0 at start-up).
@@ -82,6 +108,7 @@ class Server final : public ops::DaemonHooks {
     ConnId conn{0};
     bool shutdown_reported = false;  // @releaseDomain fired for a shutdown
     std::uint32_t features = 0;      // server feature bits it was given
+    std::uint64_t gfn = 0;  // INTRODUCE's ring frame (mapping fallback)
   };
 
   void turn(int timeout_ms);
@@ -94,6 +121,7 @@ class Server final : public ops::DaemonHooks {
   void send_served();
   void handle(Client& c, const wire::MessageView& msg);
   void deliver(const store::EventSink& events);
+  void note_transactions(Client& c);
   bool can_see(const Client& c, const store::Event& ev) const noexcept;
   void update_interest(Client& c);
   void close_client(Client& c, std::string_view why);
@@ -107,6 +135,29 @@ class Server final : public ops::DaemonHooks {
   std::string check_store() const;
   void flush(Client& c);
 
+  // Live update (live_update_flow.cc).
+  Result<std::string> live_update_control(
+      const ops::Session& s, const std::vector<std::string_view>& args);
+  bool hold_for_live_update(Client& c, const wire::MessageView& msg);
+  void advance_live_update();
+  std::optional<std::string> live_update_blocked(
+      LiveUpdateSession::Clock::time_point now) const;
+  void activate_live_update();
+  // Whether the target may take over (live_update_flow.cc).
+  struct TargetCheck {
+    std::optional<std::string> refusal;
+    bool cxenstored = false;  // it said so in its --help
+  };
+  TargetCheck check_live_update_target(const std::vector<std::string>& argv,
+                                       const std::string& state_path);
+  void advertise_features(bool ours) noexcept;
+  void end_live_update(std::optional<std::string> reply);
+  void set_fds_inherited(bool inherited) noexcept;
+  // Restoring (state_restore.cc).
+  void restore_state(const migrate::Stream& state);
+  Client* restore_ring(const RestoredConn& rc, const RestoredDomain& d);
+  void start_up();
+
   // Domains (domains.cc).
   void init_hypervisor();
   void on_event_channel();
@@ -114,6 +165,11 @@ class Server final : public ops::DaemonHooks {
   void check_domains();
   Status attach_domain(DomId dom, std::unique_ptr<xen::MappedRing> ring,
                        xen::Port remote);
+  // A domain whose event channel is bound already (`local`); the ring is
+  // null when it could not be mapped (the domain is known, not served).
+  ConnId attach_bound_domain(DomId dom, std::unique_ptr<xen::MappedRing> ring,
+                             xen::Port local, std::uint32_t features,
+                             std::optional<ConnId> id = std::nullopt);
   void detach_domain(DomId dom, store::EventSink& events);
   void fire_special(std::string_view base, std::optional<DomId> dom,
                     store::EventSink& events);
@@ -151,6 +207,11 @@ class Server final : public ops::DaemonHooks {
   DomId master_domid_{0};
   std::uint64_t next_conn_ = 1;
   bool stopping_ = false;
+  // The live update under way, if any, and the request being handled
+  // (a -s is answered later, by the new daemon).
+  std::optional<LiveUpdateSession> lu_;
+  const wire::Header* handling_ = nullptr;
+  bool reply_deferred_ = false;
   std::chrono::steady_clock::time_point last_expiry_{};
 };
 

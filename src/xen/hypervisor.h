@@ -74,9 +74,12 @@ struct Hypervisor {
   std::unique_ptr<DomainInfo> domains;
 };
 
-// Both throw std::runtime_error when the backend cannot start.
-Hypervisor open_xen();
-Hypervisor open_sim(const std::string& dir);
+// Both throw std::runtime_error when the backend cannot start. After a live
+// update, `inherited_evtchn_fd` is the event channel fd of the daemon this
+// one replaced: its port bindings stay valid and are kept (the ports are in
+// the migration stream); -1 opens a new one.
+Hypervisor open_xen(int inherited_evtchn_fd = -1);
+Hypervisor open_sim(const std::string& dir, int inherited_evtchn_fd = -1);
 // True if this host looks like a Xen dom0 (/dev/xen/evtchn or xsd_kva).
 bool xen_present() noexcept;
 

@@ -57,6 +57,28 @@ UniqueFd open_fifo(const std::string& path) {
   return fd;
 }
 
+// The evtchn FIFO of the daemon this one replaced: kept open across the
+// exec, so the ports guests wrote meanwhile are still in it (a FIFO drops
+// its contents when its last reader closes). Anything else is refused: the
+// number came from a state file.
+UniqueFd adopt_fifo(int fd, const std::string& path) {
+  struct stat st;
+  struct stat named;
+  if (::fstat(fd, &st) != 0 || !S_ISFIFO(st.st_mode) ||
+      ::stat(path.c_str(), &named) != 0 || st.st_dev != named.st_dev ||
+      st.st_ino != named.st_ino) {
+    spdlog::warn("sim-xen: inherited event channel fd {} is not {}; "
+                 "opening it again",
+                 fd, path);
+    return open_fifo(path);
+  }
+  int flags = ::fcntl(fd, F_GETFL);
+  if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0 ||
+      ::fcntl(fd, F_SETFD, FD_CLOEXEC) != 0)
+    fail("cannot set up inherited FIFO", path, errno);
+  return UniqueFd(fd);
+}
+
 // Reads a small file whole. Returns 0, or the errno of the failure.
 int read_small_file(const std::string& path, std::string& out) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
@@ -79,8 +101,10 @@ int read_small_file(const std::string& path, std::string& out) {
 
 class SimEventChannel final : public EventChannel {
  public:
-  explicit SimEventChannel(const std::string& dir)
-      : in_(open_fifo(dir + "/evtchn")), out_(open_fifo(dir + "/notify")) {}
+  SimEventChannel(const std::string& dir, int inherited_fd)
+      : in_(inherited_fd >= 0 ? adopt_fifo(inherited_fd, dir + "/evtchn")
+                              : open_fifo(dir + "/evtchn")),
+        out_(open_fifo(dir + "/notify")) {}
 
   int fd() const noexcept override { return in_.get(); }
 
@@ -273,10 +297,10 @@ void prepare_dir(const std::string& dir) {
 
 }  // namespace
 
-Hypervisor open_sim(const std::string& dir) {
+Hypervisor open_sim(const std::string& dir, int inherited_evtchn_fd) {
   prepare_dir(dir);
   Hypervisor h;
-  h.events = std::make_unique<SimEventChannel>(dir);
+  h.events = std::make_unique<SimEventChannel>(dir, inherited_evtchn_fd);
   h.rings = std::make_unique<SimRingMapper>(dir);
   // dom0's ring exists (zeroed) from the start, like /proc/xen/xsd_kva.
   if (!h.rings->map_dom0())

@@ -190,8 +190,18 @@ XcHandle open_xc() {
 
 class XenEventChannel final : public EventChannel {
  public:
-  XenEventChannel() {
-    xce_.reset(xenevtchn_open(&g_xtl_logger, 0));
+  explicit XenEventChannel(int inherited_fd) {
+    if (inherited_fd >= 0) {
+      // xenevtchn_fdopen wants open_flags 0 and leaves FD_CLOEXEC alone.
+      xce_.reset(xenevtchn_fdopen(&g_xtl_logger, inherited_fd, 0));
+      if (!xce_)
+        throw std::runtime_error("xen: cannot adopt the inherited event "
+                                 "channel fd " + std::to_string(inherited_fd) +
+                                 ": " + errno_text(errno));
+      ::fcntl(inherited_fd, F_SETFD, FD_CLOEXEC);
+    } else {
+      xce_.reset(xenevtchn_open(&g_xtl_logger, 0));
+    }
     if (!xce_)
       fail_open(std::string("the event channel device ") + kEvtchnDev, errno);
     int fd = xenevtchn_fd(xce_.get());
@@ -485,9 +495,9 @@ bool xen_present() noexcept {
   return ::stat(kEvtchnDev, &st) == 0 || ::stat(kXsdKva, &st) == 0;
 }
 
-Hypervisor open_xen() {
+Hypervisor open_xen(int inherited_evtchn_fd) {
   Hypervisor h;
-  h.events = std::make_unique<XenEventChannel>();
+  h.events = std::make_unique<XenEventChannel>(inherited_evtchn_fd);
   h.rings = std::make_unique<XenRingMapper>();
   h.domains = std::make_unique<XenDomainInfo>();
   spdlog::info("xen: event channels, grant mapping and domain info open");

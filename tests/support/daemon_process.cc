@@ -66,6 +66,9 @@ void DaemonProcess::start(bool sim_xen,
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
+    // A live update's state file goes beside the socket, not into the
+    // host's /var/run/xenstored.
+    ::setenv("XENSTORED_RUNDIR", dir_.c_str(), 1);
     std::FILE* f = std::freopen(log.c_str(), "w", stderr);
     (void)f;
     ::dup2(2, 1);

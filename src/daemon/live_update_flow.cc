@@ -1,0 +1,248 @@
+// The live update once started (-s): holding new transactions, waiting for
+// the open ones, then dump, check the target, exec (see live_update.h).
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <spdlog/spdlog.h>
+
+#include "daemon/process.h"
+#include "daemon/server.h"
+#include "wire/message_type.h"
+
+namespace cxs::daemon {
+namespace {
+
+std::string reply_text(std::string_view s) {
+  std::string out(s);
+  out += '\0';
+  return out;
+}
+
+// Writes the whole state file; the errno of a failure, else 0.
+int write_state_file(const std::string& path, std::string_view bytes) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return errno;
+  int err = 0;
+  while (!bytes.empty()) {
+    ssize_t n = ::write(fd, bytes.data(), bytes.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      err = n < 0 ? errno : EIO;
+      break;
+    }
+    bytes.remove_prefix(static_cast<std::size_t>(n));
+  }
+  if (::close(fd) != 0 && err == 0) err = errno;
+  return err;
+}
+
+std::string joined(const std::vector<std::string>& argv) {
+  std::string out;
+  for (const auto& a : argv) (out += out.empty() ? "" : " ") += a;
+  return out;
+}
+
+// The last non-empty line of a child's output, for a one-line reason.
+std::string last_line(std::string_view text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' '))
+    text.remove_suffix(1);
+  std::size_t nl = text.rfind('\n');
+  return std::string(nl == std::string_view::npos ? text : text.substr(nl + 1));
+}
+
+// How long the target may take to answer --help, and to restore the state
+// in a dry run (100 000 nodes take well under a second).
+constexpr int kHelpTimeoutMs = 5000;
+constexpr int kDryRunTimeoutMs = 30000;
+
+}  // namespace
+
+// A TRANSACTION_START from a connection with none open waits while an
+// update is pending (as in C): the request stays unread in the connection,
+// so the new daemon (or this one, if the update is given up) handles it.
+bool Server::hold_for_live_update(Client& c, const wire::MessageView& msg) {
+  if (!lu_ || !lu_->started ||
+      msg.hdr.type !=
+          static_cast<std::uint32_t>(wire::MsgType::XS_TRANSACTION_START) ||
+      store_.transaction_count(c.conn->id()) != 0)
+    return false;
+  c.conn->put_back(msg);
+  c.holding = true;
+  return true;
+}
+
+// Connections with a transaction open, and for how long, unless -F and
+// every one of them is older than the timeout.
+std::optional<std::string> Server::live_update_blocked(
+    LiveUpdateSession::Clock::time_point now) const {
+  std::string open;
+  bool blocked = false;
+  auto timeout = std::chrono::seconds(lu_->timeout_s);
+  for (const auto& [id, c] : clients_) {
+    if (!c.ta_start || c.conn->closing() ||
+        store_.transaction_count(id) == 0)
+      continue;
+    auto age = now - *c.ta_start;
+    if (!lu_->force || age < timeout) blocked = true;
+    open += "Domain " + std::to_string(c.session.caller.dom.value) + ": " +
+            std::to_string(
+                std::chrono::duration_cast<std::chrono::seconds>(age).count()) +
+            " s\n";
+  }
+  if (!blocked) return std::nullopt;
+  return "Domains with long running transactions:\n" + open;
+}
+
+// Each loop turn while an update is pending.
+void Server::advance_live_update() {
+  if (!lu_ || !lu_->started) return;
+  auto now = LiveUpdateSession::Clock::now();
+  std::optional<std::string> why = live_update_blocked(now);
+  if (why) {
+    if (now < lu_->started_at + std::chrono::seconds(lu_->timeout_s)) return;
+    if (!lu_->force) {
+      spdlog::warn("live update: given up: {}", *why);
+      end_live_update(reply_text(*why));
+      return;
+    }
+    // Forced: the open transactions go along (C drops them; we keep them).
+  }
+  activate_live_update();
+}
+
+void Server::activate_live_update() {
+  auto t0 = LiveUpdateSession::Clock::now();
+  std::string path = state_file_path(opts_);
+  std::vector<std::string> argv =
+      live_update_argv(lu_->binary, lu_->cmdline, opts_.argv);
+  std::string state;
+  try {
+    state = dump_state(lu_->version, &*lu_);
+  } catch (const std::exception& e) {
+    spdlog::error("live update: cannot write the state: {}", e.what());
+    end_live_update(reply_text("Dump write error"));
+    return;
+  }
+  if (int err = write_state_file(path, state)) {
+    spdlog::error("live update: writing {}: {}", path, std::strerror(err));
+    ::unlink(path.c_str());
+    end_live_update(reply_text(err == ENOENT || err == EACCES
+                                   ? "Dump state open error"
+                                   : "Dump write error"));
+    return;
+  }
+  auto t1 = LiveUpdateSession::Clock::now();
+  TargetCheck target = check_live_update_target(argv, path);
+  if (target.refusal) {
+    spdlog::error("live update: refused: {}", *target.refusal);
+    ::unlink(path.c_str());
+    end_live_update(reply_text(*target.refusal));
+    return;
+  }
+  auto t2 = LiveUpdateSession::Clock::now();
+  auto ms = [](auto d) {
+    return std::chrono::duration<double, std::milli>(d).count();
+  };
+  spdlog::info(
+      "live update: state written ({} bytes, {:.1f} ms), target checked "
+      "({:.1f} ms); exec {}",
+      state.size(), ms(t1 - t0), ms(t2 - t1), joined(argv));
+  // The new daemon binds VIRQ_DOM_EXC itself; only one holder may exist.
+  if (virq_port_) hv_->events->unbind(*virq_port_);
+  if (!target.cxenstored) advertise_features(false);
+  set_fds_inherited(true);
+  spdlog::default_logger()->flush();
+  int err = exec_replace(argv);
+  // Still here: the exec failed. Nothing was sent since the dump, so the
+  // state in memory is still the truth; serve on as before.
+  set_fds_inherited(false);
+  advertise_features(true);
+  if (virq_port_) {
+    auto virq = hv_->events->bind_dom_exc_virq();
+    if (virq) {
+      virq_port_ = *virq;
+    } else {
+      spdlog::critical("live update: VIRQ_DOM_EXC cannot be bound again: "
+                       "domain deaths go unnoticed");
+      virq_port_.reset();
+    }
+  }
+  ::unlink(path.c_str());
+  spdlog::error("live update: exec {}: {}", argv[0], std::strerror(err));
+  end_live_update(reply_text("Error activating new binary."));
+}
+
+// Beyond C, which execs blindly: a target that does not answer --help, or
+// a cxenstored that cannot restore this very state, would leave the host
+// without a xenstored.
+Server::TargetCheck Server::check_live_update_target(
+    const std::vector<std::string>& argv, const std::string& state_path) {
+  TargetCheck out;
+  ChildResult help = run_child({argv[0], "--help"}, kHelpTimeoutMs);
+  if (!help.succeeded()) {
+    out.refusal = "Target " + argv[0] + " fails --help (" + help.describe() + ")";
+    return out;
+  }
+  // "Usage: cxenstored [options]": a cxenstored checks the state itself.
+  out.cxenstored = help.output.find("cxenstored") != std::string::npos;
+  if (!out.cxenstored) return out;
+  std::vector<std::string> dry_run = argv;
+  dry_run.push_back("--check-state");
+  dry_run.push_back(state_path);
+  ChildResult check = run_child(dry_run, kDryRunTimeoutMs);
+  if (!check.succeeded()) {
+    out.refusal = "Target " + argv[0] + " cannot restore the state (" +
+                  check.describe() + "): " + last_line(check.output);
+    return out;
+  }
+  spdlog::info("live update: dry run: {}", last_line(check.output));
+  return out;
+}
+
+// A daemon of another kind (C 4.17) offers no ring features: the pages
+// must not claim what it will not honour. Put back if the exec fails.
+void Server::advertise_features(bool ours) noexcept {
+  for (auto& [dom, d] : domains_)
+    if (d.ring) d.ring->page()->server_features = ours ? d.features : 0;
+}
+
+// Ends the session: the requester of -s gets `reply` (if it started), and
+// the connections holding a TRANSACTION_START are served again.
+void Server::end_live_update(std::optional<std::string> reply) {
+  if (!lu_) return;
+  if (reply && lu_->started) {
+    auto owner = clients_.find(lu_->owner);
+    if (owner != clients_.end() && !owner->second.conn->closing()) {
+      sender_.send_reply(*owner->second.conn, lu_->start_request,
+                         ops::Reply(std::move(*reply)));
+      update_interest(owner->second);
+    }
+  }
+  lu_.reset();
+  for (auto& [id, c] : clients_) {
+    if (!c.holding) continue;
+    c.holding = false;
+    if (c.ring)
+      kicks_.push_back(id);
+    else
+      update_interest(c);
+  }
+}
+
+// The fds the new daemon takes over must survive the exec; everything else
+// the daemon opens is close-on-exec.
+void Server::set_fds_inherited(bool inherited) noexcept {
+  auto set = [inherited](int fd) {
+    if (fd >= 0 && !set_inherited(fd, inherited))
+      spdlog::error("live update: fd {}: {}", fd, std::strerror(errno));
+  };
+  set(listener_.fd());
+  if (hv_) set(hv_->events->fd());
+  for (auto& [id, c] : clients_)
+    if (!c.ring && !c.conn->closing()) set(c.conn->transport().poll_fd());
+}
+
+}  // namespace cxs::daemon

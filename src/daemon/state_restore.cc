@@ -1,0 +1,402 @@
+// Restoring a migration stream: the store, watches, transactions and quotas
+// (restore_data), then sockets and rings (Server::restore_state).
+//
+// A stream from the C daemon carries no node generations (fresh ones are
+// stamped in stream order), no transactions (C drops them) and no domain
+// flags; one from cxenstored carries all of these in its own records.
+#include "daemon/state_restore.h"
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <tuple>
+
+#include <spdlog/spdlog.h>
+
+#include "daemon/server.h"
+#include "store/path.h"
+#include "transport/socket/socket_transport.h"
+
+namespace cxs::daemon {
+namespace {
+
+constexpr std::size_t kStateFileMax = std::size_t{1} << 30;
+
+// Most nodes share a handful of permission lists: decode each once.
+class PermCache {
+ public:
+  const store::SharedPerms& get(std::string_view raw) {
+    auto it = cache_.find(raw);
+    if (it != cache_.end()) return it->second;
+    return cache_.emplace(raw, store::SharedPerms(migrate::decode_perms(raw)))
+        .first->second;
+  }
+
+ private:
+  std::unordered_map<std::string_view, store::SharedPerms> cache_;
+};
+
+void apply_quota(store::Quota& q, const std::vector<migrate::QuotaEntry>& in,
+                 const std::vector<std::string>& keep = {}) {
+  for (const migrate::QuotaEntry& e : in) {
+    std::string_view name = e.name == "node-permissions" ? "permissions" : e.name;
+    if (std::find(keep.begin(), keep.end(), name) != keep.end()) continue;
+    if (e.name == "soft-memory") {
+      q.soft_memory = e.value;
+    } else if (std::size_t* field = q.field(e.name)) {
+      *field = e.value;
+    } else {
+      // The format lets a daemon carry quotas others do not know.
+      spdlog::info("live update: quota {} ignored", e.name);
+    }
+  }
+}
+
+void restore_tree(const migrate::Stream& s, store::Tree& tree) {
+  tree.clear_for_restore();
+  PermCache perms;
+  const auto& gens = s.cxs_generations;
+  for (std::size_t i = 0; i < s.nodes.size(); ++i) {
+    const migrate::NodeRec& n = s.nodes[i];
+    std::uint64_t generation = gens ? gens->at(i) : 0;
+    if (!tree.restore_node(n.path, n.value, perms.get(n.perms_raw), generation))
+      throw RestoreError("node " + std::string(n.path) +
+                         ": its parent is not in the stream");
+  }
+  if (!tree.find("/")) throw RestoreError("the stream has no node \"/\"");
+  // The special nodes hold who may watch them; a stream without them
+  // leaves them as a fresh daemon has them.
+  for (std::string_view special : {"@introduceDomain", "@releaseDomain"})
+    if (!tree.find(special))
+      tree.restore_node(special, {}, store::SharedPerms(PermList{{kDom0, 0}}),
+                        0);
+  if (s.cxs_daemon)
+    tree.set_generation_counter(s.cxs_daemon->tree_generation);
+}
+
+store::Node tx_copy(const migrate::CxsTxNode& n, PermCache& perms) {
+  store::Node node;
+  node.value = n.value;
+  node.perms = perms.get(n.perms_raw);
+  node.generation = n.copy_generation;
+  std::string_view names = n.children;
+  while (!names.empty()) {
+    std::size_t end = names.find('\0');
+    if (end == std::string_view::npos)
+      throw RestoreError("transaction node " + std::string(n.path) +
+                         ": child list not NUL-terminated");
+    node.add_child(names.substr(0, end));
+    names.remove_prefix(end + 1);
+  }
+  return node;
+}
+
+void restore_transaction(const migrate::CxsTransactionRec& t, ConnId owner,
+                         store::Store& store, PermCache& perms) {
+  auto tx = store.restore_transaction(TxId{t.tx_id}, owner, t.max_entries);
+  if (!tx)
+    throw RestoreError("transaction " + std::to_string(t.tx_id) +
+                       ": id 0 or given twice");
+  for (const migrate::CxsTxNode& n : t.nodes) {
+    if (!store::is_valid_absolute(n.path))
+      throw RestoreError("transaction " + std::to_string(t.tx_id) +
+                         ": bad path " + std::string(n.path));
+    store::Transaction::Entry e;
+    e.has_copy = n.flags & migrate::kTxNodeHasCopy;
+    if (n.flags & migrate::kTxNodeCopyPresent) e.copy = tx_copy(n, perms);
+    e.check_generation = n.flags & migrate::kTxNodeCheckGeneration;
+    e.base_generation = n.base_generation;
+    e.written = n.written;
+    if (!(*tx)->restore_entry(std::string(n.path), std::move(e)))
+      throw RestoreError("transaction " + std::to_string(t.tx_id) +
+                         ": node " + std::string(n.path) +
+                         " given twice or impossible");
+  }
+  for (const migrate::CxsTxEvent& ev : t.events) {
+    store::Event e;
+    e.path = std::string(ev.path);
+    e.recursive = ev.flags & migrate::kTxEventRecursive;
+    e.exact = ev.flags & migrate::kTxEventExact;
+    e.perms = perms.get(ev.perms_raw);
+    e.old_perms = perms.get(ev.old_perms_raw);
+    (*tx)->restore_event(std::move(e));
+  }
+}
+
+// Depths of a version 1 stream's watches, by (conn, path, token).
+using DepthKey = std::tuple<std::uint32_t, std::string_view, std::string_view>;
+
+void restore_watch(const migrate::WatchRec& w, const RestoredConn& conn,
+                   int depth, store::WatchIndex& watches) {
+  auto path = store::canonicalise(w.path, conn.dom,
+                                  store::PathKind::kNodeOrSpecial);
+  if (!path)
+    throw RestoreError("watch " + std::string(w.path) + " of connection " +
+                       std::to_string(w.conn_id) + ": bad path");
+  std::size_t strip =
+      store::is_relative(w.path) ? path->size() - w.path.size() : 0;
+  Status added = watches.add(store::Watch{conn.id, path->str(),
+                                          std::string(w.token), strip, depth});
+  if (!added)
+    throw RestoreError("watch " + std::string(w.path) + " of connection " +
+                       std::to_string(w.conn_id) + " given twice");
+}
+
+}  // namespace
+
+RestoredState restore_data(const migrate::Stream& s, DomId master,
+                           const QuotaDefaults& quota, store::Store& store,
+                           store::WatchIndex& watches) {
+  RestoredState out;
+  out.from_cxenstored = s.cxs_daemon.has_value();
+  out.quota = quota.quota;
+  restore_tree(s, store.tree());
+  if (s.cxs_daemon) store.set_next_transaction_id(s.cxs_daemon->next_tx_id);
+
+  if (s.global_quota)
+    apply_quota(out.quota, s.global_quota->per_domain, quota.given);
+  for (const migrate::DomainRec& d : s.domains) {
+    store::Quota& q =
+        out.domain_quota.try_emplace(DomId{d.domid}, out.quota).first->second;
+    apply_quota(q, d.quotas);
+  }
+  for (const migrate::CxsDomainRec& d : s.cxs_domains) {
+    RestoredDomain& rd = out.domains[DomId{d.domid}];
+    rd.dom = DomId{d.domid};
+    rd.introduced = d.flags & migrate::kCxsDomainIntroduced;
+    rd.shutdown_reported = d.flags & migrate::kCxsDomainShutdownReported;
+    rd.features = d.features;
+    rd.features_known = true;
+    rd.gfn = d.gfn;
+  }
+
+  std::unordered_map<std::uint32_t, std::size_t> by_stream_id;
+  std::unordered_map<std::uint32_t, std::uint32_t> conn_flags;
+  for (const migrate::CxsConnectionRec& c : s.cxs_conns)
+    conn_flags[c.conn_id] = c.flags;
+  for (const migrate::ConnRec& c : s.conns) {
+    RestoredConn rc;
+    rc.id = ConnId{out.conns.size() + 1};
+    rc.rec = &c;
+    rc.dom = c.kind == migrate::ConnKind::kRing ? DomId{c.domid} : master;
+    if (c.kind == migrate::ConnKind::kRing && c.target != migrate::kDomidInvalid)
+      rc.target = DomId{c.target};
+    rc.stalled = conn_flags[c.conn_id] & migrate::kCxsConnStalled;
+    if (c.kind == migrate::ConnKind::kRing) {
+      RestoredDomain& rd = out.domains[rc.dom];
+      if (rd.introduced && !rd.features_known)
+        throw RestoreError("domain " + std::to_string(c.domid) +
+                           " has two ring connections");
+      rd.dom = rc.dom;
+      rd.introduced = true;
+    }
+    by_stream_id[c.conn_id] = out.conns.size();
+    out.conns.push_back(rc);
+  }
+
+  std::map<DepthKey, int> depths;
+  for (const migrate::CxsWatchDepthRec& d : s.cxs_watch_depths)
+    depths[{d.conn_id, d.path, d.token}] = d.depth;
+  for (const migrate::WatchRec& w : s.watches) {
+    int depth = -1;
+    if (w.depth && *w.depth != 0xFFFF) depth = *w.depth;
+    auto given = depths.find({w.conn_id, w.path, w.token});
+    if (given != depths.end()) depth = given->second;
+    restore_watch(w, out.conns[by_stream_id.at(w.conn_id)], depth, watches);
+    ++out.watches;
+  }
+
+  PermCache perms;
+  for (const migrate::CxsTransactionRec& t : s.cxs_transactions) {
+    restore_transaction(t, out.conns[by_stream_id.at(t.conn_id)].id, store,
+                        perms);
+    ++out.transactions;
+  }
+  if (s.transaction_nodes_skipped || s.transactions_skipped)
+    spdlog::warn("live update: {} transaction records and {} transaction "
+                 "nodes skipped (transactions from another daemon are not "
+                 "carried over)",
+                 s.transactions_skipped, s.transaction_nodes_skipped);
+  return out;
+}
+
+std::string read_state_file(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    throw RestoreError("cannot open " + path + ": " + std::strerror(errno));
+  std::string bytes;
+  struct stat st;
+  if (::fstat(fd, &st) == 0 && st.st_size > 0) {
+    if (static_cast<std::uint64_t>(st.st_size) > kStateFileMax) {
+      ::close(fd);
+      throw RestoreError(path + " is larger than 1 GiB");
+    }
+    bytes.reserve(static_cast<std::size_t>(st.st_size));
+  }
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = errno;
+      ::close(fd);
+      throw RestoreError("cannot read " + path + ": " + std::strerror(err));
+    }
+    if (n == 0) break;
+    if (bytes.size() + static_cast<std::size_t>(n) > kStateFileMax) {
+      ::close(fd);
+      throw RestoreError(path + " is larger than 1 GiB");
+    }
+    bytes.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  if (bytes.empty()) throw RestoreError(path + " is empty");
+  return bytes;
+}
+
+migrate::Stream parse_state(std::string_view bytes) {
+  migrate::Stream stream;
+  migrate::StreamError error;
+  if (!migrate::read_stream(bytes, stream, error))
+    throw RestoreError(error.to_string());
+  return stream;
+}
+
+int check_state_file(const std::string& path, DomId master,
+                     const QuotaDefaults& quota) {
+  try {
+    std::string bytes = read_state_file(path);
+    migrate::Stream stream = parse_state(bytes);
+    store::Store store;
+    store::WatchIndex watches;
+    RestoredState r = restore_data(stream, master, quota, store, watches);
+    if (!store.transaction_bytes_agree())
+      throw RestoreError("transaction accounting disagrees after restore");
+    if (store.tree().size() != stream.nodes.size())
+      throw RestoreError("restored " + std::to_string(store.tree().size()) +
+                         " nodes of " + std::to_string(stream.nodes.size()));
+    std::printf(
+        "state OK: %zu nodes, %zu connections, %zu watches, %zu "
+        "transactions (%s)\n",
+        stream.nodes.size(), r.conns.size(), r.watches, r.transactions,
+        r.from_cxenstored ? "from cxenstored" : "from another xenstored");
+    return 0;
+  } catch (const std::exception& e) {
+    std::printf("state %s not restorable: %s\n", path.c_str(), e.what());
+    return 1;
+  }
+}
+
+// ---- the server's half: sockets, rings, domains ---------------------------
+
+namespace {
+
+// A socket fd named by the stream must be one: the number came from a
+// file, and the daemon before may have closed it meanwhile.
+bool is_socket(int fd) {
+  struct stat st;
+  return fd >= 0 && ::fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
+}  // namespace
+
+void Server::restore_state(const migrate::Stream& stream) {
+  RestoredState r = restore_data(
+      stream, master_domid_, QuotaDefaults{quota_, opts_.quotas_given}, store_,
+      watches_);
+  quota_ = r.quota;
+  domain_quota_ = std::move(r.domain_quota);
+  next_conn_ = r.conns.size() + 1;
+  for (const auto& [dom, d] : r.domains)
+    if (!d.introduced && d.features_known) preset_features_[dom] = d.features;
+
+  std::vector<ConnId> lost;
+  for (const RestoredConn& rc : r.conns) {
+    const migrate::ConnRec& rec = *rc.rec;
+    Client* c = nullptr;
+    if (rec.kind == migrate::ConnKind::kSocket) {
+      if (!is_socket(rec.socket_fd)) {
+        spdlog::warn("live update: connection {}: fd {} is no socket; "
+                     "dropped with its watches and transactions",
+                     rec.conn_id, rec.socket_fd);
+        lost.push_back(rc.id);
+        continue;
+      }
+      int fd = rec.socket_fd;
+      int flags = ::fcntl(fd, F_GETFL);
+      if (flags >= 0) ::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+      ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+      auto transport =
+          std::make_unique<transport::SocketTransport>(UniqueFd(fd));
+      Client client{
+          std::make_unique<transport::Connection>(rc.id, std::move(transport)),
+          ops::Session{rc.id, store::Caller{master_domid_, true, std::nullopt}}};
+      loop_.add(fd, rc.id.value, true, false);
+      c = &clients_.emplace(rc.id, std::move(client)).first->second;
+    } else {
+      c = restore_ring(rc, r.domains.at(rc.dom));
+      if (!c) {
+        lost.push_back(rc.id);
+        continue;
+      }
+    }
+    c->conn->preload_input(std::string(rec.in));
+    if (!c->conn->preload_output(rec.out, rec.out_resp_len))
+      spdlog::warn("live update: connection {}: pending output does not "
+                   "split into messages; sent as it is",
+                   rec.conn_id);
+    if (store_.transaction_count(rc.id) != 0)
+      c->ta_start = std::chrono::steady_clock::now();
+    if (!c->ring) update_interest(*c);
+  }
+  for (ConnId id : lost) {
+    watches_.remove_all(id);
+    store_.drop_transactions(id);
+  }
+  spdlog::info(
+      "live update: restored {} nodes, {} connections, {} watches, {} "
+      "transactions, {} domains ({})",
+      store_.tree().size(), clients_.size(), r.watches, r.transactions,
+      domains_.size(),
+      r.from_cxenstored ? "from cxenstored" : "from another xenstored");
+}
+
+// A domain's ring, mapped again; its event channel is still bound in the
+// inherited fd, so the stream's local port is used as it is. A ring that
+// cannot be mapped leaves the domain known but unserved (as C does), so
+// that its death is still reported.
+Server::Client* Server::restore_ring(const RestoredConn& rc,
+                                     const RestoredDomain& d) {
+  const migrate::ConnRec& rec = *rc.rec;
+  if (!hv_) {
+    spdlog::warn("live update: dom{}'s ring dropped: no hypervisor",
+                 rc.dom.value);
+    return nullptr;
+  }
+  std::unique_ptr<xen::MappedRing> ring =
+      rc.dom == master_domid_ ? hv_->rings->map_dom0()
+                              : hv_->rings->map_domain(rc.dom, d.gfn);
+  std::uint32_t features = d.features;
+  if (!d.features_known) features = ring ? ring->page()->server_features : 0;
+  if (!ring)
+    spdlog::warn("live update: dom{}: ring cannot be mapped again; the "
+                 "domain is kept, not served",
+                 rc.dom.value);
+  attach_bound_domain(rc.dom, std::move(ring), rec.evtchn, features, rc.id);
+  Domain& dom = domains_[rc.dom];
+  dom.gfn = d.gfn;
+  dom.shutdown_reported = d.shutdown_reported;
+  Client& c = clients_.at(rc.id);
+  c.session.caller.target = rc.target;
+  if (rc.stalled) c.stalled = true;
+  return &c;
+}
+
+}  // namespace cxs::daemon

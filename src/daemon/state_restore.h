@@ -1,0 +1,82 @@
+// Restoring a migration stream (live update, -U): the part that needs no
+// fd, ring or hypervisor — the store, the watches, the open transactions,
+// the quotas, and which connection is whose — so that the same code serves
+// the new daemon and the old daemon's dry run of its target (--check-state).
+// The Server then attaches sockets and rings to the connections planned
+// here (Server::restore_state).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "cxenstored/ids.h"
+#include "migrate/reader.h"
+#include "store/quota.h"
+#include "store/store.h"
+#include "store/watches.h"
+
+namespace cxs::daemon {
+
+// Thrown with what could not be restored (the path, the connection...).
+struct RestoreError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct RestoredConn {
+  ConnId id;
+  const migrate::ConnRec* rec = nullptr;
+  DomId dom;  // a ring's domain; the master domain for a socket
+  std::optional<DomId> target;
+  bool stalled = false;
+};
+
+struct RestoredDomain {
+  DomId dom;
+  bool introduced = false;  // has a ring connection
+  bool shutdown_reported = false;
+  std::uint32_t features = 0;
+  bool features_known = false;  // false: a C stream; ask the ring page
+  std::uint64_t gfn = 0;
+};
+
+struct RestoredState {
+  bool from_cxenstored = false;  // the stream has cxenstored's records
+  std::vector<RestoredConn> conns;  // ConnIds 1..n, in stream order
+  std::unordered_map<DomId, RestoredDomain> domains;
+  store::Quota quota;
+  std::unordered_map<DomId, store::Quota> domain_quota;
+  std::size_t watches = 0;
+  std::size_t transactions = 0;
+};
+
+// The quotas of the command line, and which of them it set explicitly:
+// those win over the stream's GLOBAL_QUOTA, the others carry over.
+struct QuotaDefaults {
+  store::Quota quota;
+  std::vector<std::string> given;
+};
+
+// Restores into an empty `store` and `watches`. Throws RestoreError.
+RestoredState restore_data(const migrate::Stream& stream, DomId master,
+                           const QuotaDefaults& quota, store::Store& store,
+                           store::WatchIndex& watches);
+
+// The state file whole; throws RestoreError if it cannot be read or is
+// larger than any state cxenstored writes (1 GiB).
+std::string read_state_file(const std::string& path);
+
+// Reads `bytes` as a stream; throws RestoreError with the record, its type
+// and offset on bad input.
+migrate::Stream parse_state(std::string_view bytes);
+
+// --check-state: the dry run of a live update's target. Restores the state
+// in memory, checks it, prints a one-line summary; returns the exit status.
+int check_state_file(const std::string& path, DomId master,
+                     const QuotaDefaults& quota);
+
+}  // namespace cxs::daemon

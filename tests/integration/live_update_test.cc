@@ -1,0 +1,392 @@
+// Live update, end to end: the built cxenstored replaces itself (the same
+// binary, exec'd with -U) while socket clients and simulated guests are
+// mid-session, driven by XS_CONTROL "live-update" exactly as
+// xenstore-control sends it (-f FILE, -c CMDLINE, -s -t N [-F]). After each
+// update every client's next operations must behave as if nothing happened:
+// same store, same process, watches fire once, transactions commit,
+// partial requests complete, queued replies and events arrive.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "integration_helpers.h"
+#include "sim_host.h"
+
+namespace cxs::test {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+Msg control(RawClient& c, const std::vector<std::string>& args) {
+  return c.request(ty(wire::MsgType::XS_CONTROL), nul_join(args));
+}
+
+// The text of a CONTROL reply ("OK", or why not), or the error's name.
+std::string text_of(const Msg& m) {
+  return m.payload.substr(0, m.payload.find('\0'));
+}
+
+struct UpdateOptions {
+  std::string binary = daemon_binary();
+  std::optional<std::string> cmdline;
+  bool force = false;
+  int timeout_s = 10;
+};
+
+// -f, [-c], then -s: sends -s and returns its req_id without waiting (the
+// reply comes from the new daemon).
+std::uint32_t start_update(RawClient& c, const UpdateOptions& o) {
+  Msg f = control(c, {"live-update", "-f", o.binary});
+  EXPECT_EQ(text_of(f), "OK");
+  if (o.cmdline) {
+    EXPECT_EQ(text_of(control(c, {"live-update", "-c", *o.cmdline})), "OK");
+  }
+  std::vector<std::string> s{"live-update", "-s", "-t",
+                             std::to_string(o.timeout_s)};
+  if (o.force) s.push_back("-F");
+  return c.send(ty(wire::MsgType::XS_CONTROL), nul_join(s));
+}
+
+std::string update_reply(RawClient& c, milliseconds timeout = seconds(20)) {
+  auto m = c.recv_reply(timeout);
+  return m ? text_of(*m) : "no reply";
+}
+
+// The whole update from one requester; returns the -s reply text.
+std::string live_update(RawClient& c, const UpdateOptions& o = {}) {
+  start_update(c, o);
+  return update_reply(c);
+}
+
+// The command line the daemon under test was started with, for -c (the
+// test's DaemonProcess passes --standalone/--sim-xen, --no-fork, --socket).
+std::string same_args(const DaemonProcess& d, bool sim) {
+  std::string args = sim ? "--sim-xen " + d.dir() : "--standalone";
+  return args + " --no-fork --socket " + d.socket_path();
+}
+
+void write_script(const std::string& path, const std::string& body) {
+  std::ofstream(path) << "#!/bin/sh\n" << body << "\n";
+  ::chmod(path.c_str(), 0755);
+}
+
+TEST(LiveUpdate, StoreSurvivesAndTheRequesterGetsOk) {
+  DaemonProcess d;
+  RawClient c(d.socket_path());
+  ASSERT_TRUE(is_type_ok(c.write("/lu/a", std::string("v\0w", 3))));
+  ASSERT_TRUE(is_type_ok(c.write("/lu/b/c", "")));
+  ASSERT_TRUE(is_type_ok(c.set_perms("/lu/a", {"n0", "r5", "b7"})));
+  ASSERT_TRUE(is_type_ok(c.rm("/lu/b/c")));
+  for (int i = 0; i < 50; ++i)
+    ASSERT_TRUE(is_type_ok(c.write("/lu/many/n" + std::to_string(i), "x")));
+  std::string before = dump_store(d.socket_path());
+  pid_t pid = d.pid();
+
+  EXPECT_EQ(live_update(c), "OK");
+  EXPECT_EQ(d.pid(), pid);
+  EXPECT_TRUE(d.alive());
+  EXPECT_EQ(dump_store(d.socket_path()), before);
+  EXPECT_NE(d.log().find("live update: serving"), std::string::npos) << d.log();
+  // The state file is gone once restored.
+  EXPECT_NE(::access((d.dir() + "/state_dump").c_str(), F_OK), 0);
+  // The requester's connection lives on.
+  EXPECT_EQ(c.read("/lu/a").payload, std::string("v\0w", 3));
+}
+
+TEST(LiveUpdate, WatchesFireOnceAfterTheUpdateAndNotBefore) {
+  DaemonProcess d;
+  RawClient watcher(d.socket_path());
+  RawClient c(d.socket_path());
+  ASSERT_TRUE(is_type_ok(watcher.watch("/w", "abs")));
+  ASSERT_TRUE(is_type_ok(watcher.watch("rel", "relative")));
+  ASSERT_TRUE(watcher.recv_event());  // the initial events
+  ASSERT_TRUE(watcher.recv_event());
+
+  EXPECT_EQ(live_update(c), "OK");
+  // No event is fired by the restore itself.
+  EXPECT_FALSE(watcher.recv_event(milliseconds(300)));
+  ASSERT_TRUE(is_type_ok(c.write("/w/x", "1")));
+  auto ev = watcher.recv_event();
+  ASSERT_TRUE(ev);
+  EXPECT_EQ(ev->shown(), "/w/x|abs|");
+  EXPECT_FALSE(watcher.recv_event(milliseconds(300)));
+  ASSERT_TRUE(is_type_ok(c.write("/local/domain/0/rel/y", "1")));
+  ev = watcher.recv_event();
+  ASSERT_TRUE(ev);
+  EXPECT_EQ(ev->shown(), "rel/y|relative|");
+}
+
+TEST(LiveUpdate, AnOpenTransactionCommitsAfterAForcedUpdate) {
+  DaemonProcess d;
+  RawClient t(d.socket_path());
+  RawClient c(d.socket_path());
+  ASSERT_TRUE(is_type_ok(c.write("/tx/read", "old")));
+  std::uint32_t tx = t.start_transaction();
+  ASSERT_NE(tx, 0u);
+  EXPECT_EQ(t.read("/tx/read", tx).payload, "old");
+  ASSERT_TRUE(is_type_ok(t.write("/tx/new", "v", tx)));
+
+  UpdateOptions o;
+  o.force = true;
+  o.timeout_s = 1;
+  EXPECT_EQ(live_update(c, o), "OK");
+  // The transaction carried over: it still sees its own write and its
+  // snapshot, and commits.
+  EXPECT_EQ(t.read("/tx/new", tx).payload, "v");
+  EXPECT_TRUE(c.read("/tx/new").is_error("ENOENT"));
+  EXPECT_TRUE(is_type_ok(t.end_transaction(tx, true)));
+  EXPECT_EQ(c.read("/tx/new").payload, "v");
+  // Ids go on: the next transaction does not reuse the old id.
+  std::uint32_t next = t.start_transaction();
+  EXPECT_NE(next, 0u);
+  EXPECT_NE(next, tx);
+}
+
+TEST(LiveUpdate, ATransactionReadBeforeTheUpdateStillConflicts) {
+  DaemonProcess d;
+  RawClient t(d.socket_path());
+  RawClient c(d.socket_path());
+  ASSERT_TRUE(is_type_ok(c.write("/cf/x", "1")));
+  std::uint32_t tx = t.start_transaction();
+  EXPECT_EQ(t.read("/cf/x", tx).payload, "1");
+  ASSERT_TRUE(is_type_ok(t.write("/cf/y", "2", tx)));
+  UpdateOptions o;
+  o.force = true;
+  o.timeout_s = 0;
+  EXPECT_EQ(live_update(c, o), "OK");
+  ASSERT_TRUE(is_type_ok(c.write("/cf/x", "changed")));
+  EXPECT_TRUE(t.end_transaction(tx, true).is_error("EAGAIN"));
+}
+
+TEST(LiveUpdate, WaitsForOpenTransactionsAndHoldsNewOnes) {
+  DaemonProcess d;
+  RawClient t(d.socket_path());
+  RawClient other(d.socket_path());
+  RawClient c(d.socket_path());
+  std::uint32_t tx = t.start_transaction();
+  ASSERT_NE(tx, 0u);
+  start_update(c, UpdateOptions{});
+  // Pending: a new transaction waits, other requests go on.
+  std::uint32_t held = other.send(ty(wire::MsgType::XS_TRANSACTION_START),
+                                  with_nul(""));
+  EXPECT_FALSE(other.recv_reply(milliseconds(500)));
+  EXPECT_TRUE(is_type_ok(t.write("/held/x", "1", tx)));
+  EXPECT_TRUE(is_type_ok(c.read("/")));
+  // The open transaction ends: the update happens, the held request is
+  // answered by the new daemon.
+  EXPECT_TRUE(is_type_ok(t.end_transaction(tx, true)));
+  EXPECT_EQ(update_reply(c), "OK");
+  auto reply = other.recv_reply(seconds(5));
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->req_id, held);
+  EXPECT_TRUE(is_type(*reply, wire::MsgType::XS_TRANSACTION_START));
+  EXPECT_NE(d.log().find("live update: serving"), std::string::npos);
+}
+
+TEST(LiveUpdate, WithoutForceATimeoutGivesUpAndServesOn) {
+  DaemonProcess d;
+  RawClient t(d.socket_path());
+  RawClient other(d.socket_path());
+  RawClient c(d.socket_path());
+  std::uint32_t tx = t.start_transaction();
+  ASSERT_NE(tx, 0u);
+  UpdateOptions o;
+  o.timeout_s = 1;
+  start_update(c, o);
+  std::uint32_t held = other.send(ty(wire::MsgType::XS_TRANSACTION_START),
+                                  with_nul(""));
+  std::string why = update_reply(c, seconds(10));
+  EXPECT_EQ(why.rfind("Domains with long running transactions:\nDomain 0: ", 0),
+            0u)
+      << why;
+  // The held request is served once the update is given up.
+  auto reply = other.recv_reply(seconds(5));
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->req_id, held);
+  EXPECT_EQ(d.log().find("live update: serving"), std::string::npos);
+  EXPECT_TRUE(is_type_ok(t.end_transaction(tx, true)));
+}
+
+TEST(LiveUpdate, StepsOutOfOrderAndBadArgumentsAreRefused) {
+  DaemonProcess d;
+  RawClient c(d.socket_path());
+  RawClient other(d.socket_path());
+  EXPECT_EQ(text_of(control(c, {"live-update", "-s", "-t", "1"})),
+            "Not in live-update session.");
+  EXPECT_EQ(text_of(control(c, {"live-update", "-f", "/nonexistent/x"})),
+            "File not accessible.");
+  std::string plain = d.dir() + "/plain";
+  std::ofstream(plain) << "not a program";
+  EXPECT_EQ(text_of(control(c, {"live-update", "-f", plain})),
+            "File not executable.");
+  EXPECT_EQ(text_of(control(c, {"live-update", "-x"})), "EINVAL");
+  EXPECT_EQ(text_of(control(c, {"live-update", "-f", daemon_binary()})), "OK");
+  EXPECT_EQ(text_of(control(other, {"live-update", "-f", daemon_binary()})),
+            "live-update session already active.");
+  EXPECT_EQ(text_of(control(other, {"live-update", "-c", "x"})),
+            "Not in live-update session.");
+  EXPECT_EQ(text_of(control(c, {"live-update", "-s", "-v", "3"})), "EINVAL");
+  EXPECT_EQ(text_of(control(c, {"live-update", "-a"})), "OK");
+  EXPECT_EQ(text_of(control(c, {"live-update", "-a"})),
+            "No live-update session active.");
+  // Closing the requester's connection ends its session.
+  {
+    RawClient gone(d.socket_path());
+    EXPECT_EQ(text_of(control(gone, {"live-update", "-f", daemon_binary()})),
+              "OK");
+  }
+  EXPECT_TRUE(eventually([&] {
+    return text_of(control(other, {"live-update", "-f", daemon_binary()})) ==
+           "OK";
+  }));
+  Msg help = control(c, {"help"});
+  EXPECT_NE(help.payload.find("live-update"), std::string::npos);
+}
+
+TEST(LiveUpdate, UnprivilegedCallersAreRefused) {
+  SimHost host;
+  ASSERT_TRUE(is_type_ok(host.introduce(5)));
+  SimGuest g(host, 5);
+  EXPECT_EQ(g.outcome(wire::MsgType::XS_CONTROL,
+                      nul_join({"live-update", "-f", daemon_binary()})),
+            "EACCES");
+}
+
+// A target that cannot take over is found out before the daemon stops:
+// the requester hears why, the daemon serves on, and a later update works.
+TEST(LiveUpdate, BadTargetsAreRefusedAndTheDaemonServesOn) {
+  DaemonProcess d;
+  RawClient c(d.socket_path());
+  RawClient watcher(d.socket_path());
+  ASSERT_TRUE(is_type_ok(watcher.watch("/bad", "t")));
+  ASSERT_TRUE(watcher.recv_event());
+  std::string fails_help = d.dir() + "/fails-help";
+  write_script(fails_help, "exit 3");
+  std::string cannot_restore = d.dir() + "/cannot-restore";
+  write_script(cannot_restore,
+               "case \"$*\" in *--help*) echo 'Usage: cxenstored'; exit 0;; "
+               "*--check-state*) echo 'state bad: no'; exit 1;; esac; exit 9");
+
+  UpdateOptions o;
+  o.binary = fails_help;
+  EXPECT_EQ(live_update(c, o).rfind("Target " + fails_help + " fails --help", 0),
+            0u);
+  o.binary = cannot_restore;
+  std::string why = live_update(c, o);
+  EXPECT_NE(why.find("cannot restore the state (exit status 1): state bad: no"),
+            std::string::npos)
+      << why;
+  EXPECT_NE(::access((d.dir() + "/state_dump").c_str(), F_OK), 0);
+  // Still the same daemon, still serving its clients.
+  ASSERT_TRUE(is_type_ok(c.write("/bad/x", "1")));
+  auto ev = watcher.recv_event();
+  ASSERT_TRUE(ev);
+  EXPECT_EQ(ev->shown(), "/bad/x|t|");
+  EXPECT_EQ(d.log().find("live update: serving"), std::string::npos);
+  // A good target afterwards.
+  EXPECT_EQ(live_update(c), "OK");
+  ASSERT_TRUE(is_type_ok(c.write("/bad/y", "1")));
+  ev = watcher.recv_event();
+  ASSERT_TRUE(ev);
+  EXPECT_EQ(ev->shown(), "/bad/y|t|");
+}
+
+TEST(LiveUpdate, CommandLineReplacesTheArguments) {
+  DaemonProcess d;
+  RawClient c(d.socket_path());
+  UpdateOptions o;
+  o.cmdline = same_args(d, false) + " -E 77";
+  EXPECT_EQ(live_update(c, o), "OK");
+  Msg q = control(c, {"quota"});
+  EXPECT_NE(q.payload.find("nodes: 77"), std::string::npos) << q.payload;
+}
+
+TEST(LiveUpdate, QuotasSetAtRunTimeCarryOver) {
+  DaemonProcess d;
+  RawClient c(d.socket_path());
+  ASSERT_EQ(text_of(control(c, {"quota", "set", "nodes", "55"})), "OK");
+  ASSERT_EQ(text_of(control(c, {"quota-soft", "set", "memory", "999"})), "OK");
+  EXPECT_EQ(live_update(c), "OK");
+  EXPECT_NE(control(c, {"quota"}).payload.find("nodes: 55"), std::string::npos);
+  EXPECT_NE(control(c, {"quota-soft"}).payload.find("memory: 999"),
+            std::string::npos);
+}
+
+TEST(LiveUpdate, UpdateAfterUpdate) {
+  DaemonProcess d;
+  RawClient c(d.socket_path());
+  ASSERT_TRUE(is_type_ok(c.write("/twice", "1")));
+  EXPECT_EQ(live_update(c), "OK");
+  EXPECT_EQ(live_update(c), "OK");
+  EXPECT_EQ(c.read("/twice").payload, "1");
+}
+
+// Guests on rings: a watch armed, a transaction open, half a request in the
+// ring, replies and events not yet taken.
+TEST(LiveUpdate, GuestsMidSessionNoticeNothing) {
+  SimHost host;
+  ASSERT_TRUE(is_type_ok(host.introduce(5)));
+  ASSERT_TRUE(is_type_ok(host.introduce(6)));
+  SimGuest g5(host, 5);
+  SimGuest g6(host, 6);
+  RawClient dom0(host.socket());
+  ASSERT_EQ(g5.outcome(wire::MsgType::XS_WATCH, nul_join({"data", "w5"})),
+            "XS_WATCH");
+  ASSERT_TRUE(g5.next_event());
+  ASSERT_EQ(g5.write("data/x", "5"), "XS_WRITE");
+  ASSERT_TRUE(g5.next_event());
+  ASSERT_EQ(g6.write("data/v", "1"), "XS_WRITE");
+  std::uint32_t tx = g6.start_transaction();
+  ASSERT_NE(tx, 0u);
+  ASSERT_EQ(g6.write("data/t", "in-tx", tx), "XS_WRITE");
+  // Replies and an event g5 has not taken: a read answered, dom0 writes.
+  std::uint32_t unread = g5.send(ty(wire::MsgType::XS_READ), with_nul("data"));
+  ASSERT_TRUE(is_type_ok(dom0.write("/local/domain/5/data/e", "x")));
+  // Half a request in g6's ring: the header and part of the payload.
+  std::string msg = wire::encode_message(ty(wire::MsgType::XS_WRITE), 77, 0,
+                                         std::string("else/half\0value", 15));
+  ASSERT_TRUE(g6.ring().send_bytes(msg.substr(0, 20)));
+  std::this_thread::sleep_for(milliseconds(200));
+
+  UpdateOptions o;
+  o.cmdline = same_args(host.daemon(), true);
+  o.force = true;
+  o.timeout_s = 0;
+  EXPECT_EQ(live_update(dom0, o), "OK");
+
+  // g5: the reply and the event queued before the update arrive once.
+  auto reply = g5.await(unread);
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(outcome_of(*reply), "XS_READ");
+  auto ev = g5.next_event_text();
+  ASSERT_TRUE(ev);
+  EXPECT_EQ(*ev, "data/e|w5|");
+  EXPECT_FALSE(g5.next_event_text(milliseconds(300)));
+  // g6: the rest of the half-sent request completes it.
+  ASSERT_TRUE(g6.ring().send_bytes(msg.substr(20)));
+  auto half = g6.await(77);
+  ASSERT_TRUE(half);
+  EXPECT_EQ(outcome_of(*half), "XS_WRITE");
+  EXPECT_EQ(dom0.read("/local/domain/6/else/half").payload, "value");
+  // g6's transaction commits; g5's watch fires.
+  EXPECT_EQ(g6.outcome(wire::MsgType::XS_TRANSACTION_END, with_nul("T"), tx),
+            "XS_TRANSACTION_END");
+  EXPECT_EQ(dom0.read("/local/domain/6/data/t").payload, "in-tx");
+  ASSERT_EQ(g6.write("/local/domain/5/data/from6", "1"), "EACCES");
+  ASSERT_TRUE(is_type_ok(dom0.write("/local/domain/5/data/after", "1")));
+  ev = g5.next_event_text();
+  ASSERT_TRUE(ev);
+  EXPECT_EQ(*ev, "data/after|w5|");
+  // Domains still die as before.
+  host.destroy(6);
+  EXPECT_TRUE(eventually([&] {
+    return dom0.read("/local/domain/6").is_error("ENOENT");
+  }));
+}
+
+}  // namespace
+}  // namespace cxs::test
