@@ -67,7 +67,7 @@ Daemon::Daemon(DaemonKind kind, const DaemonPaths& paths,
     case DaemonKind::kCxs:
       sim_dir_ = dir;
       pid_ = spawn({paths.cxenstored, "--sim-xen", dir, "--socket", socket_,
-                    "--no-fork", "--log-level", "warn"},
+                    "--no-fork", "--log-level", std::getenv("CXS_BENCH_LOG") ? std::getenv("CXS_BENCH_LOG") : "warn"},
                    dir + "/daemon.log");
       break;
     case DaemonKind::kEcho:

@@ -83,7 +83,9 @@ class SimGuest {
   std::unique_ptr<guest::GuestRing> ring_;
 };
 
-void introduce(const Daemon& d, int guests) {
+}  // namespace
+
+void introduce_guests(const Daemon& d, int guests) {
   const std::string& dir = d.sim_dir();
   write_file(dir + "/domains", "0,1-" + std::to_string(guests));
   XsConn xs(d.socket());
@@ -102,6 +104,8 @@ void introduce(const Daemon& d, int guests) {
             nul_join({dom, std::to_string(0x1000 + g), "1"}));
   }
 }
+
+namespace {
 
 Message await(SimGuest& g, int notify_fd) {
   auto limit = Clock::now() + std::chrono::seconds(10);
@@ -124,7 +128,7 @@ Message await(SimGuest& g, int notify_fd) {
 Result run_ring_workload(Daemon& d, const Limits& lim, RingOp op, int active) {
   if (d.sim_dir().empty())
     throw BenchError("no simulated hypervisor for the ring workloads");
-  introduce(d, lim.guests);
+  introduce_guests(d, lim.guests);
   UniqueFd evtchn = open_fifo(d.sim_dir() + "/evtchn");
   UniqueFd notify = open_fifo(d.sim_dir() + "/notify");
   std::vector<std::unique_ptr<SimGuest>> gs;

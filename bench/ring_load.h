@@ -19,4 +19,8 @@ enum class RingOp { kRead, kWrite };
 // names included) fails a 500-child directory with ENOSPC in both daemons.
 Result run_ring_workload(Daemon& d, const Limits& lim, RingOp op, int active);
 
+// Introduces domains 1..guests through the socket (zeroed ring pages, homes
+// owned by each domain), as a toolstack does.
+void introduce_guests(const Daemon& d, int guests);
+
 }  // namespace cxs::bench

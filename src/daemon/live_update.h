@@ -17,11 +17,16 @@
 // new binary with -U; the listening socket, the client sockets and the event
 // channel fd are inherited, the new daemon maps the rings again.
 //
-// Beyond C: before it stops for good, the daemon checks the target (it must
-// answer --help; a cxenstored must also restore the written state in a dry
-// run, --check-state). If a check or the exec fails, the requester is told
-// why and the daemon goes on serving as before.
+// Beyond C: before it stops, the daemon checks the target (it must answer
+// --help; a cxenstored must also restore the state in a dry run,
+// --check-state). The check runs in a forked child on a snapshot of the
+// state (fork's copy-on-write image) while the daemon goes on serving, so it
+// adds nothing to the time clients wait; only when it passes does the
+// daemon stop, write the state again and exec. If a check or the exec
+// fails, the requester is told why and the daemon serves on as before.
 #pragma once
+
+#include <sys/types.h>
 
 #include <chrono>
 #include <cstdint>
@@ -31,6 +36,7 @@
 #include <vector>
 
 #include "cxenstored/ids.h"
+#include "cxenstored/unique_fd.h"
 #include "daemon/options.h"
 #include "wire/header.h"
 
@@ -49,6 +55,14 @@ struct LiveUpdateSession {
   std::uint32_t version = 1;  // -v: migration stream version written
   wire::Header start_request{};  // answered by the new daemon
   Clock::time_point started_at{};
+  // The target check under way (a forked child): its pid and the pipe it
+  // reports through; -1 / invalid when none runs.
+  pid_t check_pid = -1;
+  UniqueFd check_pipe;
+  // What the check found: the target is a cxenstored (it says so in its
+  // --help), so the ring features it offers stay advertised.
+  bool checked = false;
+  bool target_is_cxenstored = false;
 };
 
 // The new daemon's argv, as the C daemon builds it: without a command line,

@@ -1,6 +1,8 @@
 // The live update once started (-s): holding new transactions, waiting for
 // the open ones, then dump, check the target, exec (see live_update.h).
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -98,7 +100,7 @@ std::optional<std::string> Server::live_update_blocked(
 
 // Each loop turn while an update is pending.
 void Server::advance_live_update() {
-  if (!lu_ || !lu_->started) return;
+  if (!lu_ || !lu_->started || lu_->check_pid > 0) return;
   auto now = LiveUpdateSession::Clock::now();
   std::optional<std::string> why = live_update_blocked(now);
   if (why) {
@@ -110,11 +112,104 @@ void Server::advance_live_update() {
     }
     // Forced: the open transactions go along (C drops them; we keep them).
   }
+  if (!lu_->checked) {
+    start_target_check();
+    return;
+  }
   activate_live_update();
+}
+
+// The target is checked by a child on fork's snapshot of the state, while
+// this process serves on; finish_target_check() reads its verdict.
+void Server::start_target_check() {
+  std::string path = state_file_path(opts_) + ".check";
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) {
+    end_live_update(reply_text(std::string("Cannot check the target: ") +
+                               std::strerror(errno)));
+    return;
+  }
+  UniqueFd read_end(fds[0]);
+  UniqueFd write_end(fds[1]);
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    end_live_update(reply_text(std::string("Cannot check the target: ") +
+                               std::strerror(errno)));
+    return;
+  }
+  if (pid == 0) run_target_check(path, write_end.get());
+  lu_->check_pid = pid;
+  lu_->check_pipe = std::move(read_end);
+  loop_.add(lu_->check_pipe.get(), kLiveUpdateCheckToken, true, false);
+  spdlog::info("live update: checking {} (pid {})", lu_->binary, pid);
+}
+
+// In the forked child: write the snapshot, check the target, report one
+// line ("O" ok, "C" ok and a cxenstored, "F" + why) and leave without
+// running a destructor (they would unlink the parent's socket).
+void Server::run_target_check(const std::string& path, int report_fd) {
+  std::string verdict;
+  try {
+    std::vector<std::string> argv =
+        live_update_argv(lu_->binary, lu_->cmdline, opts_.argv);
+    std::string state = dump_state(lu_->version, &*lu_);
+    if (int err = write_state_file(path, state)) {
+      verdict = "FCannot write " + path + ": " + std::strerror(err);
+    } else {
+      TargetCheck t = check_live_update_target(argv, path);
+      verdict = t.refusal ? "F" + *t.refusal
+                          : (t.cxenstored ? "C" : "O") + t.summary;
+    }
+  } catch (const std::exception& e) {
+    verdict = std::string("FCannot check the target: ") + e.what();
+  }
+  ::unlink(path.c_str());
+  std::string_view left = std::string_view(verdict).substr(0, 4000);
+  while (!left.empty()) {
+    ssize_t n = ::write(report_fd, left.data(), left.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    left.remove_prefix(static_cast<std::size_t>(n));
+  }
+  ::_exit(0);
+}
+
+void Server::finish_target_check() {
+  if (!lu_ || lu_->check_pid <= 0) return;
+  std::string verdict;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = ::read(lu_->check_pipe.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;  // the child closed its end: it has reported
+    verdict.append(buf, static_cast<std::size_t>(n));
+  }
+  loop_.remove(lu_->check_pipe.get());
+  lu_->check_pipe.reset();
+  int status = 0;
+  while (::waitpid(lu_->check_pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  lu_->check_pid = -1;
+  if (verdict.empty() || verdict[0] == 'F') {
+    std::string why = verdict.empty()
+                          ? "The target check failed (status " +
+                                std::to_string(status) + ")"
+                          : verdict.substr(1);
+    spdlog::error("live update: refused: {}", why);
+    end_live_update(reply_text(why));
+    return;
+  }
+  lu_->checked = true;
+  lu_->target_is_cxenstored = verdict[0] == 'C';
+  spdlog::info("live update: target checked{}{}",
+               verdict.size() > 1 ? ": " : "", verdict.substr(1));
 }
 
 void Server::activate_live_update() {
   auto t0 = LiveUpdateSession::Clock::now();
+  auto ms = [](auto d) {
+    return std::chrono::duration<double, std::milli>(d).count();
+  };
   std::string path = state_file_path(opts_);
   std::vector<std::string> argv =
       live_update_argv(lu_->binary, lu_->cmdline, opts_.argv);
@@ -126,6 +221,7 @@ void Server::activate_live_update() {
     end_live_update(reply_text("Dump write error"));
     return;
   }
+  auto t1 = LiveUpdateSession::Clock::now();
   if (int err = write_state_file(path, state)) {
     spdlog::error("live update: writing {}: {}", path, std::strerror(err));
     ::unlink(path.c_str());
@@ -134,25 +230,14 @@ void Server::activate_live_update() {
                                    : "Dump write error"));
     return;
   }
-  auto t1 = LiveUpdateSession::Clock::now();
-  TargetCheck target = check_live_update_target(argv, path);
-  if (target.refusal) {
-    spdlog::error("live update: refused: {}", *target.refusal);
-    ::unlink(path.c_str());
-    end_live_update(reply_text(*target.refusal));
-    return;
-  }
   auto t2 = LiveUpdateSession::Clock::now();
-  auto ms = [](auto d) {
-    return std::chrono::duration<double, std::milli>(d).count();
-  };
   spdlog::info(
-      "live update: state written ({} bytes, {:.1f} ms), target checked "
-      "({:.1f} ms); exec {}",
+      "live update: state built ({} bytes, {:.1f} ms), written ({:.1f} ms); "
+      "exec {}",
       state.size(), ms(t1 - t0), ms(t2 - t1), joined(argv));
   // The new daemon binds VIRQ_DOM_EXC itself; only one holder may exist.
   if (virq_port_) hv_->events->unbind(*virq_port_);
-  if (!target.cxenstored) advertise_features(false);
+  if (!lu_->target_is_cxenstored) advertise_features(false);
   set_fds_inherited(true);
   spdlog::default_logger()->flush();
   int err = exec_replace(argv);
@@ -177,9 +262,9 @@ void Server::activate_live_update() {
 
 // Beyond C, which execs blindly: a target that does not answer --help, or
 // a cxenstored that cannot restore this very state, would leave the host
-// without a xenstored.
+// without a xenstored. (Runs in the check child: no logging here.)
 Server::TargetCheck Server::check_live_update_target(
-    const std::vector<std::string>& argv, const std::string& state_path) {
+    const std::vector<std::string>& argv, const std::string& state_path) const {
   TargetCheck out;
   ChildResult help = run_child({argv[0], "--help"}, kHelpTimeoutMs);
   if (!help.succeeded()) {
@@ -198,7 +283,7 @@ Server::TargetCheck Server::check_live_update_target(
                   check.describe() + "): " + last_line(check.output);
     return out;
   }
-  spdlog::info("live update: dry run: {}", last_line(check.output));
+  out.summary = last_line(check.output);
   return out;
 }
 
@@ -213,6 +298,12 @@ void Server::advertise_features(bool ours) noexcept {
 // the connections holding a TRANSACTION_START are served again.
 void Server::end_live_update(std::optional<std::string> reply) {
   if (!lu_) return;
+  if (lu_->check_pid > 0) {
+    ::kill(lu_->check_pid, SIGKILL);
+    while (::waitpid(lu_->check_pid, nullptr, 0) < 0 && errno == EINTR) {
+    }
+    loop_.remove(lu_->check_pipe.get());
+  }
   if (reply && lu_->started) {
     auto owner = clients_.find(lu_->owner);
     if (owner != clients_.end() && !owner->second.conn->closing()) {

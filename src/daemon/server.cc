@@ -150,6 +150,10 @@ void Server::turn(int timeout_ms) {
       on_event_channel();
       continue;
     }
+    if (r.token == kLiveUpdateCheckToken) {
+      finish_target_check();
+      continue;
+    }
     auto it = clients_.find(ConnId{r.token});
     if (it == clients_.end() || it->second.conn->closing()) continue;
     Client& c = it->second;

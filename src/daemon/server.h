@@ -111,6 +111,9 @@ class Server final : public ops::DaemonHooks {
     std::uint64_t gfn = 0;  // INTRODUCE's ring frame (mapping fallback)
   };
 
+  // The epoll token of a live update's target check (its report pipe).
+  static constexpr std::uint64_t kLiveUpdateCheckToken = ~std::uint64_t{0} - 3;
+
   void turn(int timeout_ms);
   void accept_clients();
   void on_signal();
@@ -142,14 +145,18 @@ class Server final : public ops::DaemonHooks {
   void advance_live_update();
   std::optional<std::string> live_update_blocked(
       LiveUpdateSession::Clock::time_point now) const;
+  void start_target_check();
+  [[noreturn]] void run_target_check(const std::string& path, int report_fd);
+  void finish_target_check();
   void activate_live_update();
   // Whether the target may take over (live_update_flow.cc).
   struct TargetCheck {
     std::optional<std::string> refusal;
     bool cxenstored = false;  // it said so in its --help
+    std::string summary;      // the dry run's last line
   };
   TargetCheck check_live_update_target(const std::vector<std::string>& argv,
-                                       const std::string& state_path);
+                                       const std::string& state_path) const;
   void advertise_features(bool ours) noexcept;
   void end_live_update(std::optional<std::string> reply);
   void set_fds_inherited(bool inherited) noexcept;

@@ -66,9 +66,23 @@ RestoredState restore_data(const migrate::Stream& stream, DomId master,
                            const QuotaDefaults& quota, store::Store& store,
                            store::WatchIndex& watches);
 
-// The state file whole; throws RestoreError if it cannot be read or is
-// larger than any state cxenstored writes (1 GiB).
-std::string read_state_file(const std::string& path);
+// The state file, mapped whole (parsing reads it in place: no copy of
+// megabytes first). Throws RestoreError if it cannot be read, is empty or
+// is larger than any state cxenstored writes (1 GiB).
+class StateFile {
+ public:
+  explicit StateFile(const std::string& path);
+  ~StateFile();
+  StateFile(const StateFile&) = delete;
+  StateFile& operator=(const StateFile&) = delete;
+  std::string_view bytes() const noexcept {
+    return {static_cast<const char*>(addr_), size_};
+  }
+
+ private:
+  void* addr_ = nullptr;
+  std::size_t size_ = 0;
+};
 
 // Reads `bytes` as a stream; throws RestoreError with the record, its type
 // and offset on bad input.

@@ -125,6 +125,30 @@ std::pair<NodeRecord*, bool> NodeIndex::emplace(std::string_view path) {
   return {r, true};
 }
 
+NodeIndex::Emplaced NodeIndex::emplace_child(std::uint32_t parent,
+                                             std::string_view path,
+                                             std::string_view name) {
+  if ((size_ + 1) * 100 > slots_.size() * kMaxLoadPercent) grow();
+  std::uint32_t tag = tag_of(path);
+  std::size_t i = tag & mask();
+  for (;; i = (i + 1) & mask()) {
+    const Slot& s = slots_[i];
+    if (s.id == kEmpty) break;
+    if (s.tag != tag) continue;
+    NodeRecord* r = records_.get(s.id);
+    if (r->parent == parent && r->name().size() == name.size() &&
+        same_bytes(r->name().data(), name.data(), name.size()))
+      return {r, s.id, false};
+  }
+  std::uint32_t id = records_.allocate();
+  NodeRecord* r = records_.get(id);
+  r->parent = parent;
+  r->name_value = NameValue(name, {});
+  slots_[i] = Slot{id, tag};
+  ++size_;
+  return {r, id, true};
+}
+
 bool NodeIndex::erase(std::string_view path) noexcept {
   if (size_ == 0) return false;
   std::size_t i = probe(path, tag_of(path));
@@ -172,8 +196,17 @@ std::string NodeIndex::path_of(const NodeRecord& rec) const {
   return out;
 }
 
+void NodeIndex::reserve(std::size_t nodes) {
+  std::size_t n = slots_.empty() ? kInitialSlots : slots_.size();
+  while (nodes * 100 > n * kMaxLoadPercent) n *= 2;
+  if (n > slots_.size()) rehash(n);
+}
+
 void NodeIndex::grow() {
-  std::size_t n = slots_.empty() ? kInitialSlots : slots_.size() * 2;
+  rehash(slots_.empty() ? kInitialSlots : slots_.size() * 2);
+}
+
+void NodeIndex::rehash(std::size_t n) {
   std::vector<Slot> old(n);
   old.swap(slots_);
   for (const Slot& s : old) {

@@ -31,12 +31,26 @@ class NodeIndex {
   // The record at `path`, created empty if absent (second: created). A path
   // below "/" needs its parent in the index first: without it, nullptr.
   std::pair<NodeRecord*, bool> emplace(std::string_view path);
+  // emplace() for a path whose parent's record id is known (a restore in
+  // pre-order keeps its ancestors' ids): one probe instead of two, and the
+  // candidate confirmed by parent id and name. `name` is the path's last
+  // component.
+  struct Emplaced {
+    NodeRecord* record;
+    std::uint32_t id;
+    bool created;
+  };
+  Emplaced emplace_child(std::uint32_t parent, std::string_view path,
+                         std::string_view name);
   // Removes one record; its children must be gone already (the store
   // removes deepest first). false if there was no such node.
   bool erase(std::string_view path) noexcept;
   // Removes every record ("/" and the special nodes too). The table keeps
   // its size: a restore refills it with as many nodes as before.
   void clear() noexcept;
+  // Room for `nodes` nodes without growing the table on the way (a live
+  // update's restore knows how many come).
+  void reserve(std::size_t nodes);
 
   // For walks down the tree (a live update's export): records by id, and a
   // child found from its parent's id. A candidate is confirmed by its
@@ -51,6 +65,7 @@ class NodeIndex {
   const NodeRecord& record(std::uint32_t id) const noexcept {
     return *records_.get(id);
   }
+  NodeRecord& record(std::uint32_t id) noexcept { return *records_.get(id); }
 
   std::size_t size() const noexcept { return size_; }
   std::string path_of(const NodeRecord& r) const;
@@ -87,6 +102,7 @@ class NodeIndex {
   // The slot holding `path`, or the empty slot where it would go.
   std::size_t probe(std::string_view path, std::uint32_t tag) const noexcept;
   void grow();
+  void rehash(std::size_t slots);
   std::size_t mask() const noexcept { return slots_.size() - 1; }
 
   RecordSlab records_;

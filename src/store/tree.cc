@@ -81,11 +81,8 @@ NodeView Tree::restore_node(std::string_view path, std::string_view value,
                             SharedPerms perms, std::uint64_t generation) {
   if (!is_node_path(path)) return {};
   NodeRecord* r = nodes_.find(path);
-  if (r) {
-    NameValue fresh(r->name(), value);  // may throw: nothing changed yet
-    charge(path, r, -1);
-    r->name_value = std::move(fresh);
-  } else {
+  bool existing = r != nullptr;
+  if (!existing) {
     NodeRecord* parent = nullptr;
     std::string_view parent_path;
     if (path != "/" && !is_special(path)) {
@@ -104,12 +101,47 @@ NodeView Tree::restore_node(std::string_view path, std::string_view value,
       throw;
     }
   }
+  finish_restore(path, r, existing, value, std::move(perms), generation);
+  return r;
+}
+
+std::uint32_t Tree::restore_child(std::uint32_t parent_id,
+                                  std::string_view parent_path,
+                                  std::string_view path,
+                                  std::string_view value, SharedPerms perms,
+                                  std::uint64_t generation) {
+  if (!is_node_path(path) || path == "/" || is_special(path) ||
+      parent_of(path) != parent_path)
+    return kNoRecord;
+  std::string_view name = basename_of(path);
+  NodeIndex::Emplaced e = nodes_.emplace_child(parent_id, path, name);
+  if (e.created) {
+    try {
+      e.record->name_value.set_value(value);
+      add_child(parent_path, nodes_.record(parent_id), name);
+    } catch (...) {
+      nodes_.erase(path);  // not charged yet
+      throw;
+    }
+  }
+  finish_restore(path, e.record, !e.created, value, std::move(perms),
+                 generation);
+  return e.id;
+}
+
+void Tree::finish_restore(std::string_view path, NodeRecord* r, bool existing,
+                          std::string_view value, SharedPerms perms,
+                          std::uint64_t generation) {
+  if (existing) {
+    NameValue fresh(r->name(), value);  // may throw: nothing changed yet
+    charge(path, r, -1);
+    r->name_value = std::move(fresh);
+  }
   r->perms = std::move(perms);
   r->generation = generation != kAbsentGeneration ? generation
                                                   : next_generation();
   generation_ = std::max(generation_, r->generation);
   charge(path, r, +1);
-  return r;
 }
 
 void Tree::add_child(std::string_view parent_path, NodeRecord& parent,

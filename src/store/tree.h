@@ -113,6 +113,9 @@ class Tree {
   // accounting and the generation counter: an empty tree (not a usable one:
   // restore "/" and the special nodes before anything else uses it).
   void clear_for_restore() noexcept;
+  // Room for `nodes` nodes, so that a restore does not grow the index step
+  // by step.
+  void reserve(std::size_t nodes) { nodes_.reserve(nodes); }
   // Inserts a node exactly as given. "/" and "@..." paths have no parent;
   // any other node's parent must be in the tree already, and the node's
   // name is appended to the parent's child list without stamping the
@@ -123,6 +126,20 @@ class Tree {
   // whose parent is missing. Accounting is exact, as for put.
   NodeView restore_node(std::string_view path, std::string_view value,
                         SharedPerms perms, std::uint64_t generation);
+  // restore_node for a node whose parent's id (and path) the caller knows:
+  // a pre-order restore keeps the ids of the current node's ancestors, and
+  // so looks up no parent (at 100 000 nodes, a quarter of the restore's
+  // time). Returns the node's id (for its own children), kNoRecord if the
+  // path is not canonical or not a child of `parent_path`.
+  static constexpr std::uint32_t kNoRecord = NodeIndex::kNone;
+  std::uint32_t restore_child(std::uint32_t parent_id,
+                              std::string_view parent_path,
+                              std::string_view path, std::string_view value,
+                              SharedPerms perms, std::uint64_t generation);
+  // The id of a node's record (kNoRecord if absent), for restore_child.
+  std::uint32_t id_of(std::string_view path) const noexcept {
+    return nodes_.find_id(path);
+  }
   // The counter to stamp from after a restore. It never goes below the
   // highest generation restored, so stamps stay unique; a stream from this
   // daemon gives its own counter, which is also above every generation its
@@ -134,6 +151,11 @@ class Tree {
 
  private:
   void charge(std::string_view path, NodeView n, int sign) noexcept;
+  // The end of both restores: value (of an existing node), permissions,
+  // generation, charge.
+  void finish_restore(std::string_view path, NodeRecord* r, bool existing,
+                      std::string_view value, SharedPerms perms,
+                      std::uint64_t generation);
   // parent.children.add(name), with the parent's charge kept exact.
   void add_child(std::string_view parent_path, NodeRecord& parent,
                  std::string_view name);

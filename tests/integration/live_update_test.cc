@@ -295,6 +295,27 @@ TEST(LiveUpdate, BadTargetsAreRefusedAndTheDaemonServesOn) {
   EXPECT_EQ(ev->shown(), "/bad/y|t|");
 }
 
+// The target check runs beside the daemon, not instead of it: a target
+// slow to answer --help does not stop the daemon from answering.
+TEST(LiveUpdate, TheDaemonServesWhileTheTargetIsChecked) {
+  DaemonProcess d;
+  RawClient c(d.socket_path());
+  RawClient other(d.socket_path());
+  std::string slow = d.dir() + "/slow-help";
+  write_script(slow, "case \"$*\" in *--help*) sleep 1; echo 'Usage: cxenstored';; "
+                     "*) exec '" + daemon_binary() + "' \"$@\";; esac");
+  UpdateOptions o;
+  o.binary = slow;
+  start_update(c, o);
+  std::this_thread::sleep_for(milliseconds(200));
+  auto t0 = std::chrono::steady_clock::now();
+  EXPECT_TRUE(is_type_ok(other.write("/during/check", "1")));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, milliseconds(500));
+  EXPECT_EQ(update_reply(c), "OK");
+  EXPECT_EQ(other.read("/during/check").payload, "1");
+  EXPECT_NE(d.log().find("live update: serving"), std::string::npos);
+}
+
 TEST(LiveUpdate, CommandLineReplacesTheArguments) {
   DaemonProcess d;
   RawClient c(d.socket_path());
