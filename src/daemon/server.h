@@ -162,7 +162,7 @@ class Server final : public ops::DaemonHooks {
   void init_hypervisor();
   void on_event_channel();
   void on_ring_kick(Client& c);
-  void check_domains();
+  void check_domains(bool after_restore = false);
   Status attach_domain(DomId dom, std::unique_ptr<xen::MappedRing> ring,
                        xen::Port remote);
   // A domain whose event channel is bound already (`local`); the ring is
