@@ -1,0 +1,240 @@
+// Live update across implementations, under the refd shim: the reference C
+// xenstored 4.17 hands its state to the built cxenstored (a hot swap), and
+// cxenstored hands its state to C 4.17 (a rollback). Both are driven by the
+// raw XS_CONTROL "live-update" requests xenstore-control sends (which itself
+// refuses to run without Xen), with socket clients and simulated guests
+// mid-session. Without the shim or Debian's xen-utils-4.17 the tests are
+// skipped. What crosses and what does not: docs/compat.md ("Live update").
+#include <gtest/gtest.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "integration_helpers.h"
+#include "sim_host.h"
+
+namespace cxs::test {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+constexpr char kCDaemon[] = "/usr/lib/xen-4.17/bin/xenstored";
+
+#define SKIP_WITHOUT_REFD()                                                \
+  do {                                                                     \
+    if (refd_dir().empty())                                                \
+      GTEST_SKIP() << "reference C xenstored not available (needs "        \
+                      "shared/tools/refd or $CXS_REFD_DIR, and "           \
+                      "xen-utils-4.17)";                                   \
+  } while (0)
+
+Msg control(RawClient& c, const std::vector<std::string>& args) {
+  return c.request(ty(wire::MsgType::XS_CONTROL), nul_join(args));
+}
+
+std::string text_of(const Msg& m) {
+  return m.payload.substr(0, m.payload.find('\0'));
+}
+
+// -f BINARY, [-c CMDLINE], -s -t N -F; returns the -s reply's text (sent
+// by the new daemon).
+std::string live_update(RawClient& c, const std::string& binary,
+                        const std::optional<std::string>& cmdline,
+                        int timeout_s = 5) {
+  std::string f = text_of(control(c, {"live-update", "-f", binary}));
+  if (f != "OK") return "-f: " + f;
+  if (cmdline) {
+    std::string r = text_of(control(c, {"live-update", "-c", *cmdline}));
+    if (r != "OK") return "-c: " + r;
+  }
+  c.send(ty(wire::MsgType::XS_CONTROL),
+         nul_join({"live-update", "-s", "-t", std::to_string(timeout_s),
+                   "-F"}));
+  auto m = c.recv_reply(seconds(20));
+  return m ? text_of(*m) : "no reply";
+}
+
+std::string real_path(const std::string& p) {
+  char buf[PATH_MAX];
+  return ::realpath(p.c_str(), buf) ? std::string(buf) : "";
+}
+
+std::string exe_of(pid_t pid) {
+  return real_path("/proc/" + std::to_string(pid) + "/exe");
+}
+
+// cxenstored's arguments for a simulated host in `dir`.
+std::string cxenstored_args(const std::string& dir) {
+  return "--sim-xen " + dir + " --no-fork --socket " + dir + "/socket";
+}
+
+// What either daemon has everywhere: socket clients with watches (absolute,
+// relative, special), two guests with a relative watch, one of them with a
+// partial request in its ring, the other with replies and an event it has
+// not taken (more than its ring holds, so the daemon keeps the rest).
+struct Session {
+  explicit Session(SimHost& h) : host(h) {}
+
+  void set_up() {
+    ASSERT_TRUE(is_type_ok(host.introduce(5)));
+    ASSERT_TRUE(is_type_ok(host.introduce(6)));
+    g5.emplace(host, 5);
+    g6.emplace(host, 6);
+    dom0.emplace(host.socket());
+    watcher.emplace(host.socket());
+    partial.emplace(host.socket());
+    ASSERT_TRUE(is_type_ok(watcher->watch("/watched", "abs")));
+    ASSERT_TRUE(is_type_ok(watcher->watch("rel", "relative")));
+    ASSERT_TRUE(is_type_ok(watcher->watch("@releaseDomain", "release")));
+    ASSERT_TRUE(is_type_ok(watcher->watch("@introduceDomain", "intro")));
+    for (int i = 0; i < 4; ++i) ASSERT_TRUE(watcher->recv_event());
+    ASSERT_TRUE(is_type_ok(dom0->write("/watched/before", "1")));
+    ASSERT_TRUE(watcher->recv_event());
+    // Left in the socket: the watcher takes it after the update.
+    ASSERT_TRUE(is_type_ok(dom0->write("/local/domain/0/rel/unread", "1")));
+    ASSERT_TRUE(is_type_ok(dom0->write("/perm/x", std::string("v\0w", 3))));
+    ASSERT_TRUE(is_type_ok(dom0->set_perms("/perm/x", {"n0", "r5", "b9"})));
+
+    ASSERT_EQ(g5->outcome(wire::MsgType::XS_WATCH, nul_join({"data", "w5"})),
+              "XS_WATCH");
+    ASSERT_TRUE(g5->next_event());
+    ASSERT_EQ(g5->write("data/x", "5"), "XS_WRITE");
+    ASSERT_TRUE(g5->next_event());
+    ASSERT_EQ(g6->outcome(wire::MsgType::XS_WATCH, nul_join({"data", "w6"})),
+              "XS_WATCH");
+    ASSERT_TRUE(g6->next_event());
+    ASSERT_EQ(g6->write("big", std::string(600, 'x')), "XS_WRITE");
+
+    // g5: half a request (the header and part of the payload).
+    half = wire::encode_message(ty(wire::MsgType::XS_WRITE), 77, 0,
+                                std::string("else/half\0value", 15));
+    ASSERT_TRUE(g5->ring().send_bytes(half.substr(0, 20)));
+    // g6: three 616-byte replies and an event, not taken: more than rsp[].
+    for (int i = 0; i < 3; ++i)
+      unread.push_back(g6->send(ty(wire::MsgType::XS_READ), with_nul("big")));
+    std::this_thread::sleep_for(milliseconds(200));
+    ASSERT_TRUE(is_type_ok(dom0->write("/local/domain/6/data/e", "x")));
+    // A socket's half request.
+    half_socket = wire::encode_message(ty(wire::MsgType::XS_WRITE), 88, 0,
+                                       std::string("/part\0done", 10));
+    partial->send_bytes(half_socket.substr(0, 21));
+    std::this_thread::sleep_for(milliseconds(200));
+  }
+
+  // After the update: everything goes on, once.
+  void check_after() {
+    // The event left in the watcher's socket, then nothing more.
+    auto ev = watcher->recv_event();
+    ASSERT_TRUE(ev);
+    EXPECT_EQ(ev->shown(), "rel/unread|relative|");
+    EXPECT_FALSE(watcher->recv_event(milliseconds(300)));
+    // Watches fire once on later writes.
+    ASSERT_TRUE(is_type_ok(dom0->write("/watched/after", "1")));
+    ev = watcher->recv_event();
+    ASSERT_TRUE(ev);
+    EXPECT_EQ(ev->shown(), "/watched/after|abs|");
+    ASSERT_TRUE(is_type_ok(dom0->write("/local/domain/0/rel/after", "1")));
+    ev = watcher->recv_event();
+    ASSERT_TRUE(ev);
+    EXPECT_EQ(ev->shown(), "rel/after|relative|");
+    EXPECT_FALSE(watcher->recv_event(milliseconds(300)));
+
+    // g6: the replies and the event queued before the update arrive.
+    for (std::uint32_t id : unread) {
+      auto r = g6->await(id);
+      ASSERT_TRUE(r) << "reply " << id;
+      EXPECT_EQ(r->payload, std::string(600, 'x'));
+    }
+    auto e6 = g6->next_event_text();
+    ASSERT_TRUE(e6);
+    EXPECT_EQ(*e6, "data/e|w6|");
+    EXPECT_FALSE(g6->next_event_text(milliseconds(300)));
+    // g5: the half request completes; its watch fires once.
+    ASSERT_TRUE(g5->ring().send_bytes(half.substr(20)));
+    auto r = g5->await(77);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(outcome_of(*r), "XS_WRITE");
+    EXPECT_EQ(dom0->read("/local/domain/5/else/half").payload, "value");
+    ASSERT_TRUE(is_type_ok(dom0->write("/local/domain/5/data/after", "1")));
+    auto e5 = g5->next_event_text();
+    ASSERT_TRUE(e5);
+    EXPECT_EQ(*e5, "data/after|w5|");
+    EXPECT_FALSE(g5->next_event_text(milliseconds(300)));
+    EXPECT_EQ(g5->read("data/x"), "5");
+    EXPECT_EQ(g6->write("/local/domain/5/data/from6", "1"), "EACCES");
+    // The socket's half request completes.
+    partial->send_bytes(half_socket.substr(21));
+    auto pr = partial->recv_reply();
+    ASSERT_TRUE(pr);
+    EXPECT_EQ(pr->req_id, 88u);
+    EXPECT_TRUE(is_type_ok(*pr));
+    EXPECT_EQ(dom0->read("/part").payload, "done");
+
+    // A guest dies: @releaseDomain fires, its nodes go.
+    host.destroy(5);
+    ev = watcher->recv_event();
+    ASSERT_TRUE(ev);
+    EXPECT_EQ(ev->shown(), "@releaseDomain|release|");
+    EXPECT_TRUE(eventually(
+        [&] { return dom0->read("/local/domain/5").is_error("ENOENT"); }));
+    // A new guest comes.
+    ASSERT_TRUE(is_type_ok(host.introduce(7)));
+    ev = watcher->recv_event();
+    ASSERT_TRUE(ev);
+    EXPECT_EQ(ev->shown(), "@introduceDomain|intro|");
+    SimGuest g7(host, 7);
+    EXPECT_EQ(g7.write("data/x", "7"), "XS_WRITE");
+    EXPECT_EQ(dom0->read("/local/domain/7/data/x").payload, "7");
+  }
+
+  SimHost& host;
+  std::optional<SimGuest> g5, g6;
+  std::optional<RawClient> dom0, watcher, partial;
+  std::string half, half_socket;
+  std::vector<std::uint32_t> unread;
+};
+
+// ---- C 4.17 -> cxenstored ---------------------------------------------------
+
+TEST(LiveUpdateFromC, CxenstoredTakesOverEveryClientAndGuest) {
+  SKIP_WITHOUT_REFD();
+  SimHost host(Peer::kReferenceC);
+  Session s(host);
+  ASSERT_NO_FATAL_FAILURE(s.set_up());
+  std::string before = dump_store(host.socket());
+  pid_t pid = host.pid();
+  ASSERT_EQ(exe_of(pid), real_path(kCDaemon));
+
+  RawClient requester(host.socket());
+  EXPECT_EQ(live_update(requester, daemon_binary(),
+                        cxenstored_args(host.dir())),
+            "OK")
+      << host.log();
+  EXPECT_EQ(host.pid(), pid);
+  EXPECT_EQ(exe_of(pid), real_path(daemon_binary())) << host.log();
+  // The OK may be written before the restore is over.
+  EXPECT_TRUE(eventually([&] {
+    return host.log().find("live update: serving") != std::string::npos;
+  })) << host.log();
+  // The shim's LD_PRELOAD came along with C's environment: harmless.
+  EXPECT_NE(read_file("/proc/" + std::to_string(pid) + "/environ")
+                .find("LD_PRELOAD="),
+            std::string::npos);
+  EXPECT_NE(::access((host.dir() + "/state_dump").c_str(), F_OK), 0);
+  EXPECT_EQ(dump_store(host.socket()), before);
+  // The requester's connection lives on.
+  EXPECT_TRUE(is_type_ok(requester.read("/")));
+  ASSERT_NO_FATAL_FAILURE(s.check_after());
+  EXPECT_TRUE(host.alive()) << host.log();
+}
+
+}  // namespace
+}  // namespace cxs::test
