@@ -84,11 +84,16 @@ struct Session {
   explicit Session(SimHost& h) : host(h) {}
 
   void set_up() {
-    ASSERT_TRUE(is_type_ok(host.introduce(5)));
+    // dom6 acts for dom5 (SET_TARGET), introduced first: a reader that
+    // needs a target's record first must not get them in introduction
+    // order.
     ASSERT_TRUE(is_type_ok(host.introduce(6)));
+    ASSERT_TRUE(is_type_ok(host.introduce(5)));
     g5.emplace(host, 5);
     g6.emplace(host, 6);
     dom0.emplace(host.socket());
+    ASSERT_TRUE(is_type_ok(dom0->request(ty(wire::MsgType::XS_SET_TARGET),
+                                         nul_join({"6", "5"}))));
     watcher.emplace(host.socket());
     partial.emplace(host.socket());
     ASSERT_TRUE(is_type_ok(watcher->watch("/watched", "abs")));
@@ -102,11 +107,13 @@ struct Session {
     ASSERT_TRUE(is_type_ok(dom0->write("/local/domain/0/rel/unread", "1")));
     ASSERT_TRUE(is_type_ok(dom0->write("/perm/x", std::string("v\0w", 3))));
     ASSERT_TRUE(is_type_ok(dom0->set_perms("/perm/x", {"n0", "r5", "b9"})));
+    ASSERT_TRUE(
+        is_type_ok(dom0->set_perms("@introduceDomain", {"n0", "r5"})));
 
+    ASSERT_EQ(g5->write("data/x", "5"), "XS_WRITE");
+    ASSERT_EQ(g6->write("/local/domain/5/data/from6", "0"), "XS_WRITE");
     ASSERT_EQ(g5->outcome(wire::MsgType::XS_WATCH, nul_join({"data", "w5"})),
               "XS_WATCH");
-    ASSERT_TRUE(g5->next_event());
-    ASSERT_EQ(g5->write("data/x", "5"), "XS_WRITE");
     ASSERT_TRUE(g5->next_event());
     ASSERT_EQ(g6->outcome(wire::MsgType::XS_WATCH, nul_join({"data", "w6"})),
               "XS_WATCH");
@@ -127,6 +134,11 @@ struct Session {
                                        std::string("/part\0done", 10));
     partial->send_bytes(half_socket.substr(0, 21));
     std::this_thread::sleep_for(milliseconds(200));
+  }
+
+  std::string special_perms() {
+    return dom0->get_perms("@releaseDomain").shown() + " " +
+           dom0->get_perms("@introduceDomain").shown();
   }
 
   // After the update: everything goes on, once.
@@ -169,7 +181,9 @@ struct Session {
     EXPECT_EQ(*e5, "data/after|w5|");
     EXPECT_FALSE(g5->next_event_text(milliseconds(300)));
     EXPECT_EQ(g5->read("data/x"), "5");
-    EXPECT_EQ(g6->write("/local/domain/5/data/from6", "1"), "EACCES");
+    // The target carried over; dom5 may still not touch dom6's nodes.
+    EXPECT_EQ(g6->write("/local/domain/5/data/from6", "1"), "XS_WRITE");
+    EXPECT_EQ(g5->write("/local/domain/6/data/from5", "1"), "EACCES");
     // The socket's half request completes.
     partial->send_bytes(half_socket.substr(21));
     auto pr = partial->recv_reply();
@@ -178,13 +192,15 @@ struct Session {
     EXPECT_TRUE(is_type_ok(*pr));
     EXPECT_EQ(dom0->read("/part").payload, "done");
 
-    // A guest dies: @releaseDomain fires, its nodes go.
-    host.destroy(5);
+    // A guest dies: @releaseDomain fires, its nodes go. (dom6: C 4.17
+    // fires nothing when a domain another one acts for dies, update or
+    // not.)
+    host.destroy(6);
     ev = watcher->recv_event();
     ASSERT_TRUE(ev);
     EXPECT_EQ(ev->shown(), "@releaseDomain|release|");
     EXPECT_TRUE(eventually(
-        [&] { return dom0->read("/local/domain/5").is_error("ENOENT"); }));
+        [&] { return dom0->read("/local/domain/6").is_error("ENOENT"); }));
     // A new guest comes.
     ASSERT_TRUE(is_type_ok(host.introduce(7)));
     ev = watcher->recv_event();
@@ -210,6 +226,7 @@ TEST(LiveUpdateFromC, CxenstoredTakesOverEveryClientAndGuest) {
   Session s(host);
   ASSERT_NO_FATAL_FAILURE(s.set_up());
   std::string before = dump_store(host.socket());
+  std::string specials = s.special_perms();
   pid_t pid = host.pid();
   ASSERT_EQ(exe_of(pid), real_path(kCDaemon));
 
@@ -230,10 +247,82 @@ TEST(LiveUpdateFromC, CxenstoredTakesOverEveryClientAndGuest) {
             std::string::npos);
   EXPECT_NE(::access((host.dir() + "/state_dump").c_str(), F_OK), 0);
   EXPECT_EQ(dump_store(host.socket()), before);
+  // C 4.17 refuses GET_PERMS of a special node (EINVAL); the stream had
+  // them.
+  EXPECT_EQ(specials, "EINVAL| EINVAL|");
+  EXPECT_EQ(s.special_perms(), "n0| n0|r5|");
   // The requester's connection lives on.
   EXPECT_TRUE(is_type_ok(requester.read("/")));
   ASSERT_NO_FATAL_FAILURE(s.check_after());
   EXPECT_TRUE(host.alive()) << host.log();
+}
+
+// ---- cxenstored -> C 4.17 ---------------------------------------------------
+
+// The C daemon as a live-update target on this simulated host: the shim
+// preloaded, pointed at `dir` (cxenstored's environment has none of it).
+std::string write_c_wrapper(const std::string& dir) {
+  std::string path = dir + "/c-xenstored";
+  std::ofstream(path) << "#!/bin/sh\n"
+                      << "export LD_PRELOAD='" << refd_dir()
+                      << "/build/xenshim.so'\n"
+                      << "export XENSHIM_DIR='" << dir << "'\n"
+                      << "export XENSHIM_SOCKET='" << dir << "/socket'\n"
+                      << "export XENSTORED_RUNDIR='" << dir << "'\n"
+                      << "exec " << kCDaemon << " \"$@\"\n";
+  ::chmod(path.c_str(), 0755);
+  return path;
+}
+
+// C's own arguments under refd (start-peer.sh's).
+std::string c_args(const std::string& dir) {
+  return "-N -F " + dir + "/xenstored.pid";
+}
+
+TEST(LiveUpdateToC, TheCDaemonTakesOverEveryClientAndGuest) {
+  SKIP_WITHOUT_REFD();
+  SimHost host;
+  Session s(host);
+  ASSERT_NO_FATAL_FAILURE(s.set_up());
+  std::string before = dump_store(host.socket());
+  std::string specials = s.special_perms();
+  pid_t pid = host.pid();
+
+  RawClient requester(host.socket());
+  EXPECT_EQ(live_update(requester, write_c_wrapper(host.dir()),
+                        c_args(host.dir())),
+            "OK")
+      << host.log();
+  EXPECT_EQ(host.pid(), pid);
+  EXPECT_EQ(exe_of(pid), real_path(kCDaemon)) << host.log();
+  EXPECT_TRUE(eventually([&] {
+    return ::access((host.dir() + "/state_dump").c_str(), F_OK) != 0;
+  })) << host.log();
+  EXPECT_EQ(dump_store(host.socket()), before) << host.log();
+  EXPECT_EQ(s.special_perms(), "EINVAL| EINVAL|");  // C 4.17 hides them
+  // C 4.17 offers no ring feature: the pages must not claim any.
+  EXPECT_EQ(s.g5->ring().server_features(), 0u);
+  EXPECT_EQ(s.g6->ring().server_features(), 0u);
+  EXPECT_TRUE(is_type_ok(requester.read("/")));
+  ASSERT_NO_FATAL_FAILURE(s.check_after()) << host.log();
+  EXPECT_TRUE(host.alive()) << host.log();
+  EXPECT_EQ(host.log().find("FATAL"), std::string::npos) << host.log();
+
+  // And back to cxenstored: what C could not show came through it.
+  std::string after_c = dump_store(host.socket());
+  EXPECT_EQ(live_update(requester, daemon_binary(),
+                        cxenstored_args(host.dir())),
+            "OK")
+      << host.log();
+  EXPECT_EQ(exe_of(pid), real_path(daemon_binary()));
+  EXPECT_EQ(dump_store(host.socket()), after_c);
+  EXPECT_EQ(s.special_perms(), specials);
+  EXPECT_EQ(specials, "n0| n0|r5|");
+  ASSERT_TRUE(is_type_ok(s.dom0->write("/watched/back", "1")));
+  auto ev = s.watcher->recv_event();
+  ASSERT_TRUE(ev);
+  EXPECT_EQ(ev->shown(), "/watched/back|abs|");
+  EXPECT_EQ(s.g5->read("data/x"), "5");
 }
 
 }  // namespace
