@@ -229,10 +229,11 @@ bool granted_anything(const store::Tree& tree, DomId dom) {
 }  // namespace
 
 // VIRQ_DOM_EXC says some domain changed state; ask about each known one.
-// After a live update's restore, a domain named only by ignored entries
-// (it did not exist when they were set) is left alone: they grant nothing,
-// and the update must not change what GET_PERMS lists.
-void Server::check_domains(bool after_restore) {
+// Around a live update (before the dump, after the restore), a domain named
+// only by ignored entries (it did not exist when they were set) is left
+// alone: they grant nothing, and the update must not change what GET_PERMS
+// lists.
+void Server::check_domains(bool live_update) {
   store::EventSink events;
   std::vector<DomId> gone;
   for (auto& [dom, d] : domains_) {
@@ -257,7 +258,7 @@ void Server::check_domains(bool after_restore) {
       continue;
     auto state = hv_->domains->query(dom);
     if (state && !state->dying) continue;
-    if (after_restore && !granted_anything(store_.tree(), dom)) continue;
+    if (live_update && !granted_anything(store_.tree(), dom)) continue;
     store_.forget_domain(dom, heir, events);
   }
   deliver(events);

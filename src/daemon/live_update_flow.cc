@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <unordered_map>
 
 #include <spdlog/spdlog.h>
 
@@ -115,6 +116,10 @@ void Server::advance_live_update() {
 
 void Server::activate_live_update() {
   auto t0 = LiveUpdateSession::Clock::now();
+  // A domain that died unseen (its VIRQ not handled yet) is released now,
+  // as the VIRQ would have: its nodes must not reach a reader that needs
+  // every owner to exist (C 4.17 dies on one).
+  if (hv_) check_domains(/*live_update=*/true);
   std::string path = state_file_path(opts_);
   std::vector<std::string> argv =
       live_update_argv(lu_->binary, lu_->cmdline, opts_.argv);
@@ -188,7 +193,10 @@ Server::TargetCheck Server::check_live_update_target(
   }
   // "Usage: cxenstored [options]": a cxenstored checks the state itself.
   out.cxenstored = help.output.find("cxenstored") != std::string::npos;
-  if (!out.cxenstored) return out;
+  if (!out.cxenstored) {
+    out.refusal = foreign_target_refusal(argv[0]);
+    return out;
+  }
   std::vector<std::string> dry_run = argv;
   dry_run.push_back("--check-state");
   dry_run.push_back(state_path);
@@ -200,6 +208,34 @@ Server::TargetCheck Server::check_live_update_target(
   }
   spdlog::info("live update: dry run: {}", last_line(check.output));
   return out;
+}
+
+// What another xenstored (C 4.17) would die of, where it execs blindly:
+// cxenstored's own options on its command line (they come along without
+// -c), and a node whose owner it cannot account to an existing domain
+// (DOMID_ANY, or a domain gone meanwhile).
+std::optional<std::string> Server::foreign_target_refusal(
+    const std::string& binary) const {
+  if (!lu_->cmdline && !opts_.own_options.empty())
+    return "Target " + binary + " is not cxenstored and would get option " +
+           opts_.own_options.front() + ": give its command line with -c";
+  std::unordered_map<DomId, bool> exists{{master_domid_, true},
+                                         {priv_domid_, true}};
+  std::optional<std::string> refusal;
+  store_.tree().for_each_node([&](store::NodeView n, const auto& path_of) {
+    const PermList& perms = n.perms().list();
+    if (refusal || perms.empty()) return;
+    DomId owner = perms.front().dom;
+    auto [it, fresh] = exists.try_emplace(owner, false);
+    if (fresh)
+      it->second = owner.value < kDomidFirstReserved && hv_ &&
+                   hv_->domains->query(owner).has_value();
+    if (!it->second)
+      refusal = "Target " + binary + " cannot restore the state: node " +
+                path_of() + " is owned by domain " +
+                std::to_string(owner.value) + ", which does not exist";
+  });
+  return refusal;
 }
 
 // A daemon of another kind (C 4.17) offers no ring features: the pages
