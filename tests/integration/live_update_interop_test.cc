@@ -459,5 +459,36 @@ TEST(LiveUpdateToC, ANodeOwnedByDomidAnyIsRefusedAndCxenstoredServesOn) {
   EXPECT_EQ(c.read("/any").payload, "1");
 }
 
+// Watch kinds C 4.17 does not have: a depth (kept in a record C skips) and
+// "@releaseDomain/<domid>" (Xen 4.22). C must come up with them; what it
+// makes of them is in docs/compat.md.
+TEST(LiveUpdateToC, WatchesCFourSeventeenLacksDoNotStopIt) {
+  SKIP_WITHOUT_REFD();
+  SimHost host;
+  ASSERT_TRUE(is_type_ok(host.introduce(5)));
+  RawClient w(host.socket());
+  ASSERT_TRUE(is_type_ok(w.request(ty(wire::MsgType::XS_WATCH),
+                                   nul_join({"/d", "depth0", "0"}))));
+  ASSERT_TRUE(is_type_ok(w.watch("@releaseDomain/5", "rel5")));
+  ASSERT_TRUE(w.recv_event());
+  ASSERT_TRUE(w.recv_event());
+  RawClient requester(host.socket());
+  EXPECT_EQ(live_update(requester, write_c_wrapper(host.dir()),
+                        c_args(host.dir())),
+            "OK");
+  ASSERT_TRUE(answers(requester)) << host.log();
+  EXPECT_EQ(exe_of(host.pid()), real_path(kCDaemon));
+  ASSERT_TRUE(is_type_ok(requester.write("/d", "1")));
+  ASSERT_TRUE(is_type_ok(requester.write("/d/below", "1")));
+  std::vector<std::string> seen;
+  while (auto ev = w.recv_event(milliseconds(500))) seen.push_back(ev->shown());
+  host.destroy(5);
+  while (auto ev = w.recv_event(milliseconds(500))) seen.push_back(ev->shown());
+  // C 4.17 has no depths (the watch now sees below /d) and fires only the
+  // bare @releaseDomain.
+  EXPECT_EQ(seen, (std::vector<std::string>{"/d|depth0|", "/d/below|depth0|"}));
+  EXPECT_TRUE(answers(requester)) << host.log();
+}
+
 }  // namespace
 }  // namespace cxs::test
