@@ -260,6 +260,8 @@ TEST(LiveUpdateFromC, CxenstoredTakesOverEveryClientAndGuest) {
             std::string::npos);
   EXPECT_NE(::access((host.dir() + "/state_dump").c_str(), F_OK), 0);
   EXPECT_EQ(dump_store(host.socket()), before);
+  // C offered no ring features; the guests keep having none.
+  EXPECT_EQ(s.g5->ring().server_features(), 0u);
   // C 4.17 refuses GET_PERMS of a special node (EINVAL); the stream had
   // them.
   EXPECT_EQ(specials, "EINVAL| EINVAL|");
@@ -457,6 +459,26 @@ TEST(LiveUpdateToC, ANodeOwnedByDomidAnyIsRefusedAndCxenstoredServesOn) {
   EXPECT_NE(why.find("/any"), std::string::npos) << why;
   EXPECT_EQ(exe_of(host.pid()), real_path(daemon_binary()));
   EXPECT_EQ(c.read("/any").payload, "1");
+}
+
+// C has no transaction records: a transaction open across a forced update
+// is gone afterwards (ENOENT), as after a C -> C update; its writes never
+// reach the store.
+TEST(LiveUpdateToC, AnOpenTransactionIsDroppedAsCDropsIt) {
+  SKIP_WITHOUT_REFD();
+  SimHost host;
+  RawClient t(host.socket());
+  std::uint32_t tx = t.start_transaction();
+  ASSERT_NE(tx, 0u);
+  ASSERT_TRUE(is_type_ok(t.write("/tx/inside", "1", tx)));
+  RawClient requester(host.socket());
+  EXPECT_EQ(live_update(requester, write_c_wrapper(host.dir()),
+                        c_args(host.dir()), /*timeout_s=*/0),
+            "OK");
+  ASSERT_TRUE(answers(requester)) << host.log();
+  EXPECT_TRUE(t.write("/tx/more", "1", tx).is_error("ENOENT"));
+  EXPECT_TRUE(t.read("/tx/inside").is_error("ENOENT"));
+  EXPECT_TRUE(is_type_ok(t.write("/tx/outside", "1")));
 }
 
 // Watch kinds C 4.17 does not have: a depth (kept in a record C skips) and
