@@ -481,6 +481,31 @@ TEST(LiveUpdateToC, AnOpenTransactionIsDroppedAsCDropsIt) {
   EXPECT_TRUE(is_type_ok(t.write("/tx/outside", "1")));
 }
 
+// C 4.17 links a ring to its target only if the target's record came first
+// (otherwise the link is silently lost). A chain dom7 -> dom6 -> dom5,
+// introduced in that order, must still be written target first.
+TEST(LiveUpdateToC, AChainOfTargetsSurvives) {
+  SKIP_WITHOUT_REFD();
+  SimHost host;
+  for (std::uint32_t d : {7u, 6u, 5u}) ASSERT_TRUE(is_type_ok(host.introduce(d)));
+  RawClient dom0(host.socket());
+  for (auto [dom, target] : {std::pair{"7", "6"}, std::pair{"6", "5"}}) {
+    ASSERT_TRUE(is_type_ok(dom0.request(ty(wire::MsgType::XS_SET_TARGET),
+                                        nul_join({dom, target}))));
+  }
+  SimGuest g7(host, 7);
+  SimGuest g6(host, 6);
+  ASSERT_EQ(g7.write("/local/domain/6/from7", "1"), "XS_WRITE");
+  ASSERT_EQ(g6.write("/local/domain/5/from6", "1"), "XS_WRITE");
+  RawClient requester(host.socket());
+  EXPECT_EQ(live_update(requester, write_c_wrapper(host.dir()),
+                        c_args(host.dir())),
+            "OK");
+  ASSERT_TRUE(answers(requester)) << host.log();
+  EXPECT_EQ(g7.write("/local/domain/6/from7", "2"), "XS_WRITE");
+  EXPECT_EQ(g6.write("/local/domain/5/from6", "2"), "XS_WRITE");
+}
+
 // Watch kinds C 4.17 does not have: a depth (kept in a record C skips) and
 // "@releaseDomain/<domid>" (Xen 4.22). C must come up with them; what it
 // makes of them is in docs/compat.md.
