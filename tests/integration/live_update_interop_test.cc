@@ -32,12 +32,12 @@ using std::chrono::seconds;
 
 constexpr char kCDaemon[] = "/usr/lib/xen-4.17/bin/xenstored";
 
-#define SKIP_WITHOUT_REFD()                                                \
-  do {                                                                     \
-    if (refd_dir().empty())                                                \
-      GTEST_SKIP() << "reference C xenstored not available (needs "        \
-                      "shared/tools/refd or $CXS_REFD_DIR, and "           \
-                      "xen-utils-4.17)";                                   \
+#define SKIP_WITHOUT_REFD()                                         \
+  do {                                                              \
+    if (refd_dir().empty())                                         \
+      GTEST_SKIP() << "reference C xenstored not available (needs " \
+                      "shared/tools/refd or $CXS_REFD_DIR, and "    \
+                      "xen-utils-4.17)";                            \
   } while (0)
 
 Msg control(RawClient& c, const std::vector<std::string>& args) {
@@ -59,9 +59,9 @@ std::string live_update(RawClient& c, const std::string& binary,
     std::string r = text_of(control(c, {"live-update", "-c", *cmdline}));
     if (r != "OK") return "-c: " + r;
   }
-  c.send(ty(wire::MsgType::XS_CONTROL),
-         nul_join({"live-update", "-s", "-t", std::to_string(timeout_s),
-                   "-F"}));
+  c.send(
+      ty(wire::MsgType::XS_CONTROL),
+      nul_join({"live-update", "-s", "-t", std::to_string(timeout_s), "-F"}));
   auto m = c.recv_reply(seconds(20));
   return m ? text_of(*m) : "no reply";
 }
@@ -105,8 +105,8 @@ struct Session {
     g5.emplace(host, 5);
     g6.emplace(host, 6);
     dom0.emplace(host.socket());
-    ASSERT_TRUE(is_type_ok(dom0->request(ty(wire::MsgType::XS_SET_TARGET),
-                                         nul_join({"6", "5"}))));
+    ASSERT_TRUE(is_type_ok(
+        dom0->request(ty(wire::MsgType::XS_SET_TARGET), nul_join({"6", "5"}))));
     watcher.emplace(host.socket());
     partial.emplace(host.socket());
     ASSERT_TRUE(is_type_ok(watcher->watch("/watched", "abs")));
@@ -120,8 +120,7 @@ struct Session {
     ASSERT_TRUE(is_type_ok(dom0->write("/local/domain/0/rel/unread", "1")));
     ASSERT_TRUE(is_type_ok(dom0->write("/perm/x", std::string("v\0w", 3))));
     ASSERT_TRUE(is_type_ok(dom0->set_perms("/perm/x", {"n0", "r5", "b9"})));
-    ASSERT_TRUE(
-        is_type_ok(dom0->set_perms("@introduceDomain", {"n0", "r5"})));
+    ASSERT_TRUE(is_type_ok(dom0->set_perms("@introduceDomain", {"n0", "r5"})));
 
     ASSERT_EQ(g5->write("data/x", "5"), "XS_WRITE");
     ASSERT_EQ(g6->write("/local/domain/5/data/from6", "0"), "XS_WRITE");
@@ -244,9 +243,9 @@ TEST(LiveUpdateFromC, CxenstoredTakesOverEveryClientAndGuest) {
   ASSERT_EQ(exe_of(pid), real_path(kCDaemon));
 
   RawClient requester(host.socket());
-  EXPECT_EQ(live_update(requester, daemon_binary(),
-                        cxenstored_args(host.dir())),
-            "OK")
+  EXPECT_EQ(
+      live_update(requester, daemon_binary(), cxenstored_args(host.dir())),
+      "OK")
       << host.log();
   EXPECT_EQ(host.pid(), pid);
   EXPECT_EQ(exe_of(pid), real_path(daemon_binary())) << host.log();
@@ -358,9 +357,9 @@ TEST(LiveUpdateToC, TheCDaemonTakesOverEveryClientAndGuest) {
   pid_t pid = host.pid();
 
   RawClient requester(host.socket());
-  EXPECT_EQ(live_update(requester, write_c_wrapper(host.dir()),
-                        c_args(host.dir())),
-            "OK")
+  EXPECT_EQ(
+      live_update(requester, write_c_wrapper(host.dir()), c_args(host.dir())),
+      "OK")
       << host.log();
   EXPECT_EQ(host.pid(), pid);
   EXPECT_EQ(exe_of(pid), real_path(kCDaemon)) << host.log();
@@ -379,9 +378,9 @@ TEST(LiveUpdateToC, TheCDaemonTakesOverEveryClientAndGuest) {
 
   // And back to cxenstored: what C could not show came through it.
   std::string after_c = dump_store(host.socket());
-  EXPECT_EQ(live_update(requester, daemon_binary(),
-                        cxenstored_args(host.dir())),
-            "OK")
+  EXPECT_EQ(
+      live_update(requester, daemon_binary(), cxenstored_args(host.dir())),
+      "OK")
       << host.log();
   EXPECT_EQ(exe_of(pid), real_path(daemon_binary()));
   EXPECT_EQ(dump_store(host.socket()), after_c);
@@ -393,7 +392,6 @@ TEST(LiveUpdateToC, TheCDaemonTakesOverEveryClientAndGuest) {
   EXPECT_EQ(ev->shown(), "/watched/back|abs|");
   EXPECT_EQ(s.g5->read("data/x"), "5");
 }
-
 
 // A domain gone from the hypervisor before its death was seen (VIRQ not yet
 // handled) still owns nodes: C 4.17's reader dies on a NODE whose owner does
@@ -416,9 +414,9 @@ TEST(LiveUpdateToC, DomainsThatDiedUnseenAreReleasedBeforeTheDump) {
   host.set_gone(7);
 
   RawClient requester(host.socket());
-  EXPECT_EQ(live_update(requester, write_c_wrapper(host.dir()),
-                        c_args(host.dir())),
-            "OK")
+  EXPECT_EQ(
+      live_update(requester, write_c_wrapper(host.dir()), c_args(host.dir())),
+      "OK")
       << host.log();
   EXPECT_EQ(exe_of(host.pid()), real_path(kCDaemon));
   ASSERT_TRUE(answers(dom0)) << host.log();
@@ -438,8 +436,7 @@ TEST(LiveUpdateToC, WithoutACommandLineItIsRefusedAndCxenstoredServesOn) {
   SimHost host;
   RawClient c(host.socket());
   ASSERT_TRUE(is_type_ok(c.write("/kept", "1")));
-  std::string why =
-      live_update(c, write_c_wrapper(host.dir()), std::nullopt);
+  std::string why = live_update(c, write_c_wrapper(host.dir()), std::nullopt);
   EXPECT_NE(why.find("-c"), std::string::npos) << why;
   EXPECT_EQ(exe_of(host.pid()), real_path(daemon_binary()));
   EXPECT_EQ(c.read("/kept").payload, "1");
@@ -487,7 +484,8 @@ TEST(LiveUpdateToC, AnOpenTransactionIsDroppedAsCDropsIt) {
 TEST(LiveUpdateToC, AChainOfTargetsSurvives) {
   SKIP_WITHOUT_REFD();
   SimHost host;
-  for (std::uint32_t d : {7u, 6u, 5u}) ASSERT_TRUE(is_type_ok(host.introduce(d)));
+  for (std::uint32_t d : {7u, 6u, 5u})
+    ASSERT_TRUE(is_type_ok(host.introduce(d)));
   RawClient dom0(host.socket());
   for (auto [dom, target] : {std::pair{"7", "6"}, std::pair{"6", "5"}}) {
     ASSERT_TRUE(is_type_ok(dom0.request(ty(wire::MsgType::XS_SET_TARGET),
@@ -498,9 +496,9 @@ TEST(LiveUpdateToC, AChainOfTargetsSurvives) {
   ASSERT_EQ(g7.write("/local/domain/6/from7", "1"), "XS_WRITE");
   ASSERT_EQ(g6.write("/local/domain/5/from6", "1"), "XS_WRITE");
   RawClient requester(host.socket());
-  EXPECT_EQ(live_update(requester, write_c_wrapper(host.dir()),
-                        c_args(host.dir())),
-            "OK");
+  EXPECT_EQ(
+      live_update(requester, write_c_wrapper(host.dir()), c_args(host.dir())),
+      "OK");
   ASSERT_TRUE(answers(requester)) << host.log();
   EXPECT_EQ(g7.write("/local/domain/6/from7", "2"), "XS_WRITE");
   EXPECT_EQ(g6.write("/local/domain/5/from6", "2"), "XS_WRITE");
@@ -514,15 +512,15 @@ TEST(LiveUpdateToC, WatchesCFourSeventeenLacksDoNotStopIt) {
   SimHost host;
   ASSERT_TRUE(is_type_ok(host.introduce(5)));
   RawClient w(host.socket());
-  ASSERT_TRUE(is_type_ok(w.request(ty(wire::MsgType::XS_WATCH),
-                                   nul_join({"/d", "depth0", "0"}))));
+  ASSERT_TRUE(is_type_ok(
+      w.request(ty(wire::MsgType::XS_WATCH), nul_join({"/d", "depth0", "0"}))));
   ASSERT_TRUE(is_type_ok(w.watch("@releaseDomain/5", "rel5")));
   ASSERT_TRUE(w.recv_event());
   ASSERT_TRUE(w.recv_event());
   RawClient requester(host.socket());
-  EXPECT_EQ(live_update(requester, write_c_wrapper(host.dir()),
-                        c_args(host.dir())),
-            "OK");
+  EXPECT_EQ(
+      live_update(requester, write_c_wrapper(host.dir()), c_args(host.dir())),
+      "OK");
   ASSERT_TRUE(answers(requester)) << host.log();
   EXPECT_EQ(exe_of(host.pid()), real_path(kCDaemon));
   ASSERT_TRUE(is_type_ok(requester.write("/d", "1")));

@@ -112,12 +112,11 @@ TEST(CStream, NodesKeepValuesPermsIgnoredEntriesAndChildOrder) {
   auto ignored = [](std::uint32_t dom, std::uint8_t bits) {
     return Perm{DomId{dom}, static_cast<std::uint8_t>(bits | kPermIgnored)};
   };
-  EXPECT_EQ(r.perms("/nodes/perms"),
-            (PermList{{kDom0, kPermNone},
-                      ignored(5, kPermRead),
-                      ignored(7, kPermBoth),
-                      ignored(9, kPermWrite),
-                      {DomId{3}, kPermRead}}));
+  EXPECT_EQ(r.perms("/nodes/perms"), (PermList{{kDom0, kPermNone},
+                                               ignored(5, kPermRead),
+                                               ignored(7, kPermBoth),
+                                               ignored(9, kPermWrite),
+                                               {DomId{3}, kPermRead}}));
   EXPECT_EQ(r.value("/deep/a/b/c/d/e/f"), "");
   EXPECT_EQ(r.value("/deep/a/b/c/d/e/f/g"), "(absent)");
   EXPECT_EQ(r.value("/many/c111"), "(absent)");
@@ -146,9 +145,9 @@ TEST(CStream, WatchesStayWithTheirConnectionsAndRelativeOnesStayRelative) {
   // Connection 2 (client A): "watched/rel" is relative to dom0's home and
   // its events will have the home cut off again (strip).
   EXPECT_EQ(r.watches_of(2),
-            (std::vector<std::string>{
-                "/local/domain/0/watched/rel|tokA-rel|16",
-                "/watched/abs|tokA-abs|0", "@introduceDomain|tokA-intro|0"}));
+            (std::vector<std::string>{"/local/domain/0/watched/rel|tokA-rel|16",
+                                      "/watched/abs|tokA-abs|0",
+                                      "@introduceDomain|tokA-intro|0"}));
   EXPECT_EQ(r.watches_of(3),
             (std::vector<std::string>{"/watched|tokB-subtree|0",
                                       "@releaseDomain|tokB-release|0"}));
@@ -163,8 +162,7 @@ TEST(CStream, GuestsKeepTheirPartialInputQueuedOutputAndTarget) {
   ASSERT_EQ(r.state.conns.size(), 6u);
   EXPECT_EQ(r.store.tree().size(), 11u);
   EXPECT_EQ(r.value("/local/domain/5/data"), "hello");
-  EXPECT_EQ(r.perms("/local/domain/5/data"),
-            (PermList{{DomId{5}, kPermNone}}));
+  EXPECT_EQ(r.perms("/local/domain/5/data"), (PermList{{DomId{5}, kPermNone}}));
   EXPECT_EQ(r.value("/local/domain/6/big"), std::string(600, 'x'));
   EXPECT_EQ(r.perms("/local/domain/6"), (PermList{{DomId{6}, kPermNone}}));
 
