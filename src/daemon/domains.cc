@@ -210,8 +210,30 @@ void Server::on_ring_kick(Client& c) {
   serve(c);
 }
 
+namespace {
+
+// Whether `dom` owns a node or has a permission entry not marked ignored:
+// what it could use if another domain were given its id.
+bool granted_anything(const store::Tree& tree, DomId dom) {
+  bool found = false;
+  tree.for_each_node([&](store::NodeView n, const auto&) {
+    if (found) return;
+    const PermList& perms = n.perms().list();
+    for (std::size_t i = 0; i < perms.size() && !found; ++i)
+      found = perms[i].dom == dom &&
+              (i == 0 || !(perms[i].bits & kPermIgnored));
+  });
+  return found;
+}
+
+}  // namespace
+
 // VIRQ_DOM_EXC says some domain changed state; ask about each known one.
-void Server::check_domains() {
+// Around a live update (before the dump, after the restore), a domain named
+// only by ignored entries (it did not exist when they were set) is left
+// alone: they grant nothing, and the update must not change what GET_PERMS
+// lists.
+void Server::check_domains(bool live_update) {
   store::EventSink events;
   std::vector<DomId> gone;
   for (auto& [dom, d] : domains_) {
@@ -235,7 +257,9 @@ void Server::check_domains() {
         dom.value >= kDomidFirstReserved)
       continue;
     auto state = hv_->domains->query(dom);
-    if (!state || state->dying) store_.forget_domain(dom, heir, events);
+    if (state && !state->dying) continue;
+    if (live_update && !granted_anything(store_.tree(), dom)) continue;
+    store_.forget_domain(dom, heir, events);
   }
   deliver(events);
 }

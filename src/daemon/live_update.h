@@ -63,6 +63,9 @@ struct LiveUpdateSession {
   // --help), so the ring features it offers stay advertised.
   bool checked = false;
   bool target_is_cxenstored = false;
+  // Why a target that is not cxenstored (C 4.17) could not take this state
+  // (found before the check forks: the child must not call the hypervisor).
+  std::optional<std::string> foreign_refusal;
 };
 
 // The new daemon's argv, as the C daemon builds it: without a command line,

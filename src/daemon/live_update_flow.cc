@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <unordered_map>
 
 #include <spdlog/spdlog.h>
 
@@ -123,6 +124,10 @@ void Server::advance_live_update() {
 // this process serves on; finish_target_check() reads its verdict.
 void Server::start_target_check() {
   std::string path = state_file_path(opts_) + ".check";
+  // Domains that died unseen go first (see activate_live_update), so that
+  // a foreign target is judged on the owners that will be written.
+  if (hv_) check_domains(/*live_update=*/true);
+  lu_->foreign_refusal = foreign_target_refusal(lu_->binary);
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) {
     end_live_update(reply_text(std::string("Cannot check the target: ") +
@@ -207,6 +212,10 @@ void Server::finish_target_check() {
 
 void Server::activate_live_update() {
   auto t0 = LiveUpdateSession::Clock::now();
+  // A domain that died unseen (its VIRQ not handled yet) is released now,
+  // as the VIRQ would have: its nodes must not reach a reader that needs
+  // every owner to exist (C 4.17 dies on one).
+  if (hv_) check_domains(/*live_update=*/true);
   auto ms = [](auto d) {
     return std::chrono::duration<double, std::milli>(d).count();
   };
@@ -273,7 +282,10 @@ Server::TargetCheck Server::check_live_update_target(
   }
   // "Usage: cxenstored [options]": a cxenstored checks the state itself.
   out.cxenstored = help.output.find("cxenstored") != std::string::npos;
-  if (!out.cxenstored) return out;
+  if (!out.cxenstored) {
+    out.refusal = lu_->foreign_refusal;
+    return out;
+  }
   std::vector<std::string> dry_run = argv;
   dry_run.push_back("--check-state");
   dry_run.push_back(state_path);
@@ -285,6 +297,34 @@ Server::TargetCheck Server::check_live_update_target(
   }
   out.summary = last_line(check.output);
   return out;
+}
+
+// What another xenstored (C 4.17) would die of, where it execs blindly:
+// cxenstored's own options on its command line (they come along without
+// -c), and a node whose owner it cannot account to an existing domain
+// (DOMID_ANY, or a domain gone meanwhile).
+std::optional<std::string> Server::foreign_target_refusal(
+    const std::string& binary) const {
+  if (!lu_->cmdline && !opts_.own_options.empty())
+    return "Target " + binary + " is not cxenstored and would get option " +
+           opts_.own_options.front() + ": give its command line with -c";
+  std::unordered_map<DomId, bool> exists{{master_domid_, true},
+                                         {priv_domid_, true}};
+  std::optional<std::string> refusal;
+  store_.tree().for_each_node([&](store::NodeView n, const auto& path_of) {
+    const PermList& perms = n.perms().list();
+    if (refusal || perms.empty()) return;
+    DomId owner = perms.front().dom;
+    auto [it, fresh] = exists.try_emplace(owner, false);
+    if (fresh)
+      it->second = owner.value < kDomidFirstReserved && hv_ &&
+                   hv_->domains->query(owner).has_value();
+    if (!it->second)
+      refusal = "Target " + binary + " cannot restore the state: node " +
+                path_of() + " is owned by domain " +
+                std::to_string(owner.value) + ", which does not exist";
+  });
+  return refusal;
 }
 
 // A daemon of another kind (C 4.17) offers no ring features: the pages

@@ -336,15 +336,19 @@ Options parse_options(int argc, char** argv) {
         break;
       }
       case kOptCheckState:
+        opts.own_options.emplace_back("--check-state");
         opts.check_state = non_empty(optarg, "--check-state");
         break;
       case kOptStandalone:
+        opts.own_options.emplace_back("--standalone");
         opts.standalone = true;
         break;
       case kOptSimXen:
+        opts.own_options.emplace_back("--sim-xen");
         opts.sim_xen_dir = non_empty(optarg, "--sim-xen");
         break;
       case kOptSocket: {
+        opts.own_options.emplace_back("--socket");
         std::string path = non_empty(optarg, "--socket");
         // The path must fit sockaddr_un.sun_path with its terminating NUL.
         if (path.size() >= sizeof(sockaddr_un::sun_path)) {
@@ -356,6 +360,7 @@ Options parse_options(int argc, char** argv) {
         break;
       }
       case kOptLogLevel: {
+        opts.own_options.emplace_back("--log-level");
         std::string_view lvl(optarg);
         bool known = false;
         for (auto l : kLogLevels) known = known || l == lvl;

@@ -52,6 +52,9 @@ struct Options {
   // daemon before had in force; the others carry over.
   std::vector<std::string> quotas_given;
   std::vector<std::string> warnings;        // obsolete options seen
+  // cxenstored's own options given (--sim-xen, --socket...), which the C
+  // xenstored does not know: a live update to it needs a command line.
+  std::vector<std::string> own_options;
   // --check-state FILE: restore FILE in a dry run and exit (live update).
   std::optional<std::string> check_state;
   // The command line as given (argv[0] included): a live update without a

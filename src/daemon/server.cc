@@ -104,7 +104,7 @@ Server::Server(const Options& opts, std::optional<xen::Hypervisor> hv,
   }
   restore_state(state);
   // Domains that died while the daemons changed places are released now.
-  if (hv_) check_domains();
+  if (hv_) check_domains(/*live_update=*/true);
 }
 
 void Server::start_up() {

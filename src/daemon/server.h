@@ -157,6 +157,8 @@ class Server final : public ops::DaemonHooks {
   };
   TargetCheck check_live_update_target(const std::vector<std::string>& argv,
                                        const std::string& state_path) const;
+  std::optional<std::string> foreign_target_refusal(
+      const std::string& binary) const;
   void advertise_features(bool ours) noexcept;
   void end_live_update(std::optional<std::string> reply);
   void set_fds_inherited(bool inherited) noexcept;
@@ -169,7 +171,7 @@ class Server final : public ops::DaemonHooks {
   void init_hypervisor();
   void on_event_channel();
   void on_ring_kick(Client& c);
-  void check_domains();
+  void check_domains(bool live_update = false);
   Status attach_domain(DomId dom, std::unique_ptr<xen::MappedRing> ring,
                        xen::Port remote);
   // A domain whose event channel is bound already (`local`); the ring is

@@ -346,6 +346,27 @@ TEST(LiveUpdate, UpdateAfterUpdate) {
   EXPECT_EQ(c.read("/twice").payload, "1");
 }
 
+// Regression: the restore's domain check dropped permission entries naming
+// a domain that does not exist (kept, marked ignored, listed by GET_PERMS),
+// so an update under a hypervisor changed what GET_PERMS showed.
+TEST(LiveUpdate, IgnoredPermissionEntriesSurviveUnderAHypervisor) {
+  SimHost host;
+  ASSERT_TRUE(is_type_ok(host.introduce(5)));
+  RawClient c(host.socket());
+  ASSERT_TRUE(is_type_ok(c.write("/perm/x", "v")));
+  ASSERT_TRUE(is_type_ok(c.set_perms("/perm/x", {"n0", "r5", "b9"})));
+  ASSERT_EQ(c.get_perms("/perm/x").shown(), "n0|r5|b9|");
+  UpdateOptions o;
+  o.cmdline = same_args(host.daemon(), true);
+  EXPECT_EQ(live_update(c, o), "OK");
+  EXPECT_EQ(c.get_perms("/perm/x").shown(), "n0|r5|b9|");
+  // dom9 still gets nothing from it.
+  host.set_alive(9);
+  ASSERT_TRUE(is_type_ok(host.introduce(9)));
+  SimGuest g9(host, 9);
+  EXPECT_EQ(g9.read("/perm/x"), "EACCES");
+}
+
 // Guests on rings: a watch armed, a transaction open, half a request in the
 // ring, replies and events not yet taken.
 TEST(LiveUpdate, GuestsMidSessionNoticeNothing) {

@@ -1,6 +1,7 @@
 #include "sim_host.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -104,6 +105,21 @@ SimHost::SimHost(Peer peer, std::vector<std::string> extra_args)
 
 SimHost::~SimHost() {
   if (ref_pid_ <= 0) return;
+  std::string proc = "/proc/" + std::to_string(ref_pid_);
+  // stop-peer.sh signals only a process named xenstored; after a live
+  // update to cxenstored the same pid runs cxenstored, stopped here.
+  std::string comm = read_file(proc + "/comm");
+  if (comm.rfind("cxenstored", 0) == 0) {
+    // Not our child: gone once /proc has no entry or a zombie's.
+    auto gone = [&] {
+      std::string status = read_file(proc + "/status");
+      return status.empty() || status.find("State:\tZ") != std::string::npos;
+    };
+    ::kill(ref_pid_, SIGTERM);
+    for (int i = 0; i < 50 && !gone(); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (!gone()) ::kill(ref_pid_, SIGKILL);
+  }
   std::string cmd = "'" + refd_ + "/stop-peer.sh' " +
                     std::to_string(ref_pid_) + " >/dev/null 2>&1; rm -rf '" +
                     dir_ + "'";
@@ -133,6 +149,8 @@ DaemonProcess& SimHost::daemon() {
   if (!cxs_) throw std::logic_error("the reference daemon is not ours");
   return *cxs_;
 }
+
+pid_t SimHost::pid() const { return cxs_ ? cxs_->pid() : ref_pid_; }
 
 std::string SimHost::log() const { return read_file(dir_ + "/daemon.log"); }
 

@@ -62,6 +62,8 @@ class SimHost {
   const std::string& socket() const noexcept { return socket_; }
   // The cxenstored process; throws std::logic_error for the reference.
   DaemonProcess& daemon();
+  // The daemon's pid, whichever it is (a live update keeps it).
+  pid_t pid() const;
   std::string log() const;
   bool alive() const;
 

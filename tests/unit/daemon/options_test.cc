@@ -230,6 +230,59 @@ TEST(Options, OwnOptionsAreParsed) {
   EXPECT_EQ(o.log_level, "debug");
 }
 
+// A hot swap from C 4.17 without -c runs cxenstored with the C daemon's
+// own argv plus -U: every flag of its getopt string
+// "DE:F:HI::KNPS:t:A:M:Q:q:T:RVW:w:U" and its long-only options must parse.
+TEST(Options, TheWholeC417OptionSetWithMinusUParses) {
+  Options o = parse({"-D", "-E", "2000", "-F", "/run/xenstore.pid", "-I",
+                     "-K", "-N", "-P", "-S", "4096", "-t", "20", "-A", "8",
+                     "-M", "1024", "-Q", "outstanding=30", "-q",
+                     "memory=1048576", "-T", "/var/log/xen/xenstored-trace.log",
+                     "-R", "-V", "-W", "256", "-w", "watch-event=30",
+                     "--master-domid", "0", "--priv-domid", "0", "--event",
+                     "7", "--trace-control", "+io", "-U"});
+  EXPECT_TRUE(o.no_fork);
+  EXPECT_TRUE(o.keep_orphans);
+  EXPECT_EQ(o.pid_file, "/run/xenstore.pid");
+  EXPECT_EQ(o.trace_file, "/var/log/xen/xenstored-trace.log");
+  EXPECT_EQ(o.quotas.nodes, 2000u);
+  EXPECT_EQ(o.quotas.node_size, 4096u);
+  EXPECT_EQ(o.quotas.transactions, 20u);
+  EXPECT_EQ(o.quotas.node_permissions, 8u);
+  EXPECT_EQ(o.quotas.path_max, 1024u);
+  EXPECT_EQ(o.quotas.outstanding, 30u);
+  EXPECT_EQ(o.quotas.soft_memory, 1048576u);
+  EXPECT_EQ(o.quotas.watches, 256u);
+  EXPECT_EQ(o.quotas.watch_event_timeout, 30u);
+  EXPECT_EQ(o.master_domid, 0u);
+  EXPECT_EQ(o.priv_domid, 0u);
+  EXPECT_EQ(o.event_port, 7u);
+  EXPECT_TRUE(o.live_update);
+  EXPECT_TRUE(o.own_options.empty());
+  // And the long spellings, as Debian's init script and the fixtures' argv
+  // give them.
+  Options l = parse({"--no-domain-init", "--entry-nb=10", "--pid-file",
+                     "/p", "--internal-db", "--keep-orphans", "--no-fork",
+                     "--output-pid", "--entry-size", "9", "--transaction",
+                     "3", "--perm-nb", "4", "--path-max", "100", "--quota",
+                     "nodes=5", "--quota-soft", "memory=6", "--trace-file",
+                     "/t", "--no-recovery", "--verbose", "--watch-nb", "7",
+                     "--timeout", "watch-event=8", "--live-update"});
+  EXPECT_EQ(l.quotas.nodes, 5u);
+  EXPECT_EQ(l.pid_file, "/p");
+  EXPECT_TRUE(l.live_update);
+  EXPECT_TRUE(l.own_options.empty());
+}
+
+// They would make a C daemon started with the same argv die.
+TEST(Options, CxenstoredsOwnOptionsAreRecorded) {
+  Options o = parse({"--sim-xen", "/tmp/sim", "-N", "--socket", "/tmp/s",
+                     "--log-level=debug", "--standalone"});
+  EXPECT_EQ(o.own_options,
+            (std::vector<std::string>{"--sim-xen", "--socket", "--log-level",
+                                      "--standalone"}));
+}
+
 TEST(Options, UnknownLogLevelIsRejected) {
   EXPECT_THROW(parse({"--log-level", "loud"}), OptionsError);
 }
