@@ -252,8 +252,18 @@ bool set_inherited(int fd, bool inherited) noexcept {
 int exec_replace(const std::vector<std::string>& argv) noexcept {
   try {
     std::vector<char*> args = c_argv(argv);
+    // The signal mask survives execve. The daemon blocks SIGTERM, SIGINT
+    // and SIGHUP for its signalfd; a new daemon that does not (the C
+    // xenstored) would otherwise run with them blocked for good: deaf to
+    // SIGTERM, and to SIGHUP's log reopening. A signal already pending is
+    // delivered here, with its default action: it was meant to stop us.
+    sigset_t none, before;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, &before);
     ::execvp(args[0], args.data());
-    return errno;
+    int err = errno;
+    ::sigprocmask(SIG_SETMASK, &before, nullptr);
+    return err;
   } catch (const std::bad_alloc&) {
     return ENOMEM;
   }

@@ -39,7 +39,8 @@ ChildResult run_child(const std::vector<std::string>& argv, int timeout_ms,
 // Returns false (errno set) on failure.
 bool set_inherited(int fd, bool inherited) noexcept;
 
-// execvp(argv[0], argv); returns the errno only if the exec failed.
+// execvp(argv[0], argv) with no signal blocked (the mask is inherited);
+// returns the errno only if the exec failed, with the mask as it was.
 int exec_replace(const std::vector<std::string>& argv) noexcept;
 
 // Sends READY=1 to $NOTIFY_SOCKET if set (abstract "@" names too). Returns

@@ -8,7 +8,9 @@
 #   CHECK <name> PASS|FAIL <detail>     one line per check
 #   XSDLOG| GUESTCON| SYSLOG|           logs, for diagnosis
 #   E2E-DONE                            then powers the machine off
-# Configuration comes from /e2e/config (XSD, XSD_ARGS, BIG_N).
+# Configuration comes from /e2e/config (XSD, XSD_ARGS, BIG_N). Booted with
+# e2e_mode=lu on its command line, it runs the live-update checks of
+# lu-phase.sh instead.
 cd / && /bin/busybox mkdir -p proc sys dev run tmp var/lib var/log
 /bin/busybox mount -t proc proc /proc
 /bin/busybox --install -s /bin
@@ -35,10 +37,13 @@ GUEST_CHECKS="xenbus_dev ring_relative_read ring_absolute_read
 # second, so the helpers below use shell built-ins only.
 up() { read -r u _ </proc/uptime; echo "$u"; }
 log() { read -r u _ </proc/uptime; echo "E2E[$u] $*"; }
+# The live-update boot's checks are all named lu_<name>.
+CP=""
+case " $(cat /proc/cmdline) " in *" e2e_mode=lu "*) CP=lu_ ;; esac
 check() { # check NAME PASS|FAIL detail...
   n=$1; r=$2; shift 2
   read -r u _ </proc/uptime
-  echo "CHECK $n $r $* [t=$u]"
+  echo "CHECK $CP$n $r $* [t=$u]"
 }
 # Every client call is bounded: a hung daemon must fail checks, not the run.
 xs() { timeout 20 "$@"; }
@@ -52,7 +57,7 @@ wait_for() {
   return 1
 }
 finish() {
-  log "xenstored log:"; tail -n 60 $LOG 2>/dev/null | sed 's/^/XSDLOG| /'
+  log "xenstored log:"; tail -n 200 $LOG 2>/dev/null | sed 's/^/XSDLOG| /'
   for f in /var/log/xen/console/guest-*.log; do
     [ -f "$f" ] && sed "s/^/GUESTCON| ${f##*guest-}: /" "$f"
   done
@@ -73,6 +78,38 @@ if [ -e /proc/xen/xsd_kva ] && [ -e /dev/xen/evtchn ] &&
   check dom0_xen_devices PASS "$(ls /dev/xen | tr '\n' ' ')"
 else
   check dom0_xen_devices FAIL "/proc/xen: $(ls /proc/xen | tr '\n' ' ')"
+  finish
+fi
+
+# xl destroy: @releaseDomain fires, and the domain's nodes go.
+# destroy NAME DOMID CHECK-PREFIX
+destroy() {
+  # The first event is the firing at registration; the second one is ours.
+  xsraw -u $SOCK -t 60 watch @releaseDomain 2 >/run/release.out 2>&1 &
+  w=$!
+  wait_for 10 grep -q '^EVENT' /run/release.out
+  timeout 60 xl destroy $1 >/run/xl-destroy.log 2>&1 || log "xl destroy $1: $(cat /run/xl-destroy.log)"
+  wait $w
+  if [ "$(grep -c '^EVENT @releaseDomain' /run/release.out)" = 2 ]; then
+    check ${3}_destroy_release_domain PASS ""
+  else
+    check ${3}_destroy_release_domain FAIL "$(tr '\n' ' ' </run/release.out)"
+  fi
+  gone() {
+    ! xs xl domid $1 && ! xs xenstore-exists /local/domain/$2 &&
+      ! xs xenstore-exists /e2e/owned-$2
+  }
+  if wait_for 15 gone $1 $2; then
+    check ${3}_destroy_cleanup PASS "/local/domain/$2 and /e2e/owned-$2 removed"
+  else
+    check ${3}_destroy_cleanup FAIL "left: $(xs xl domid $1 2>/dev/null)" \
+      "$(xs xenstore-exists /local/domain/$2 && echo /local/domain/$2)" \
+      "$(xs xenstore-exists /e2e/owned-$2 && echo /e2e/owned-$2)"
+  fi
+}
+# The live-update boot (run-e2e's "lu" phase) has checks of its own.
+if [ "$CP" = lu_ ]; then
+  . /e2e/lu-phase.sh
   finish
 fi
 
@@ -248,32 +285,6 @@ if [ "$D2" != none ]; then
     check guest2_all_checks FAIL "failed or missing:$bad"
 fi
 
-# ---- xl destroy: @releaseDomain, and the guest's nodes go -------------------------
-# destroy NAME DOMID CHECK-PREFIX
-destroy() {
-  # The first event is the firing at registration; the second one is ours.
-  xsraw -u $SOCK -t 60 watch @releaseDomain 2 >/run/release.out 2>&1 &
-  w=$!
-  wait_for 10 grep -q '^EVENT' /run/release.out
-  timeout 60 xl destroy $1 >/run/xl-destroy.log 2>&1 || log "xl destroy $1: $(cat /run/xl-destroy.log)"
-  wait $w
-  if [ "$(grep -c '^EVENT @releaseDomain' /run/release.out)" = 2 ]; then
-    check ${3}_destroy_release_domain PASS ""
-  else
-    check ${3}_destroy_release_domain FAIL "$(tr '\n' ' ' </run/release.out)"
-  fi
-  gone() {
-    ! xs xl domid $1 && ! xs xenstore-exists /local/domain/$2 &&
-      ! xs xenstore-exists /e2e/owned-$2
-  }
-  if wait_for 15 gone $1 $2; then
-    check ${3}_destroy_cleanup PASS "/local/domain/$2 and /e2e/owned-$2 removed"
-  else
-    check ${3}_destroy_cleanup FAIL "left: $(xs xl domid $1 2>/dev/null)" \
-      "$(xs xenstore-exists /local/domain/$2 && echo /local/domain/$2)" \
-      "$(xs xenstore-exists /e2e/owned-$2 && echo /e2e/owned-$2)"
-  fi
-}
 destroy e2e-guest1 $D1 guest
 if [ "$D2" != none ]; then
   # The survivor's ring is untouched by its neighbour's death.

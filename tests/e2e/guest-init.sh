@@ -11,6 +11,13 @@
 #   data/e2e/final   = 1                    watch_event written too
 #   data/e2e/ping    (dom0 writes)          answered with data/e2e/pong = pong
 # Then the guest idles until dom0 destroys it with `xl destroy`.
+#
+# Booted with e2e_mode=lu (run-e2e's live-update boot, lu-phase.sh), it
+# only waits on one watch, registered once and kept while dom0 replaces the
+# daemon under it several times:
+#   data/e2e/lu-ping (dom0 writes)          fires the watch; the guest copies
+#   data/e2e/lu-pong = <lu-ping's value>    the value over (also at the
+#                                           registration's firing: "none")
 cd / && /bin/busybox mkdir -p proc sys dev run tmp
 /bin/busybox mount -t proc proc /proc
 /bin/busybox --install -s /bin
@@ -21,6 +28,22 @@ mount -t devtmpfs devtmpfs /dev
 echo "GUEST-START kernel $(uname -r)"
 
 for i in $(seq 1 50); do [ -e /dev/xen/xenbus ] && break; sleep 0.2; done
+
+if grep -q 'e2e_mode=lu' /proc/cmdline; then
+  echo "GUEST-LU waiting on data/e2e/lu-ping"
+  # One connection, one watch, blocked in read() on /dev/xen/xenbus across
+  # every update; each event is answered over the ring.
+  xsraw -t 1200 watch data/e2e/lu-ping 100000 2>&1 |
+    while read -r ev path; do
+      [ "$ev" = EVENT ] || continue
+      out=$(xsraw read data/e2e/lu-ping 2>&1)
+      case "$out" in "OK read"*) v=${out##*value=} ;; *) v=none ;; esac
+      xsraw write data/e2e/lu-pong "$v" >/dev/null 2>&1
+      echo "GUEST-LU event $path: pong $v"
+    done
+  echo "GUEST-LU watch ended"
+  while :; do sleep 3600; done
+fi
 
 result() { # result CHECK PASS|FAIL detail...
   c=$1; r=$2; shift 2

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <spdlog/spdlog.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -208,6 +209,40 @@ TEST_F(ProcessTest, DaemoniseDetachesIntoANewSessionAtRoot) {
   EXPECT_NE(pid, sid);
   EXPECT_EQ(cwd, "/");
   EXPECT_EQ(stdin_target, "/dev/null");
+}
+
+// Regression: the daemon blocks SIGTERM/SIGINT/SIGHUP for its signalfd, and
+// a live update exec'd the C xenstored with them still blocked (the mask
+// survives execve), leaving it deaf to SIGTERM and SIGHUP.
+TEST_F(ProcessTest, ExecReplaceStartsTheNewProgramWithNoSignalBlocked) {
+  fs::path out = fs::path(dir_.path()) / "sigblk";
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    ::sigprocmask(SIG_BLOCK, &set, nullptr);
+    exec_replace({"/bin/sh", "-c",
+                  "grep SigBlk /proc/self/status >" + out.string()});
+    ::_exit(3);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_EQ(read_file(out), "SigBlk:\t0000000000000000\n");
+}
+
+TEST_F(ProcessTest, AFailedExecReplaceLeavesTheSignalMaskAsItWas) {
+  sigset_t set, before, after;
+  sigemptyset(&set);
+  sigaddset(&set, SIGHUP);
+  ASSERT_EQ(::sigprocmask(SIG_BLOCK, &set, &before), 0);
+  EXPECT_EQ(exec_replace({dir_.path() + "/no-such-binary"}), ENOENT);
+  ASSERT_EQ(::sigprocmask(SIG_SETMASK, &before, &after), 0);
+  EXPECT_TRUE(sigismember(&after, SIGHUP));
 }
 
 }  // namespace
