@@ -51,33 +51,9 @@ struct Options {
   bool list = false;
 };
 
-bool is_file(const std::string& p) {
-  struct stat st;
-  return ::stat(p.c_str(), &st) == 0;
-}
-
-std::string exe_dir() {
-  char buf[4096];
-  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
-  if (n <= 0) return ".";
-  std::string p(buf, static_cast<std::size_t>(n));
-  return p.substr(0, p.rfind('/'));
-}
-
 Options parse(int argc, char** argv) {
   Options o;
-  std::string here = exe_dir();
-  o.paths.cxenstored = here + "/../src/daemon/cxenstored";
-  o.paths.echo = here + "/cxs-bench-echo";
-  for (std::string cand :
-       {std::string(std::getenv("CXS_REFD") ? std::getenv("CXS_REFD") : ""),
-        std::string("../shared/tools/refd"),
-        std::string(CXS_SOURCE_DIR "/../shared/tools/refd")}) {
-    if (!cand.empty() && is_file(cand + "/start-peer.sh")) {
-      o.paths.refd = cand;
-      break;
-    }
-  }
+  o.paths = default_paths(CXS_SOURCE_DIR);
   o.workdir = "/tmp/cxsb." + std::to_string(::getpid());
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -298,7 +274,7 @@ int run(const Options& o) {
   }
   std::vector<DaemonKind> kinds = {o.target};
   if (o.mode == Options::Mode::kSmoke && !o.paths.echo.empty() &&
-      is_file(o.paths.echo))
+      path_exists(o.paths.echo))
     kinds.push_back(DaemonKind::kEcho);
   int seq = 0, failures = 0;
   for (DaemonKind k : kinds) {

@@ -58,6 +58,38 @@ std::string read_file(const std::string& path) {
 
 }  // namespace
 
+bool path_exists(const std::string& p) {
+  struct stat st;
+  return ::stat(p.c_str(), &st) == 0;
+}
+
+namespace {
+std::string exe_dir() {
+  char buf[4096];
+  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) return ".";
+  std::string p(buf, static_cast<std::size_t>(n));
+  return p.substr(0, p.rfind('/'));
+}
+}  // namespace
+
+DaemonPaths default_paths(const std::string& source_dir) {
+  DaemonPaths paths;
+  std::string here = exe_dir();
+  paths.cxenstored = here + "/../src/daemon/cxenstored";
+  paths.echo = here + "/cxs-bench-echo";
+  const char* env = std::getenv("CXS_REFD");
+  for (std::string cand : {std::string(env ? env : ""),
+                           std::string("../shared/tools/refd"),
+                           source_dir + "/../shared/tools/refd"}) {
+    if (!cand.empty() && path_exists(cand + "/start-peer.sh")) {
+      paths.refd = cand;
+      break;
+    }
+  }
+  return paths;
+}
+
 Daemon::Daemon(DaemonKind kind, const DaemonPaths& paths,
                const std::string& dir)
     : kind_(kind), dir_(dir), socket_(dir + "/socket") {

@@ -22,6 +22,12 @@ struct DaemonPaths {
   std::string refd;        // tools/refd directory; empty when absent
 };
 
+// Where the bench tools find the daemons: cxenstored and the echo server
+// beside the tool's build directory, tools/refd from $CXS_REFD, else
+// ../shared/tools/refd (from the working directory or from `source_dir`).
+DaemonPaths default_paths(const std::string& source_dir);
+bool path_exists(const std::string& p);
+
 class Daemon {
  public:
   // Starts the daemon in `dir` (created, must be short: AF_UNIX paths).

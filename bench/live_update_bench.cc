@@ -48,19 +48,6 @@ struct Options {
   std::string workdir;
 };
 
-bool is_file(const std::string& p) {
-  struct stat st;
-  return ::stat(p.c_str(), &st) == 0;
-}
-
-std::string exe_dir() {
-  char buf[4096];
-  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
-  if (n <= 0) return ".";
-  std::string p(buf, static_cast<std::size_t>(n));
-  return p.substr(0, p.rfind('/'));
-}
-
 double ms_between(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double, std::milli>(b - a).count();
 }
@@ -210,17 +197,9 @@ int run_one(DaemonKind kind, const Options& opt) {
 
 Options parse(int argc, char** argv) {
   Options o;
-  std::string here = exe_dir();
-  o.paths.cxenstored = here + "/../src/daemon/cxenstored";
-  for (std::string cand :
-       {std::string(std::getenv("CXS_REFD") ? std::getenv("CXS_REFD") : ""),
-        std::string(CXS_SOURCE_DIR "/../shared/tools/refd")})
-    if (!cand.empty() && is_file(cand + "/start-peer.sh")) {
-      o.paths.refd = cand;
-      break;
-    }
+  o.paths = default_paths(CXS_SOURCE_DIR);
   // The state file goes beside the socket: on tmpfs, as /run is on a host.
-  o.workdir = (is_file("/dev/shm") ? "/dev/shm/cxslu." : "/tmp/cxslu.") +
+  o.workdir = (path_exists("/dev/shm") ? "/dev/shm/cxslu." : "/tmp/cxslu.") +
               std::to_string(::getpid());
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];

@@ -244,6 +244,15 @@ void Server::activate_live_update() {
       "live update: state built ({} bytes, {:.1f} ms), written ({:.1f} ms); "
       "exec {}",
       state.size(), ms(t1 - t0), ms(t2 - t1), joined(argv));
+  // exec_replace() unblocks the signals the signalfd takes: one already
+  // pending would then act by default (SIGHUP ends a process). Take them
+  // now; a stop asked for wins over the update.
+  on_signal();
+  if (stopping_) {
+    ::unlink(path.c_str());
+    end_live_update(reply_text("xenstored is stopping"));
+    return;
+  }
   // The new daemon binds VIRQ_DOM_EXC itself; only one holder may exist.
   if (virq_port_) hv_->events->unbind(*virq_port_);
   if (!lu_->target_is_cxenstored) advertise_features(false);

@@ -5,6 +5,7 @@
 #include <bit>
 #include <cstring>
 
+#include "cxenstored/sip_round.h"
 #include "cxenstored/unaligned.h"
 
 namespace cxs::migrate {
@@ -26,37 +27,18 @@ const Key& process_key() noexcept {
   return key;
 }
 
-inline void sip_round(std::uint64_t& v0, std::uint64_t& v1, std::uint64_t& v2,
-                      std::uint64_t& v3) noexcept {
-  v0 += v1;
-  v1 = std::rotl(v1, 13);
-  v1 ^= v0;
-  v0 = std::rotl(v0, 32);
-  v2 += v3;
-  v3 = std::rotl(v3, 16);
-  v3 ^= v2;
-  v0 += v3;
-  v3 = std::rotl(v3, 21);
-  v3 ^= v0;
-  v2 += v1;
-  v1 = std::rotl(v1, 17);
-  v1 ^= v2;
-  v2 = std::rotl(v2, 32);
-}
-
 // SipHash-1-3: one compression round per word, three finalisation rounds.
 std::uint64_t sip13(std::string_view s) noexcept {
   const Key& key = process_key();
-  std::uint64_t v0 = key.k0 ^ 0x736f6d6570736575ull;
-  std::uint64_t v1 = key.k1 ^ 0x646f72616e646f6dull;
-  std::uint64_t v2 = key.k0 ^ 0x6c7967656e657261ull;
-  std::uint64_t v3 = key.k1 ^ 0x7465646279746573ull;
+  SipState st{key.k0 ^ 0x736f6d6570736575ull, key.k1 ^ 0x646f72616e646f6dull,
+              key.k0 ^ 0x6c7967656e657261ull, key.k1 ^ 0x7465646279746573ull};
+  auto& [v0, v1, v2, v3] = st;
   const char* p = s.data();
   std::size_t n = s.size();
   for (; n >= 8; p += 8, n -= 8) {
     auto m = load_unaligned<std::uint64_t>(p);
     v3 ^= m;
-    sip_round(v0, v1, v2, v3);
+    st.round();
     v0 ^= m;
   }
   std::uint64_t last = static_cast<std::uint64_t>(s.size()) << 56;
@@ -66,12 +48,12 @@ std::uint64_t sip13(std::string_view s) noexcept {
     last |= tail;
   }
   v3 ^= last;
-  sip_round(v0, v1, v2, v3);
+  st.round();
   v0 ^= last;
   v2 ^= 0xff;
-  sip_round(v0, v1, v2, v3);
-  sip_round(v0, v1, v2, v3);
-  sip_round(v0, v1, v2, v3);
+  st.round();
+  st.round();
+  st.round();
   return v0 ^ v1 ^ v2 ^ v3;
 }
 

@@ -6,28 +6,12 @@
 #include <bit>
 #include <cstring>
 
+#include "cxenstored/sip_round.h"
+
 namespace cxs::store {
 namespace {
 
-struct State {
-  std::uint64_t v0, v1, v2, v3;
-
-  void round() noexcept {
-    v0 += v1;
-    v1 = std::rotl(v1, 13);
-    v1 ^= v0;
-    v0 = std::rotl(v0, 32);
-    v2 += v3;
-    v3 = std::rotl(v3, 16);
-    v3 ^= v2;
-    v0 += v3;
-    v3 = std::rotl(v3, 21);
-    v3 ^= v0;
-    v2 += v1;
-    v1 = std::rotl(v1, 17);
-    v1 ^= v2;
-    v2 = std::rotl(v2, 32);
-  }
+struct State : SipState {
   // Rounds unrolled: a loop around 14 instructions costs a quarter more.
   template <int Rounds>
   void rounds() noexcept {

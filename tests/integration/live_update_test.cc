@@ -69,6 +69,15 @@ std::string same_args(const DaemonProcess& d, bool sim) {
   return args + " --no-fork --socket " + d.socket_path();
 }
 
+// The event `watcher` gets once `writer` writes `path`, as "path|token|";
+// "none" if none comes.
+std::string event_on_write(RawClient& writer, RawClient& watcher,
+                           const std::string& path) {
+  if (!is_type_ok(writer.write(path, "1"))) return "write refused";
+  auto ev = watcher.recv_event();
+  return ev ? ev->shown() : "none";
+}
+
 void write_script(const std::string& path, const std::string& body) {
   std::ofstream(path) << "#!/bin/sh\n" << body << "\n";
   ::chmod(path.c_str(), 0755);
@@ -109,15 +118,10 @@ TEST(LiveUpdate, WatchesFireOnceAfterTheUpdateAndNotBefore) {
   EXPECT_EQ(live_update(c), "OK");
   // No event is fired by the restore itself.
   EXPECT_FALSE(watcher.recv_event(milliseconds(300)));
-  ASSERT_TRUE(is_type_ok(c.write("/w/x", "1")));
-  auto ev = watcher.recv_event();
-  ASSERT_TRUE(ev);
-  EXPECT_EQ(ev->shown(), "/w/x|abs|");
+  EXPECT_EQ(event_on_write(c, watcher, "/w/x"), "/w/x|abs|");
   EXPECT_FALSE(watcher.recv_event(milliseconds(300)));
-  ASSERT_TRUE(is_type_ok(c.write("/local/domain/0/rel/y", "1")));
-  ev = watcher.recv_event();
-  ASSERT_TRUE(ev);
-  EXPECT_EQ(ev->shown(), "rel/y|relative|");
+  EXPECT_EQ(event_on_write(c, watcher, "/local/domain/0/rel/y"),
+            "rel/y|relative|");
 }
 
 TEST(LiveUpdate, AnOpenTransactionCommitsAfterAForcedUpdate) {
@@ -282,17 +286,11 @@ TEST(LiveUpdate, BadTargetsAreRefusedAndTheDaemonServesOn) {
       << why;
   EXPECT_NE(::access((d.dir() + "/state_dump").c_str(), F_OK), 0);
   // Still the same daemon, still serving its clients.
-  ASSERT_TRUE(is_type_ok(c.write("/bad/x", "1")));
-  auto ev = watcher.recv_event();
-  ASSERT_TRUE(ev);
-  EXPECT_EQ(ev->shown(), "/bad/x|t|");
+  EXPECT_EQ(event_on_write(c, watcher, "/bad/x"), "/bad/x|t|");
   EXPECT_EQ(d.log().find("live update: serving"), std::string::npos);
   // A good target afterwards.
   EXPECT_EQ(live_update(c), "OK");
-  ASSERT_TRUE(is_type_ok(c.write("/bad/y", "1")));
-  ev = watcher.recv_event();
-  ASSERT_TRUE(ev);
-  EXPECT_EQ(ev->shown(), "/bad/y|t|");
+  EXPECT_EQ(event_on_write(c, watcher, "/bad/y"), "/bad/y|t|");
 }
 
 // The target check runs beside the daemon, not instead of it: a target
