@@ -335,6 +335,63 @@ TEST(LiveUpdate, QuotasSetAtRunTimeCarryOver) {
             std::string::npos);
 }
 
+// What only cxenstored has, and C's stream has no record for, survives a
+// cxenstored -> cxenstored update: a watch's depth, a domain's own quota,
+// the features given to a domain not introduced yet and to one that is.
+TEST(LiveUpdate, DepthsDomainQuotasAndFeaturesCarryOver) {
+  SimHost host;
+  ASSERT_TRUE(is_type_ok(host.introduce(5)));
+  RawClient dom0(host.socket());
+  RawClient watcher(host.socket());
+  auto xs = [&](wire::MsgType t, const std::vector<std::string>& args) {
+    return text_of(dom0.request(ty(t), nul_join(args)));
+  };
+  ASSERT_EQ(xs(wire::MsgType::XS_SET_QUOTA, {"5", "nodes", "33"}), "OK");
+  ASSERT_EQ(xs(wire::MsgType::XS_SET_FEATURE, {"7", "2"}), "OK");
+  std::string features5 = xs(wire::MsgType::XS_GET_FEATURE, {"5"});
+  ASSERT_TRUE(is_type_ok(watcher.request(ty(wire::MsgType::XS_WATCH),
+                                         nul_join({"/deep", "d", "1"}))));
+  ASSERT_TRUE(watcher.recv_event());
+
+  UpdateOptions o;
+  o.cmdline = same_args(host.daemon(), true);
+  EXPECT_EQ(live_update(dom0, o), "OK");
+
+  EXPECT_EQ(xs(wire::MsgType::XS_GET_QUOTA, {"5", "nodes"}), "33");
+  EXPECT_EQ(xs(wire::MsgType::XS_GET_QUOTA, {"nodes"}), "1000");
+  EXPECT_EQ(xs(wire::MsgType::XS_GET_FEATURE, {"7"}), "2");
+  EXPECT_EQ(xs(wire::MsgType::XS_GET_FEATURE, {"5"}), features5);
+  // Depth 1: a child fires, a grandchild does not.
+  EXPECT_EQ(event_on_write(dom0, watcher, "/deep/a"), "/deep/a|d|");
+  ASSERT_TRUE(is_type_ok(dom0.write("/deep/a/b", "1")));
+  EXPECT_FALSE(watcher.recv_event(milliseconds(300)));
+}
+
+// The exec itself can fail after every check passed (here the target
+// deletes itself once it has answered --help): the daemon takes its fds
+// and VIRQ back, answers -s with C's text, and serves on.
+TEST(LiveUpdate, AFailedExecLeavesTheDaemonServing) {
+  SimHost host;
+  ASSERT_TRUE(is_type_ok(host.introduce(5)));
+  SimGuest g(host, 5);
+  RawClient c(host.socket());
+  std::string vanishing = host.dir() + "/vanishing";
+  write_script(vanishing, "echo 'Usage: xenstored'; rm -f \"$0\"");
+  UpdateOptions o;
+  o.binary = vanishing;
+  o.cmdline = "-N";
+  EXPECT_EQ(live_update(c, o), "Error activating new binary.");
+  EXPECT_NE(host.daemon().log().find("live update: exec " + vanishing),
+            std::string::npos);
+  EXPECT_NE(::access((host.dir() + "/state_dump").c_str(), F_OK), 0);
+  EXPECT_EQ(g.write("data/after", "1"), "XS_WRITE");
+  // Still watching for deaths: VIRQ_DOM_EXC was bound again.
+  host.destroy(5);
+  EXPECT_TRUE(eventually(
+      [&] { return c.read("/local/domain/5").is_error("ENOENT"); }));
+  EXPECT_EQ(live_update(c), "OK");
+}
+
 TEST(LiveUpdate, UpdateAfterUpdate) {
   DaemonProcess d;
   RawClient c(d.socket_path());
