@@ -24,22 +24,15 @@ std::string reply_text(std::string_view s) {
   return out;
 }
 
-// Writes the whole state file; the errno of a failure, else 0.
-int write_state_file(const std::string& path, std::string_view bytes) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return errno;
-  int err = 0;
+// Writes all of `bytes`; the errno of a failure, else 0.
+int write_all(int fd, std::string_view bytes) {
   while (!bytes.empty()) {
     ssize_t n = ::write(fd, bytes.data(), bytes.size());
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      err = n < 0 ? errno : EIO;
-      break;
-    }
+    if (n <= 0) return n < 0 ? errno : EIO;
     bytes.remove_prefix(static_cast<std::size_t>(n));
   }
-  if (::close(fd) != 0 && err == 0) err = errno;
-  return err;
+  return 0;
 }
 
 std::string joined(const std::vector<std::string>& argv) {
@@ -62,6 +55,23 @@ constexpr int kHelpTimeoutMs = 5000;
 constexpr int kDryRunTimeoutMs = 30000;
 
 }  // namespace
+
+// The state, written to `path` as it is produced; the errno of a failure,
+// else 0. Throws what dump_state throws (a record that cannot be written).
+int Server::write_state_file(const std::string& path,
+                             const LiveUpdateSession& session) const {
+  UniqueFd fd(
+      ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  if (!fd.valid()) return errno;
+  int err = 0;
+  bool ok = dump_state(session.version, &session,
+                       [&](std::string_view piece) {
+                         err = write_all(fd.get(), piece);
+                         return err == 0;
+                       });
+  if (::close(fd.release()) != 0 && err == 0) err = errno;
+  return err != 0 ? err : ok ? 0 : EIO;
+}
 
 // A TRANSACTION_START from a connection with none open waits while an
 // update is pending (as in C): the request stays unread in the connection,
@@ -157,8 +167,7 @@ void Server::run_target_check(const std::string& path, int report_fd) {
   try {
     std::vector<std::string> argv =
         live_update_argv(lu_->binary, lu_->cmdline, opts_.argv);
-    std::string state = dump_state(lu_->version, &*lu_);
-    if (int err = write_state_file(path, state)) {
+    if (int err = write_state_file(path, *lu_)) {
       verdict = "FCannot write " + path + ": " + std::strerror(err);
     } else {
       TargetCheck t = check_live_update_target(argv, path);
@@ -222,16 +231,16 @@ void Server::activate_live_update() {
   std::string path = state_file_path(opts_);
   std::vector<std::string> argv =
       live_update_argv(lu_->binary, lu_->cmdline, opts_.argv);
-  std::string state;
+  int err = 0;
   try {
-    state = dump_state(lu_->version, &*lu_);
+    err = write_state_file(path, *lu_);
   } catch (const std::exception& e) {
     spdlog::error("live update: cannot write the state: {}", e.what());
+    ::unlink(path.c_str());
     end_live_update(reply_text("Dump write error"));
     return;
   }
-  auto t1 = LiveUpdateSession::Clock::now();
-  if (int err = write_state_file(path, state)) {
+  if (err) {
     spdlog::error("live update: writing {}: {}", path, std::strerror(err));
     ::unlink(path.c_str());
     end_live_update(reply_text(err == ENOENT || err == EACCES
@@ -239,11 +248,9 @@ void Server::activate_live_update() {
                                    : "Dump write error"));
     return;
   }
-  auto t2 = LiveUpdateSession::Clock::now();
-  spdlog::info(
-      "live update: state built ({} bytes, {:.1f} ms), written ({:.1f} ms); "
-      "exec {}",
-      state.size(), ms(t1 - t0), ms(t2 - t1), joined(argv));
+  auto t1 = LiveUpdateSession::Clock::now();
+  spdlog::info("live update: state written ({:.1f} ms); exec {}", ms(t1 - t0),
+               joined(argv));
   // exec_replace() unblocks the signals the signalfd takes: one already
   // pending would then act by default (SIGHUP ends a process). Take them
   // now; a stop asked for wins over the update.
@@ -258,7 +265,7 @@ void Server::activate_live_update() {
   if (!lu_->target_is_cxenstored) advertise_features(false);
   set_fds_inherited(true);
   spdlog::default_logger()->flush();
-  int err = exec_replace(argv);
+  err = exec_replace(argv);
   // Still here: the exec failed. Nothing was sent since the dump, so the
   // state in memory is still the truth; serve on as before.
   set_fds_inherited(false);

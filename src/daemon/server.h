@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -52,6 +53,11 @@ class Server final : public ops::DaemonHooks {
 
   // The whole state as a migration stream (state_dump.cc); with a session,
   // the requester's pending output ends with the "OK" to its -s.
+  // The stream leaves through `out` in pieces of about a megabyte (false
+  // from `out` stops it: dump_state returns false).
+  using StateOut = std::function<bool(std::string_view)>;
+  bool dump_state(std::uint32_t version, const LiveUpdateSession* session,
+                  const StateOut& out) const;
   std::string dump_state(std::uint32_t version,
                          const LiveUpdateSession* session) const;
 
@@ -145,6 +151,8 @@ class Server final : public ops::DaemonHooks {
   void advance_live_update();
   std::optional<std::string> live_update_blocked(
       LiveUpdateSession::Clock::time_point now) const;
+  int write_state_file(const std::string& path,
+                       const LiveUpdateSession& session) const;
   void start_target_check();
   [[noreturn]] void run_target_check(const std::string& path, int report_fd);
   void finish_target_check();

@@ -89,11 +89,29 @@ migrate::CxsTransactionRec transaction_record(const store::Transaction& tx,
 
 std::string Server::dump_state(std::uint32_t version,
                                const LiveUpdateSession* session) const {
+  std::string all;
+  dump_state(version, session, [&all](std::string_view piece) {
+    all += piece;
+    return true;
+  });
+  return all;
+}
+
+bool Server::dump_state(std::uint32_t version,
+                        const LiveUpdateSession* session,
+                        const StateOut& out) const {
   migrate::StreamWriter w(version);
-  // Room for every record at once: growing a 6 MB buffer step by step cost
-  // more than writing it (copies, and page faults that are dear in a VM).
-  // Untouched capacity costs no memory.
-  w.reserve(store_.tree().size() * 96 + clients_.size() * 256 + 65536);
+  // The stream leaves in pieces: a 6 MB buffer grown step by step cost more
+  // than writing it (copies, and page faults that are dear in a VM); one
+  // buffer of a piece's size is reused.
+  constexpr std::size_t kPiece = std::size_t{1} << 20;
+  w.reserve(kPiece + 65536);
+  bool ok = true;
+  auto flush_if_full = [&] {
+    if (!ok || w.pending().size() < kPiece) return;
+    ok = out(w.pending());
+    w.forget_pending();
+  };
   w.global({listener_.fd(), hv_ ? hv_->events->fd() : -1});
   w.cxs_daemon({1, store_.next_transaction_id(),
                 store_.tree().generation_counter(), 0, kProducer});
@@ -145,6 +163,7 @@ std::string Server::dump_state(std::uint32_t version,
       r.socket_fd = c->conn->transport().poll_fd();
     }
     w.connection(r);
+    flush_if_full();
     std::uint32_t flags = 0;
     if (c->stalled) flags |= migrate::kCxsConnStalled;
     if (c->session.caller.privileged) flags |= migrate::kCxsConnPrivileged;
@@ -169,6 +188,7 @@ std::string Server::dump_state(std::uint32_t version,
   auto node = [&](std::string_view path, store::NodeView n) {
     w.node(migrate::NodeRec{0, 0, 0, {}, path, n.value()}, n.perms().list());
     generations.push_back(n.generation());
+    flush_if_full();
   };
   // (C 4.17 writes @releaseDomain first; any order of the two will do.)
   store_.tree().for_each_special(node);
@@ -181,6 +201,7 @@ std::string Server::dump_state(std::uint32_t version,
     if (owner == stream_ids.end()) return;
     std::deque<std::string> storage;
     w.cxs_transaction(transaction_record(tx, owner->second, storage));
+    flush_if_full();
   });
 
   // Quotas: the defaults, each domain's own, and per-domain flags.
@@ -198,7 +219,7 @@ std::string Server::dump_state(std::uint32_t version,
     if (!domains_.count(dom))
       w.cxs_domain({static_cast<std::uint16_t>(dom.value), 0, features, 0, 0, 0});
   if (!w.ok()) throw std::runtime_error(w.error());
-  return w.finish();
+  return ok && out(w.finish());
 }
 
 }  // namespace cxs::daemon

@@ -62,6 +62,12 @@ class StreamWriter {
   // Appends END and hands over the bytes; the writer is spent afterwards.
   std::string finish();
 
+  // The bytes not handed over yet, and forgetting them (the buffer keeps
+  // its capacity): a large stream can leave in pieces as it is written,
+  // each a whole number of records, without ever being whole in memory.
+  std::string_view pending() const noexcept { return buf_; }
+  void forget_pending() noexcept { buf_.clear(); }
+
  private:
   // Appends a record header and `body` zeroed bytes (padded to 8); returns
   // the body's first byte.
