@@ -14,7 +14,6 @@
 # guest's destruction is cleaned up and a second guest boots.
 C_XSD=/usr/lib/xen-4.17/bin/xenstored
 CXS=/usr/sbin/cxenstored
-CXS_ARGS="--no-fork --pid-file /run/xenstore.pid"
 STATE=/run/xenstored/state_dump
 
 log "live-update phase: the host starts on $C_XSD"
@@ -175,7 +174,9 @@ refuse() {
   fi
 }
 
-update c_to_cxs $CXS -c "$CXS_ARGS" -F $CXS
+# Without -c: cxenstored gets the C daemon's own argv (-N --pid-file ...)
+# plus -U, as an administrator's plain `xenstore-control live-update` gives.
+update c_to_cxs $CXS -F $CXS
 
 # Refused while cxenstored runs: the old daemon keeps serving.
 printf '#!/bin/sh\nexit 0\n' >/run/lu-not-executable
