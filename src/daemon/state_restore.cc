@@ -68,8 +68,11 @@ class TreeRestorer {
  public:
   explicit TreeRestorer(store::Tree& tree) : tree_(tree) {}
 
+  // False if the node cannot be attached (no parent before it) or is there
+  // already (the stream names it twice).
   bool restore(std::string_view path, std::string_view value,
                const store::SharedPerms& perms, std::uint64_t generation) {
+    std::size_t before = tree_.size();
     std::string_view parent = store::parent_of(path);
     while (!stack_.empty() && stack_.back().path != parent) stack_.pop_back();
     std::uint32_t id = store::Tree::kNoRecord;
@@ -80,7 +83,7 @@ class TreeRestorer {
       if (!tree_.restore_node(path, value, perms, generation)) return false;
       id = tree_.id_of(path);
     }
-    if (id == store::Tree::kNoRecord) return false;
+    if (id == store::Tree::kNoRecord || tree_.size() == before) return false;
     stack_.push_back({path, id});
     return true;
   }
@@ -105,7 +108,7 @@ void restore_tree(const migrate::Stream& s, store::Tree& tree) {
     std::uint64_t generation = gens ? gens->at(i) : 0;
     if (!restorer.restore(n.path, n.value, perms.get(n.perms_raw), generation))
       throw RestoreError("node " + std::string(n.path) +
-                         ": its parent is not in the stream");
+                         ": its parent is not before it, or it comes twice");
   }
   if (!tree.find("/")) throw RestoreError("the stream has no node \"/\"");
   // The special nodes hold who may watch them; a stream without them
@@ -289,10 +292,11 @@ StateFile::~StateFile() {
   if (addr_) ::munmap(addr_, size_);
 }
 
-migrate::Stream parse_state(std::string_view bytes) {
+migrate::Stream parse_state(std::string_view bytes, bool check_tree) {
   migrate::Stream stream;
   migrate::StreamError error;
-  if (!migrate::read_stream(bytes, stream, error))
+  if (!migrate::read_stream(bytes, stream, error,
+                           migrate::ReadOptions{check_tree}))
     throw RestoreError(error.to_string());
   return stream;
 }

@@ -85,8 +85,10 @@ class StateFile {
 };
 
 // Reads `bytes` as a stream; throws RestoreError with the record, its type
-// and offset on bad input.
-migrate::Stream parse_state(std::string_view bytes);
+// and offset on bad input. `check_tree` false leaves the nodes' parents and
+// duplicates to restore_data, which finds both as it builds the tree (the
+// new daemon of an update does so; the dry run checks everything).
+migrate::Stream parse_state(std::string_view bytes, bool check_tree = true);
 
 // --check-state: the dry run of a live update's target. Restores the state
 // in memory, checks it, prints a one-line summary; returns the exit status.

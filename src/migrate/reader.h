@@ -75,8 +75,18 @@ struct Stream {
 
 // Parses `bytes` into `out` (reset first). On failure returns false, fills
 // `error`, and leaves `out` partly filled (do not use it).
-bool read_stream(std::string_view bytes, Stream& out, StreamError& error);
+struct ReadOptions {
+  // Every committed node's parent is an earlier node, and no path comes
+  // twice. A reader that rebuilds a tree from the nodes finds both itself
+  // (a node cannot be attached, or is there already) and may skip them:
+  // they are a quarter of the reading of 100 000 nodes.
+  bool check_tree = true;
+};
+
+bool read_stream(std::string_view bytes, Stream& out, StreamError& error,
+                 const ReadOptions& options = {});
 // The Stream would point into a string about to die.
-bool read_stream(std::string&& bytes, Stream& out, StreamError& error) = delete;
+bool read_stream(std::string&& bytes, Stream& out, StreamError& error,
+                 const ReadOptions& options = {}) = delete;
 
 }  // namespace cxs::migrate

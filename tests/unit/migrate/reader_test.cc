@@ -265,6 +265,19 @@ TEST(StreamReader, NodeWhoseParentIsMissingIsRefused) {
                  kNode, "the parent of \"/a/b\" is not an earlier NODE");
 }
 
+TEST(StreamReader, WithoutTreeChecksParentsAndDuplicatesAreTheCallers) {
+  ReadOptions no_tree{false};
+  for (const RawStream& r :
+       {base().record(kNode, testing::node_body("/a/b")).end(),
+        base().record(kNode, testing::node_body("/a"))
+            .record(kNode, testing::node_body("/a")).end()}) {
+    Stream s;
+    StreamError e;
+    EXPECT_TRUE(read_stream(r.bytes(), s, e, no_tree)) << e.to_string();
+    EXPECT_FALSE(read_stream(r.bytes(), s, e));
+  }
+}
+
 TEST(StreamReader, ANodeBeforeTheRootIsRefused) {
   RawStream r;
   r.global().record(kNode, testing::node_body("@releaseDomain"))
