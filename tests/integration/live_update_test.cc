@@ -367,6 +367,40 @@ TEST(LiveUpdate, DepthsDomainQuotasAndFeaturesCarryOver) {
   EXPECT_FALSE(watcher.recv_event(milliseconds(300)));
 }
 
+// A ring cut off for a protocol fault stays cut off across an update (its
+// domain known, not served), and its death is still reported.
+TEST(LiveUpdate, AStalledRingStaysStalledAndItsDeathIsSeen) {
+  SimHost host;
+  ASSERT_TRUE(is_type_ok(host.introduce(5)));
+  ASSERT_TRUE(is_type_ok(host.introduce(6)));
+  SimGuest bad(host, 5);
+  SimGuest good(host, 6);
+  RawClient dom0(host.socket());
+  wire::Header hdr{ty(wire::MsgType::XS_READ), 1, 0, 5000};
+  char raw[kHeaderSize];
+  wire::encode_header(hdr, raw);
+  ASSERT_TRUE(bad.ring().send_bytes(std::string_view(raw, sizeof raw)));
+  ASSERT_TRUE(eventually([&] { return bad.ring().error() != 0; }));
+
+  UpdateOptions o;
+  o.cmdline = same_args(host.daemon(), true);
+  EXPECT_EQ(live_update(dom0, o), "OK");
+
+  EXPECT_EQ(good.write("data/x", "1"), "XS_WRITE");
+  EXPECT_EQ(bad.outcome(wire::MsgType::XS_READ, with_nul("data")), "timeout");
+  EXPECT_EQ(text_of(dom0.request(ty(wire::MsgType::XS_IS_DOMAIN_INTRODUCED),
+                                 with_nul("5"))),
+            "T");
+  ASSERT_TRUE(is_type_ok(dom0.watch("@releaseDomain", "rel")));
+  ASSERT_TRUE(dom0.recv_event());
+  host.destroy(5);
+  auto ev = dom0.recv_event();
+  ASSERT_TRUE(ev);
+  EXPECT_EQ(ev->shown(), "@releaseDomain|rel|");
+  EXPECT_TRUE(eventually(
+      [&] { return dom0.read("/local/domain/5").is_error("ENOENT"); }));
+}
+
 // The exec itself can fail after every check passed (here the target
 // deletes itself once it has answered --help): the daemon takes its fds
 // and VIRQ back, answers -s with C's text, and serves on.
