@@ -95,7 +95,7 @@ NodeView Tree::restore_node(std::string_view path, std::string_view value,
     r = nodes_.emplace(path).first;
     try {
       r->name_value.set_value(value);
-      if (parent) add_child(parent_path, *parent, basename_of(path));
+      if (parent) add_child(*parent, basename_of(path));
     } catch (...) {
       nodes_.erase(path);  // not charged yet
       throw;
@@ -110,15 +110,16 @@ std::uint32_t Tree::restore_child(std::uint32_t parent_id,
                                   std::string_view path,
                                   std::string_view value, SharedPerms perms,
                                   std::uint64_t generation) {
-  if (!is_node_path(path) || path == "/" || is_special(path) ||
-      parent_of(path) != parent_path)
+  // `path` is canonical (the stream's reader checked it; restore_node
+  // checks it again, this hot path does not).
+  if (path == "/" || is_special(path) || parent_of(path) != parent_path)
     return kNoRecord;
   std::string_view name = basename_of(path);
   NodeIndex::Emplaced e = nodes_.emplace_child(parent_id, path, name);
   if (e.created) {
     try {
       e.record->name_value.set_value(value);
-      add_child(parent_path, nodes_.record(parent_id), name);
+      add_child(nodes_.record(parent_id), name);
     } catch (...) {
       nodes_.erase(path);  // not charged yet
       throw;
@@ -144,16 +145,14 @@ void Tree::finish_restore(std::string_view path, NodeRecord* r, bool existing,
   charge(path, r, +1);
 }
 
-void Tree::add_child(std::string_view parent_path, NodeRecord& parent,
-                     std::string_view name) {
-  charge(parent_path, &parent, -1);
-  try {
-    parent.children.add(name);
-  } catch (...) {
-    charge(parent_path, &parent, +1);
-    throw;
-  }
-  charge(parent_path, &parent, +1);
+// The parent's record grows by the name and its NUL; its owner and its
+// permissions are unchanged, so that is all its charge changes by (what
+// charge(-1) and charge(+1) around the change would give, for one lookup).
+void Tree::add_child(NodeRecord& parent, std::string_view name) {
+  parent.children.add(name);  // may throw: nothing charged yet
+  const PermList& perms = parent.perms.list();
+  usage_[perms.empty() ? DomId{0} : perms.front().dom].bytes +=
+      name.size() + 1;
 }
 
 std::vector<const NodeRecord*> Tree::special_records() const {

@@ -126,7 +126,8 @@ class Tree {
   // whose parent is missing. Accounting is exact, as for put.
   NodeView restore_node(std::string_view path, std::string_view value,
                         SharedPerms perms, std::uint64_t generation);
-  // restore_node for a node whose parent's id (and path) the caller knows:
+  // restore_node for a node whose parent's id (and path) the caller knows,
+  // and whose path is canonical (a stream's reader checked it):
   // a pre-order restore keeps the ids of the current node's ancestors, and
   // so looks up no parent (at 100 000 nodes, a quarter of the restore's
   // time). Returns the node's id (for its own children), kNoRecord if the
@@ -157,8 +158,7 @@ class Tree {
                       std::string_view value, SharedPerms perms,
                       std::uint64_t generation);
   // parent.children.add(name), with the parent's charge kept exact.
-  void add_child(std::string_view parent_path, NodeRecord& parent,
-                 std::string_view name);
+  void add_child(NodeRecord& parent, std::string_view name);
   std::vector<const NodeRecord*> special_records() const;
   // The record's fields as a Node to change, and back (the child list is
   // moved, not copied: a parent of 1000 children costs no more to edit).
