@@ -2,6 +2,7 @@
 // code never calls close(); it lets a UniqueFd go.
 #pragma once
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <utility>
@@ -35,5 +36,14 @@ class UniqueFd {
  private:
   int fd_ = -1;
 };
+
+// An fd inherited from the daemon this one replaced (live update) made like
+// the daemon's own: nonblocking and close-on-exec (the C daemon sets
+// neither). False, errno set, if the system refused.
+inline bool make_own(int fd) noexcept {
+  int flags = ::fcntl(fd, F_GETFL);
+  return flags >= 0 && ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0 &&
+         ::fcntl(fd, F_SETFD, FD_CLOEXEC) == 0;
+}
 
 }  // namespace cxs

@@ -16,12 +16,6 @@ namespace {
 
 std::string ok() { return std::string("OK\0", 3); }
 
-std::string text(const std::string& s) {
-  std::string out = s;
-  out += '\0';
-  return out;
-}
-
 std::string quota_report(const store::Quota& q, bool soft) {
   std::ostringstream out;
   if (soft) {
@@ -42,8 +36,8 @@ std::string rss_line() {
 }
 
 constexpr std::array<std::string_view, 9> kCommands = {
-    "check", "help",  "live-update", "log", "logfile", "memreport", "print",
-    "quota", "quota-soft"};
+    "check",     "help",  "live-update", "log",       "logfile",
+    "memreport", "print", "quota",       "quota-soft"};
 
 }  // namespace
 
@@ -55,13 +49,13 @@ Result<std::string> Server::control(
   if (cmd == "help") {
     std::string out;
     for (auto c : kCommands) (out += c) += '\n';
-    return text(out);
+    return reply_text(out);
   }
   if (cmd == "check") {
     std::string problems = check_store();
     if (!problems.empty()) {
       spdlog::error("store check: {}", problems);
-      return text(problems);
+      return reply_text(problems);
     }
     return ok();
   }
@@ -89,11 +83,11 @@ Result<std::string> Server::control(
         << "\ntransactions: " << store_.open_transactions()
         << "\nconnections: " << clients_.size() << "\n";
     spdlog::info("memreport: {}", out.str());
-    return text(out.str());
+    return reply_text(out.str());
   }
   if (cmd == "quota" || cmd == "quota-soft") {
     bool soft = cmd == "quota-soft";
-    if (nargs == 0) return text(quota_report(quota_, soft));
+    if (nargs == 0) return reply_text(quota_report(quota_, soft));
     // quota set <name> <value> | quota-soft set memory <value>
     if (nargs == 3 && args[1] == "set") {
       auto value = ops::parse_decimal<std::size_t>(args[3]);
@@ -122,7 +116,7 @@ Result<std::string> Server::control(
       std::ostringstream out;
       out << "nodes: " << u.nodes << "\nmemory: " << memory
           << "\nwatches: " << watches << "\n";
-      return text(out.str());
+      return reply_text(out.str());
     }
     return XsErr::kEINVAL;
   }
@@ -140,8 +134,8 @@ Result<std::string> Server::live_update_control(
   switch (parsed->step) {
     case LiveUpdateArgs::Step::kFile: {
       std::string binary(parsed->value);
-      if (auto why = check_target_file(binary)) return text(*why);
-      if (lu_) return text("live-update session already active.");
+      if (auto why = check_target_file(binary)) return reply_text(*why);
+      if (lu_) return reply_text("live-update session already active.");
       lu_.emplace();
       lu_->owner = s.conn;
       lu_->binary = std::move(binary);
@@ -150,16 +144,18 @@ Result<std::string> Server::live_update_control(
       return ok();
     }
     case LiveUpdateArgs::Step::kCmdline:
-      if (!owner || lu_->started) return text("Not in live-update session.");
+      if (!owner || lu_->started)
+        return reply_text("Not in live-update session.");
       lu_->cmdline = std::string(parsed->value);
       return ok();
     case LiveUpdateArgs::Step::kAbort:
-      if (!owner) return text("No live-update session active.");
+      if (!owner) return reply_text("No live-update session active.");
       spdlog::info("live update: aborted by conn {}", s.conn.value);
       end_live_update(std::nullopt);
       return ok();
     case LiveUpdateArgs::Step::kStart:
-      if (!owner || lu_->started) return text("Not in live-update session.");
+      if (!owner || lu_->started)
+        return reply_text("Not in live-update session.");
       lu_->started = true;
       lu_->force = parsed->force;
       lu_->timeout_s = parsed->timeout_s;

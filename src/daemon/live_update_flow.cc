@@ -18,12 +18,6 @@
 namespace cxs::daemon {
 namespace {
 
-std::string reply_text(std::string_view s) {
-  std::string out(s);
-  out += '\0';
-  return out;
-}
-
 // Writes all of `bytes`; the errno of a failure, else 0.
 int write_all(int fd, std::string_view bytes) {
   while (!bytes.empty()) {
@@ -64,11 +58,10 @@ int Server::write_state_file(const std::string& path,
       ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
   if (!fd.valid()) return errno;
   int err = 0;
-  bool ok = dump_state(session.version, &session,
-                       [&](std::string_view piece) {
-                         err = write_all(fd.get(), piece);
-                         return err == 0;
-                       });
+  bool ok = dump_state(session.version, &session, [&](std::string_view piece) {
+    err = write_all(fd.get(), piece);
+    return err == 0;
+  });
   if (::close(fd.release()) != 0 && err == 0) err = errno;
   return err != 0 ? err : ok ? 0 : EIO;
 }
@@ -95,8 +88,7 @@ std::optional<std::string> Server::live_update_blocked(
   bool blocked = false;
   auto timeout = std::chrono::seconds(lu_->timeout_s);
   for (const auto& [id, c] : clients_) {
-    if (!c.ta_start || c.conn->closing() ||
-        store_.transaction_count(id) == 0)
+    if (!c.ta_start || c.conn->closing() || store_.transaction_count(id) == 0)
       continue;
     auto age = now - *c.ta_start;
     if (!lu_->force || age < timeout) blocked = true;
@@ -171,20 +163,14 @@ void Server::run_target_check(const std::string& path, int report_fd) {
       verdict = "FCannot write " + path + ": " + std::strerror(err);
     } else {
       TargetCheck t = check_live_update_target(argv, path);
-      verdict = t.refusal ? "F" + *t.refusal
-                          : (t.cxenstored ? "C" : "O") + t.summary;
+      verdict =
+          t.refusal ? "F" + *t.refusal : (t.cxenstored ? "C" : "O") + t.summary;
     }
   } catch (const std::exception& e) {
     verdict = std::string("FCannot check the target: ") + e.what();
   }
   ::unlink(path.c_str());
-  std::string_view left = std::string_view(verdict).substr(0, 4000);
-  while (!left.empty()) {
-    ssize_t n = ::write(report_fd, left.data(), left.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    left.remove_prefix(static_cast<std::size_t>(n));
-  }
+  write_all(report_fd, std::string_view(verdict).substr(0, 4000));
   ::_exit(0);
 }
 
@@ -205,10 +191,9 @@ void Server::finish_target_check() {
   }
   lu_->check_pid = -1;
   if (verdict.empty() || verdict[0] == 'F') {
-    std::string why = verdict.empty()
-                          ? "The target check failed (status " +
-                                std::to_string(status) + ")"
-                          : verdict.substr(1);
+    std::string why = verdict.empty() ? "The target check failed (status " +
+                                            std::to_string(status) + ")"
+                                      : verdict.substr(1);
     spdlog::error("live update: refused: {}", why);
     end_live_update(reply_text(why));
     return;
@@ -275,8 +260,9 @@ void Server::activate_live_update() {
     if (virq) {
       virq_port_ = *virq;
     } else {
-      spdlog::critical("live update: VIRQ_DOM_EXC cannot be bound again: "
-                       "domain deaths go unnoticed");
+      spdlog::critical(
+          "live update: VIRQ_DOM_EXC cannot be bound again: "
+          "domain deaths go unnoticed");
       virq_port_.reset();
     }
   }
@@ -293,7 +279,8 @@ Server::TargetCheck Server::check_live_update_target(
   TargetCheck out;
   ChildResult help = run_child({argv[0], "--help"}, kHelpTimeoutMs);
   if (!help.succeeded()) {
-    out.refusal = "Target " + argv[0] + " fails --help (" + help.describe() + ")";
+    out.refusal =
+        "Target " + argv[0] + " fails --help (" + help.describe() + ")";
     return out;
   }
   // "Usage: cxenstored [options]": a cxenstored checks the state itself.

@@ -17,6 +17,14 @@ namespace cxs::daemon {
 
 class Trace;
 
+// The payload of a reply that is text (CONTROL's answers, a live update's
+// reasons): the text and its NUL, as the C daemon sends them.
+inline std::string reply_text(std::string_view text) {
+  std::string out(text);
+  out += '\0';
+  return out;
+}
+
 struct ReplyStats {
   std::uint64_t replies = 0;
   std::uint64_t errors = 0;

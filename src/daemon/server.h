@@ -58,8 +58,6 @@ class Server final : public ops::DaemonHooks {
   using StateOut = std::function<bool(std::string_view)>;
   bool dump_state(std::uint32_t version, const LiveUpdateSession* session,
                   const StateOut& out) const;
-  std::string dump_state(std::uint32_t version,
-                         const LiveUpdateSession* session) const;
 
   // After daemonise(): an epoll registration of a signalfd follows the
   // process that made it, so the child must register it anew.

@@ -42,9 +42,9 @@ std::string start_reply(const wire::Header& request) {
 
 // A transaction's overlay as a record. The record's views point into
 // `storage` (encoded permission lists) and into the transaction itself.
-migrate::CxsTransactionRec transaction_record(const store::Transaction& tx,
-                                              std::uint32_t conn_id,
-                                              std::deque<std::string>& storage) {
+migrate::CxsTransactionRec transaction_record(
+    const store::Transaction& tx, std::uint32_t conn_id,
+    std::deque<std::string>& storage) {
   auto perms = [&](const PermList& list) -> std::string_view {
     std::string& raw = storage.emplace_back();
     if (!migrate::encode_perms(list, raw))
@@ -56,23 +56,23 @@ migrate::CxsTransactionRec transaction_record(const store::Transaction& tx,
   r.conn_id = conn_id;
   r.tx_id = tx.id().value;
   r.max_entries = static_cast<std::uint32_t>(tx.max_entries());
-  tx.for_each_entry([&](std::string_view path,
-                        const store::Transaction::Entry& e) {
-    migrate::CxsTxNode n{};
-    n.path = path;
-    if (e.has_copy) n.flags |= migrate::kTxNodeHasCopy;
-    if (e.check_generation) n.flags |= migrate::kTxNodeCheckGeneration;
-    n.written = e.written;
-    n.base_generation = e.base_generation;
-    if (e.copy) {
-      n.flags |= migrate::kTxNodeCopyPresent;
-      n.copy_generation = e.copy->generation;
-      n.value = e.copy->value.view();
-      n.perms_raw = perms(e.copy->perms.list());
-      n.children = e.copy->children.joined();
-    }
-    r.nodes.push_back(n);
-  });
+  tx.for_each_entry(
+      [&](std::string_view path, const store::Transaction::Entry& e) {
+        migrate::CxsTxNode n{};
+        n.path = path;
+        if (e.has_copy) n.flags |= migrate::kTxNodeHasCopy;
+        if (e.check_generation) n.flags |= migrate::kTxNodeCheckGeneration;
+        n.written = e.written;
+        n.base_generation = e.base_generation;
+        if (e.copy) {
+          n.flags |= migrate::kTxNodeCopyPresent;
+          n.copy_generation = e.copy->generation;
+          n.value = e.copy->value.view();
+          n.perms_raw = perms(e.copy->perms.list());
+          n.children = e.copy->children.joined();
+        }
+        r.nodes.push_back(n);
+      });
   for (const store::Event& ev : tx.events()) {
     migrate::CxsTxEvent e{};
     e.path = ev.path;
@@ -87,18 +87,7 @@ migrate::CxsTransactionRec transaction_record(const store::Transaction& tx,
 
 }  // namespace
 
-std::string Server::dump_state(std::uint32_t version,
-                               const LiveUpdateSession* session) const {
-  std::string all;
-  dump_state(version, session, [&all](std::string_view piece) {
-    all += piece;
-    return true;
-  });
-  return all;
-}
-
-bool Server::dump_state(std::uint32_t version,
-                        const LiveUpdateSession* session,
+bool Server::dump_state(std::uint32_t version, const LiveUpdateSession* session,
                         const StateOut& out) const {
   migrate::StreamWriter w(version);
   // The stream leaves in pieces: a 6 MB buffer grown step by step cost more
@@ -121,11 +110,17 @@ bool Server::dump_state(std::uint32_t version,
   std::vector<const Client*> order;
   for (const auto& [id, c] : clients_)
     if (!c.conn->closing()) order.push_back(&c);
-  auto rank = [this](const Client* c) {
-    auto dom = domains_.find(c->session.caller.dom);
-    bool ring = dom != domains_.end() && dom->second.conn == c->conn->id();
-    if (!ring) return 3;
-    if (dom->first == master_domid_) return 0;
+  // A client is a domain's ring connection when its domain names it.
+  auto ring_domain = [this](const Client& c) -> const Domain* {
+    auto dom = domains_.find(c.session.caller.dom);
+    return dom != domains_.end() && dom->second.conn == c.conn->id()
+               ? &dom->second
+               : nullptr;
+  };
+  auto rank = [&](const Client* c) {
+    const Domain* d = ring_domain(*c);
+    if (!d) return 3;
+    if (d->id == master_domid_) return 0;
     return c->session.caller.target ? 2 : 1;
   };
   std::stable_sort(order.begin(), order.end(),
@@ -148,16 +143,15 @@ bool Server::dump_state(std::uint32_t version,
     r.in = in;
     r.out = out.bytes;
     r.out_resp_len = static_cast<std::uint16_t>(out.partial);
-    bool is_domain_ring = false;
-    auto dom = domains_.find(c->session.caller.dom);
-    if (dom != domains_.end() && dom->second.conn == c->conn->id()) {
-      is_domain_ring = true;
+    const Domain* dom = ring_domain(*c);
+    if (dom) {
       r.kind = migrate::ConnKind::kRing;
-      r.domid = static_cast<std::uint16_t>(dom->first.value);
-      r.target = c->session.caller.target
-                     ? static_cast<std::uint16_t>(c->session.caller.target->value)
-                     : migrate::kDomidInvalid;
-      r.evtchn = dom->second.port;
+      r.domid = static_cast<std::uint16_t>(dom->id.value);
+      r.target =
+          c->session.caller.target
+              ? static_cast<std::uint16_t>(c->session.caller.target->value)
+              : migrate::kDomidInvalid;
+      r.evtchn = dom->port;
     } else {
       r.kind = migrate::ConnKind::kSocket;
       r.socket_fd = c->conn->transport().poll_fd();
@@ -167,7 +161,7 @@ bool Server::dump_state(std::uint32_t version,
     std::uint32_t flags = 0;
     if (c->stalled) flags |= migrate::kCxsConnStalled;
     if (c->session.caller.privileged) flags |= migrate::kCxsConnPrivileged;
-    if (flags || is_domain_ring) w.cxs_connection({id, flags});
+    if (flags || dom) w.cxs_connection({id, flags});
     // In registration order: the order its events fire in.
     watches_.for_each_of(c->conn->id(), [&](const store::Watch& watch) {
       // A relative watch is written as the client gave it (C re-derives
@@ -217,7 +211,8 @@ bool Server::dump_state(std::uint32_t version,
   }
   for (const auto& [dom, features] : preset_features_)
     if (!domains_.count(dom))
-      w.cxs_domain({static_cast<std::uint16_t>(dom.value), 0, features, 0, 0, 0});
+      w.cxs_domain(
+          {static_cast<std::uint16_t>(dom.value), 0, features, 0, 0, 0});
   if (!w.ok()) throw std::runtime_error(w.error());
   return ok && out(w.finish());
 }

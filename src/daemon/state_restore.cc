@@ -47,7 +47,8 @@ class PermCache {
 void apply_quota(store::Quota& q, const std::vector<migrate::QuotaEntry>& in,
                  const std::vector<std::string>& keep = {}) {
   for (const migrate::QuotaEntry& e : in) {
-    std::string_view name = e.name == "node-permissions" ? "permissions" : e.name;
+    std::string_view name =
+        e.name == "node-permissions" ? "permissions" : e.name;
     if (std::find(keep.begin(), keep.end(), name) != keep.end()) continue;
     if (e.name == "soft-memory") {
       q.soft_memory = e.value;
@@ -117,8 +118,7 @@ void restore_tree(const migrate::Stream& s, store::Tree& tree) {
     if (!tree.find(special))
       tree.restore_node(special, {}, store::SharedPerms(PermList{{kDom0, 0}}),
                         0);
-  if (s.cxs_daemon)
-    tree.set_generation_counter(s.cxs_daemon->tree_generation);
+  if (s.cxs_daemon) tree.set_generation_counter(s.cxs_daemon->tree_generation);
 }
 
 store::Node tx_copy(const migrate::CxsTxNode& n, PermCache& perms) {
@@ -155,9 +155,8 @@ void restore_transaction(const migrate::CxsTransactionRec& t, ConnId owner,
     e.base_generation = n.base_generation;
     e.written = n.written;
     if (!(*tx)->restore_entry(std::string(n.path), std::move(e)))
-      throw RestoreError("transaction " + std::to_string(t.tx_id) +
-                         ": node " + std::string(n.path) +
-                         " given twice or impossible");
+      throw RestoreError("transaction " + std::to_string(t.tx_id) + ": node " +
+                         std::string(n.path) + " given twice or impossible");
   }
   for (const migrate::CxsTxEvent& ev : t.events) {
     store::Event e;
@@ -175,15 +174,15 @@ using DepthKey = std::tuple<std::uint32_t, std::string_view, std::string_view>;
 
 void restore_watch(const migrate::WatchRec& w, const RestoredConn& conn,
                    int depth, store::WatchIndex& watches) {
-  auto path = store::canonicalise(w.path, conn.dom,
-                                  store::PathKind::kNodeOrSpecial);
+  auto path =
+      store::canonicalise(w.path, conn.dom, store::PathKind::kNodeOrSpecial);
   if (!path)
     throw RestoreError("watch " + std::string(w.path) + " of connection " +
                        std::to_string(w.conn_id) + ": bad path");
   std::size_t strip =
       store::is_relative(w.path) ? path->size() - w.path.size() : 0;
-  Status added = watches.add(store::Watch{conn.id, path->str(),
-                                          std::string(w.token), strip, depth});
+  Status added = watches.add(
+      store::Watch{conn.id, path->str(), std::string(w.token), strip, depth});
   if (!added)
     throw RestoreError("watch " + std::string(w.path) + " of connection " +
                        std::to_string(w.conn_id) + " given twice");
@@ -226,7 +225,8 @@ RestoredState restore_data(const migrate::Stream& s, DomId master,
     rc.id = ConnId{out.conns.size() + 1};
     rc.rec = &c;
     rc.dom = c.kind == migrate::ConnKind::kRing ? DomId{c.domid} : master;
-    if (c.kind == migrate::ConnKind::kRing && c.target != migrate::kDomidInvalid)
+    if (c.kind == migrate::ConnKind::kRing &&
+        c.target != migrate::kDomidInvalid)
       rc.target = DomId{c.target};
     rc.stalled = conn_flags[c.conn_id] & migrate::kCxsConnStalled;
     if (c.kind == migrate::ConnKind::kRing) {
@@ -260,10 +260,11 @@ RestoredState restore_data(const migrate::Stream& s, DomId master,
     ++out.transactions;
   }
   if (s.transaction_nodes_skipped || s.transactions_skipped)
-    spdlog::warn("live update: {} transaction records and {} transaction "
-                 "nodes skipped (transactions from another daemon are not "
-                 "carried over)",
-                 s.transactions_skipped, s.transaction_nodes_skipped);
+    spdlog::warn(
+        "live update: {} transaction records and {} transaction "
+        "nodes skipped (transactions from another daemon are not "
+        "carried over)",
+        s.transactions_skipped, s.transaction_nodes_skipped);
   return out;
 }
 
@@ -296,7 +297,7 @@ migrate::Stream parse_state(std::string_view bytes, bool check_tree) {
   migrate::Stream stream;
   migrate::StreamError error;
   if (!migrate::read_stream(bytes, stream, error,
-                           migrate::ReadOptions{check_tree}))
+                            migrate::ReadOptions{check_tree}))
     throw RestoreError(error.to_string());
   return stream;
 }
@@ -340,9 +341,9 @@ bool is_socket(int fd) {
 }  // namespace
 
 void Server::restore_state(const migrate::Stream& stream) {
-  RestoredState r = restore_data(
-      stream, master_domid_, QuotaDefaults{quota_, opts_.quotas_given}, store_,
-      watches_);
+  RestoredState r =
+      restore_data(stream, master_domid_,
+                   QuotaDefaults{quota_, opts_.quotas_given}, store_, watches_);
   quota_ = r.quota;
   domain_quota_ = std::move(r.domain_quota);
   next_conn_ = r.conns.size() + 1;
@@ -355,21 +356,24 @@ void Server::restore_state(const migrate::Stream& stream) {
     Client* c = nullptr;
     if (rec.kind == migrate::ConnKind::kSocket) {
       if (!is_socket(rec.socket_fd)) {
-        spdlog::warn("live update: connection {}: fd {} is no socket; "
-                     "dropped with its watches and transactions",
-                     rec.conn_id, rec.socket_fd);
+        spdlog::warn(
+            "live update: connection {}: fd {} is no socket; "
+            "dropped with its watches and transactions",
+            rec.conn_id, rec.socket_fd);
         lost.push_back(rc.id);
         continue;
       }
       int fd = rec.socket_fd;
-      int flags = ::fcntl(fd, F_GETFL);
-      if (flags >= 0) ::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
-      ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+      // Kept even if this fails: a blocking socket still serves.
+      if (!make_own(fd))
+        spdlog::warn("live update: connection {}: fd {}: {}", rec.conn_id, fd,
+                     std::strerror(errno));
       auto transport =
           std::make_unique<transport::SocketTransport>(UniqueFd(fd));
       Client client{
           std::make_unique<transport::Connection>(rc.id, std::move(transport)),
-          ops::Session{rc.id, store::Caller{master_domid_, true, std::nullopt}}};
+          ops::Session{rc.id,
+                       store::Caller{master_domid_, true, std::nullopt}}};
       loop_.add(fd, rc.id.value, true, false);
       c = &clients_.emplace(rc.id, std::move(client)).first->second;
     } else {
@@ -381,9 +385,10 @@ void Server::restore_state(const migrate::Stream& stream) {
     }
     c->conn->preload_input(std::string(rec.in));
     if (!c->conn->preload_output(rec.out, rec.out_resp_len))
-      spdlog::warn("live update: connection {}: pending output does not "
-                   "split into messages; sent as it is",
-                   rec.conn_id);
+      spdlog::warn(
+          "live update: connection {}: pending output does not "
+          "split into messages; sent as it is",
+          rec.conn_id);
     if (store_.transaction_count(rc.id) != 0)
       c->ta_start = std::chrono::steady_clock::now();
     if (!c->ring) update_interest(*c);
@@ -418,9 +423,10 @@ Server::Client* Server::restore_ring(const RestoredConn& rc,
   std::uint32_t features = d.features;
   if (!d.features_known) features = ring ? ring->page()->server_features : 0;
   if (!ring)
-    spdlog::warn("live update: dom{}: ring cannot be mapped again; the "
-                 "domain is kept, not served",
-                 rc.dom.value);
+    spdlog::warn(
+        "live update: dom{}: ring cannot be mapped again; the "
+        "domain is kept, not served",
+        rc.dom.value);
   attach_bound_domain(rc.dom, std::move(ring), rec.evtchn, features, rc.id);
   Domain& dom = domains_[rc.dom];
   dom.gfn = d.gfn;

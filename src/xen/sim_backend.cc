@@ -72,10 +72,7 @@ UniqueFd adopt_fifo(int fd, const std::string& path) {
                  fd, path);
     return open_fifo(path);
   }
-  int flags = ::fcntl(fd, F_GETFL);
-  if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0 ||
-      ::fcntl(fd, F_SETFD, FD_CLOEXEC) != 0)
-    fail("cannot set up inherited FIFO", path, errno);
+  if (!make_own(fd)) fail("cannot set up inherited FIFO", path, errno);
   return UniqueFd(fd);
 }
 

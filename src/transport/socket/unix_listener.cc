@@ -1,6 +1,5 @@
 #include "transport/socket/unix_listener.h"
 
-#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -58,10 +57,7 @@ UnixListener::UnixListener(std::string path, UniqueFd fd)
       !listening)
     throw std::runtime_error("inherited fd " + std::to_string(fd_.get()) +
                              " is not a listening socket");
-  // The daemon before may have run without these (the C daemon does).
-  int flags = ::fcntl(fd_.get(), F_GETFL);
-  if (flags < 0 || ::fcntl(fd_.get(), F_SETFL, flags | O_NONBLOCK) != 0 ||
-      ::fcntl(fd_.get(), F_SETFD, FD_CLOEXEC) != 0)
+  if (!make_own(fd_.get()))
     throw sys_error("fcntl on the inherited listening socket");
 }
 
