@@ -307,6 +307,43 @@ TEST(LiveUpdateFromC, EveryC417FixturePassesCheckState) {
   }
 }
 
+// A state cut short or damaged is refused by the dry run with the record
+// and offset at fault, and by a new daemon (-U) without a crash: the
+// update that wrote it would then be refused, the old daemon serving on.
+TEST(LiveUpdateFromC, ADamagedStateIsRefusedNamingTheRecord) {
+  TempDir dir("lu-damaged");
+  std::string cut = dir.path() + "/cut.state";
+  std::string flipped = dir.path() + "/flipped.state";
+  ASSERT_EQ(run_shell("head -c 100 " + fixture("fresh") + " >" + cut).first,
+            0);
+  // The GLOBAL record's length word (file offset 20) made odd.
+  ASSERT_EQ(run_shell("cp " + fixture("fresh") + " " + flipped +
+                      " && printf '\\011' | dd of=" + flipped +
+                      " bs=1 seek=20 conv=notrunc 2>/dev/null")
+                .first,
+            0);
+  for (const auto& [file, why] :
+       {std::pair{cut, std::string("runs past the end")},
+        std::pair{flipped, std::string("record 0 (GLOBAL) at offset 16")}}) {
+    auto [status, out] =
+        run_shell("'" + daemon_binary() + "' --check-state " + file);
+    EXPECT_EQ(status, 1) << out;
+    EXPECT_NE(out.find("not restorable"), std::string::npos) << out;
+    EXPECT_NE(out.find(why), std::string::npos) << out;
+  }
+  // A new daemon given the cut state stops with the reason, no crash.
+  std::string rundir = dir.path() + "/run";
+  ASSERT_EQ(run_shell("mkdir " + rundir + " && cp " + cut + " " + rundir +
+                      "/state_dump")
+                .first,
+            0);
+  auto [status, out] = run_shell(
+      "XENSTORED_RUNDIR='" + rundir + "' '" + daemon_binary() +
+      "' -N --standalone --socket " + dir.path() + "/s -U");
+  EXPECT_EQ(status, 1) << out;
+  EXPECT_NE(out.find("runs past the end"), std::string::npos) << out;
+}
+
 // Without -c, cxenstored gets the C daemon's argv with -U. Every C 4.17
 // option parses (options_test.cc); on a simulated host there is no Xen to
 // find, so a hot swap off refd needs -c (docs/compat.md). The state file
