@@ -90,6 +90,13 @@ DaemonPaths default_paths(const std::string& source_dir) {
   return paths;
 }
 
+// CXS_BENCH_LOG=info lets a bench show the daemon's own timings (the live
+// update logs its phases at info); the default keeps the log quiet.
+const char* daemon_log_level() {
+  const char* level = std::getenv("CXS_BENCH_LOG");
+  return level ? level : "warn";
+}
+
 Daemon::Daemon(DaemonKind kind, const DaemonPaths& paths,
                const std::string& dir)
     : kind_(kind), dir_(dir), socket_(dir + "/socket") {
@@ -99,7 +106,7 @@ Daemon::Daemon(DaemonKind kind, const DaemonPaths& paths,
     case DaemonKind::kCxs:
       sim_dir_ = dir;
       pid_ = spawn({paths.cxenstored, "--sim-xen", dir, "--socket", socket_,
-                    "--no-fork", "--log-level", std::getenv("CXS_BENCH_LOG") ? std::getenv("CXS_BENCH_LOG") : "warn"},
+                    "--no-fork", "--log-level", daemon_log_level()},
                    dir + "/daemon.log");
       break;
     case DaemonKind::kEcho:

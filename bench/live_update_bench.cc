@@ -160,6 +160,15 @@ Outcome update(const Daemon& d, const std::string& binary,
   return o;
 }
 
+// With CXS_BENCH_LOG=info the daemon logs how long each phase of the
+// update took; show those lines under the figures.
+void print_phase_lines(const std::string& log) {
+  std::ifstream in(log);
+  for (std::string line; std::getline(in, line);)
+    if (line.find("live update:") != std::string::npos)
+      std::printf("           %s\n", line.c_str());
+}
+
 int run_one(DaemonKind kind, const Options& opt) {
   std::string dir = opt.workdir + (kind == DaemonKind::kC ? "/c" : "/x");
   Daemon d(kind, opt.paths, dir);
@@ -190,6 +199,7 @@ int run_one(DaemonKind kind, const Options& opt) {
       o.downtime_ms, static_cast<unsigned long long>(o.probe_reads),
       o.clients_alive, opt.clients,
       static_cast<unsigned long long>(o.events_after), opt.watches);
+  if (kind == DaemonKind::kCxs) print_phase_lines(dir + "/daemon.log");
   bool whole = o.reply == "OK" && o.clients_alive == opt.clients &&
                o.events_after == static_cast<std::uint64_t>(opt.watches);
   return whole ? 0 : 1;

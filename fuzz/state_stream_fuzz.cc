@@ -81,6 +81,32 @@ std::string rewrite_stream(const Stream& s) {
   return w.finish();
 }
 
+// The nodes as a NodeSink receives them (how a live update's restore reads
+// a stream): the same as read_stream keeps, and the same verdict.
+class CollectingSink final : public migrate::NodeSink {
+ public:
+  std::vector<migrate::NodeRec> nodes;
+  void expect(std::size_t n) override { nodes.reserve(n); }
+  bool take(const migrate::NodeRec& n, std::string&) override {
+    nodes.push_back(n);
+    return true;
+  }
+};
+
+void check_sink_agrees(std::string_view bytes, bool accepted,
+                       const Stream& whole) {
+  CollectingSink sink;
+  Stream s;
+  migrate::StreamError err;
+  bool ok = migrate::read_stream(bytes, s, err,
+                                 migrate::ReadOptions{true, &sink});
+  check(ok == accepted, "the verdict when nodes go to a sink");
+  if (!ok) return;
+  check(s.nodes.empty(), "Stream::nodes when a sink takes them");
+  check(sink.nodes == whole.nodes, "the nodes a sink takes");
+  check(s.committed_nodes == whole.nodes.size(), "the committed node count");
+}
+
 StreamRunStats run_state_stream(const std::uint8_t* data, std::size_t size) {
   std::string_view bytes(reinterpret_cast<const char*>(data), size);
   Stream first;
@@ -89,8 +115,10 @@ StreamRunStats run_state_stream(const std::uint8_t* data, std::size_t size) {
     if (err.message.empty() || err.offset > size)
       broken("a refusal without a message or past the input: " +
              err.to_string());
+    check_sink_agrees(bytes, false, first);
     return {};
   }
+  check_sink_agrees(bytes, true, first);
   std::string again = rewrite_stream(first);
   Stream second;
   if (!migrate::read_stream(again, second, err))

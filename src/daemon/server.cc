@@ -10,6 +10,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "daemon/state_restore.h"
 #include "migrate/reader.h"
 #include "ops/dispatch.h"
 #include "store/path.h"
@@ -88,9 +89,9 @@ transport::UnixListener listener_for(const Options& o, int inherited_fd) {
 }  // namespace
 
 Server::Server(const Options& opts, std::optional<xen::Hypervisor> hv,
-               const migrate::Stream& state)
+               std::string_view state)
     : opts_(opts),
-      listener_(listener_for(opts, state.global.socket_fd)),
+      listener_(listener_for(opts, read_global_record(state).socket_fd)),
       signal_fd_(make_signal_fd()),
       quota_(quota_defaults(opts.quotas)),
       hv_(std::move(hv)) {

@@ -44,11 +44,12 @@ class Server final : public ops::DaemonHooks {
   // Opens the socket and the signal fd and, with a hypervisor, binds
   // VIRQ_DOM_EXC and introduces dom0's ring; throws std::runtime_error.
   Server(const Options& opts, std::optional<xen::Hypervisor> hv);
-  // Live update (-U): takes over the state the daemon before wrote, with
-  // the sockets and event channel it left open (state_restore.cc). Throws
-  // std::runtime_error naming what could not be restored.
+  // Live update (-U): takes over the state the daemon before wrote (the
+  // stream's bytes, read as they are restored), with the sockets and event
+  // channel it left open (state_restore.cc). Throws std::runtime_error
+  // naming what could not be restored.
   Server(const Options& opts, std::optional<xen::Hypervisor> hv,
-         const migrate::Stream& state);
+         std::string_view state);
   ~Server() override;
 
   // The whole state as a migration stream (state_dump.cc); with a session,
@@ -169,7 +170,7 @@ class Server final : public ops::DaemonHooks {
   void end_live_update(std::optional<std::string> reply);
   void set_fds_inherited(bool inherited) noexcept;
   // Restoring (state_restore.cc).
-  void restore_state(const migrate::Stream& state);
+  void restore_state(std::string_view state);
   Client* restore_ring(const RestoredConn& rc, const RestoredDomain& d);
   void start_up();
 

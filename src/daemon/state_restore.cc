@@ -98,19 +98,30 @@ class TreeRestorer {
   std::vector<Ancestor> stack_;
 };
 
-void restore_tree(const migrate::Stream& s, store::Tree& tree) {
-  tree.clear_for_restore();
-  tree.reserve(s.nodes.size());
-  PermCache perms;
-  TreeRestorer restorer(tree);
-  const auto& gens = s.cxs_generations;
-  for (std::size_t i = 0; i < s.nodes.size(); ++i) {
-    const migrate::NodeRec& n = s.nodes[i];
-    std::uint64_t generation = gens ? gens->at(i) : 0;
-    if (!restorer.restore(n.path, n.value, perms.get(n.perms_raw), generation))
-      throw RestoreError("node " + std::string(n.path) +
-                         ": its parent is not before it, or it comes twice");
+// Builds the tree from the nodes as the reader hands them over.
+class TreeSink final : public migrate::NodeSink {
+ public:
+  explicit TreeSink(store::Tree& tree) : tree_(tree), restorer_(tree) {
+    tree.clear_for_restore();
   }
+  void expect(std::size_t nodes) override { tree_.reserve(nodes); }
+  bool take(const migrate::NodeRec& n, std::string& why) override {
+    if (restorer_.restore(n.path, n.value, perms_.get(n.perms_raw),
+                          n.generation))
+      return true;
+    why = "node " + std::string(n.path) +
+          ": its parent is not before it, or it comes twice";
+    return false;
+  }
+
+ private:
+  store::Tree& tree_;
+  TreeRestorer restorer_;
+  PermCache perms_;
+};
+
+// What the nodes leave to do once they are all in.
+void finish_tree(const migrate::Stream& s, store::Tree& tree) {
   if (!tree.find("/")) throw RestoreError("the stream has no node \"/\"");
   // The special nodes hold who may watch them; a stream without them
   // leaves them as a fresh daemon has them.
@@ -119,6 +130,16 @@ void restore_tree(const migrate::Stream& s, store::Tree& tree) {
       tree.restore_node(special, {}, store::SharedPerms(PermList{{kDom0, 0}}),
                         0);
   if (s.cxs_daemon) tree.set_generation_counter(s.cxs_daemon->tree_generation);
+}
+
+// A stream read whole (its nodes in Stream::nodes).
+void restore_tree(const migrate::Stream& s, store::Tree& tree) {
+  TreeSink sink(tree);
+  sink.expect(s.nodes.size());
+  std::string why;
+  for (const migrate::NodeRec& n : s.nodes)
+    if (!sink.take(n, why)) throw RestoreError(why);
+  finish_tree(s, tree);
 }
 
 store::Node tx_copy(const migrate::CxsTxNode& n, PermCache& perms) {
@@ -190,13 +211,15 @@ void restore_watch(const migrate::WatchRec& w, const RestoredConn& conn,
 
 }  // namespace
 
-RestoredState restore_data(const migrate::Stream& s, DomId master,
+namespace {
+
+// Everything but the tree.
+RestoredState restore_rest(const migrate::Stream& s, DomId master,
                            const QuotaDefaults& quota, store::Store& store,
                            store::WatchIndex& watches) {
   RestoredState out;
   out.from_cxenstored = s.cxs_daemon.has_value();
   out.quota = quota.quota;
-  restore_tree(s, store.tree());
   if (s.cxs_daemon) store.set_next_transaction_id(s.cxs_daemon->next_tx_id);
 
   if (s.global_quota)
@@ -268,6 +291,36 @@ RestoredState restore_data(const migrate::Stream& s, DomId master,
   return out;
 }
 
+}  // namespace
+
+RestoredState restore_data(const migrate::Stream& s, DomId master,
+                           const QuotaDefaults& quota, store::Store& store,
+                           store::WatchIndex& watches) {
+  restore_tree(s, store.tree());
+  return restore_rest(s, master, quota, store, watches);
+}
+
+RestoredState restore_bytes(std::string_view bytes, bool check_tree,
+                            DomId master, const QuotaDefaults& quota,
+                            store::Store& store, store::WatchIndex& watches,
+                            migrate::Stream& stream) {
+  TreeSink sink(store.tree());
+  migrate::StreamError error;
+  if (!migrate::read_stream(bytes, stream, error,
+                            migrate::ReadOptions{check_tree, &sink}))
+    throw RestoreError(error.to_string());
+  finish_tree(stream, store.tree());
+  return restore_rest(stream, master, quota, store, watches);
+}
+
+migrate::GlobalRec read_global_record(std::string_view bytes) {
+  migrate::GlobalRec global;
+  migrate::StreamError error;
+  if (!migrate::read_global(bytes, global, error))
+    throw RestoreError(error.to_string());
+  return global;
+}
+
 StateFile::StateFile(const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid())
@@ -306,19 +359,21 @@ int check_state_file(const std::string& path, DomId master,
                      const QuotaDefaults& quota) {
   try {
     StateFile file(path);
-    migrate::Stream stream = parse_state(file.bytes());
+    migrate::Stream stream;
     store::Store store;
     store::WatchIndex watches;
-    RestoredState r = restore_data(stream, master, quota, store, watches);
+    RestoredState r = restore_bytes(file.bytes(), /*check_tree=*/true, master,
+                                    quota, store, watches, stream);
     if (!store.transaction_bytes_agree())
       throw RestoreError("transaction accounting disagrees after restore");
-    if (store.tree().size() != stream.nodes.size())
+    if (store.tree().size() != stream.committed_nodes)
       throw RestoreError("restored " + std::to_string(store.tree().size()) +
-                         " nodes of " + std::to_string(stream.nodes.size()));
+                         " nodes of " +
+                         std::to_string(stream.committed_nodes));
     std::printf(
         "state OK: %zu nodes, %zu connections, %zu watches, %zu "
         "transactions (%s)\n",
-        stream.nodes.size(), r.conns.size(), r.watches, r.transactions,
+        stream.committed_nodes, r.conns.size(), r.watches, r.transactions,
         r.from_cxenstored ? "from cxenstored" : "from another xenstored");
     return 0;
   } catch (const std::exception& e) {
@@ -340,10 +395,14 @@ bool is_socket(int fd) {
 
 }  // namespace
 
-void Server::restore_state(const migrate::Stream& stream) {
-  RestoredState r =
-      restore_data(stream, master_domid_,
-                   QuotaDefaults{quota_, opts_.quotas_given}, store_, watches_);
+void Server::restore_state(std::string_view bytes) {
+  // The daemon before checked the stream whole in its dry run; building the
+  // tree finds a node without its parent, or given twice, again, so the
+  // reader need not look.
+  migrate::Stream stream;
+  RestoredState r = restore_bytes(
+      bytes, /*check_tree=*/false, master_domid_,
+      QuotaDefaults{quota_, opts_.quotas_given}, store_, watches_, stream);
   quota_ = r.quota;
   domain_quota_ = std::move(r.domain_quota);
   next_conn_ = r.conns.size() + 1;

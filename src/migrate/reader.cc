@@ -65,9 +65,14 @@ class Reader {
  public:
   Reader(std::string_view bytes, Stream& out, StreamError& error,
          const ReadOptions& options)
-      : in_(bytes), out_(out), err_(error), check_tree_(options.check_tree) {}
+      : in_(bytes),
+        out_(out),
+        err_(error),
+        check_tree_(options.check_tree),
+        sink_(options.node_sink) {}
 
   bool run();
+  bool run_global();
 
  private:
   using Handler = bool (Reader::*)(std::string_view body);
@@ -79,7 +84,10 @@ class Reader {
   static const Entry* find_handler(std::uint32_t type) noexcept;
 
   bool preamble();
-  void reserve_for_nodes();
+  // The header of the record at `at`, checked: sets offset_ and type_.
+  bool record_header(std::size_t at, std::string_view& body);
+  void look_ahead();
+  std::uint64_t generation_of(std::size_t node) const noexcept;
 
   bool global(std::string_view body);
   bool connection(std::string_view body);
@@ -136,6 +144,14 @@ class Reader {
 
   std::unordered_set<std::uint32_t> conn_ids_;
   bool check_tree_;
+  NodeSink* sink_;
+  // The first CXS_GENERATIONS record's generations, found by look_ahead()
+  // so that each node gets its own as it is read; the record itself is
+  // checked when the pass reaches it.
+  std::string_view generations_ahead_;
+  // look_ahead() found a CXS_DAEMON of the format this reader knows: only
+  // then are the generations ours to use.
+  bool daemon_known_ahead_ = false;
   PathSet node_paths_;
   // The last committed node, not yet in node_paths_.
   struct Pending {
@@ -207,44 +223,58 @@ bool Reader::preamble() {
 }
 
 // One cheap pass over the record headers to size the node containers
-// exactly (a stream holds ~100 000 nodes); stops at the first header that
-// does not fit, which the real pass will report.
-void Reader::reserve_for_nodes() {
+// exactly (a stream holds ~100 000 nodes) and to find the generations that
+// come after the nodes; stops at the first header that does not fit, which
+// the real pass will report.
+void Reader::look_ahead() {
   std::size_t nodes = 0;
+  bool daemon_seen_ahead = false;
   std::size_t at = kPreambleSize;
   while (in_.size() - at >= kRecordHeaderSize) {
     std::uint32_t type = get32(in_.data() + at);
     std::uint32_t len = get32(in_.data() + at + 4);
     if (len > in_.size() - at - kRecordHeaderSize) break;
+    std::string_view body = in_.substr(at + kRecordHeaderSize, len);
     if (type == static_cast<std::uint32_t>(RecordType::kNode)) ++nodes;
+    if (type == static_cast<std::uint32_t>(RecordType::kCxsDaemon) &&
+        body.size() >= 8 && !daemon_seen_ahead) {
+      daemon_seen_ahead = true;
+      daemon_known_ahead_ = get32(body.data()) == kCxsFormat;
+    }
+    if (type == static_cast<std::uint32_t>(RecordType::kCxsGenerations) &&
+        generations_ahead_.empty() && body.size() >= kCxsGenerationsFixed) {
+      std::size_t count = get32(body.data());
+      if (count <= (body.size() - kCxsGenerationsFixed) / 8)
+        generations_ahead_ = body.substr(kCxsGenerationsFixed, count * 8);
+    }
     if (type == static_cast<std::uint32_t>(RecordType::kEnd)) break;
     at += kRecordHeaderSize + len;
   }
-  out_.nodes.reserve(nodes);
+  if (sink_)
+    sink_->expect(nodes);
+  else
+    out_.nodes.reserve(nodes);
   if (check_tree_) node_paths_.reserve(nodes);
+}
+
+// The generation the stream's CXS_GENERATIONS gives committed node number
+// `node`, 0 if none (or if its CXS_DAEMON names a format this reader does
+// not know: then the private records are skipped). A count that does not
+// match the nodes refuses the stream when the pass reaches the record.
+std::uint64_t Reader::generation_of(std::size_t node) const noexcept {
+  if (!daemon_known_ahead_ || node >= generations_ahead_.size() / 8) return 0;
+  return get64(generations_ahead_.data() + node * 8);
 }
 
 bool Reader::run() {
   out_ = Stream{};
   if (!preamble()) return false;
-  reserve_for_nodes();
+  look_ahead();
   std::size_t at = kPreambleSize;
   for (index_ = 0;; ++index_) {
-    offset_ = at;
-    type_ = StreamError::kNoType;
-    std::size_t left = in_.size() - at;
-    if (left == 0) return fail("stream ends without an END record");
-    if (left < kRecordHeaderSize)
-      return fail(cat("record header runs past the end (", left,
-                      " bytes left)"));
-    type_ = get32(in_.data() + at);
-    std::uint32_t len = get32(in_.data() + at + 4);
-    if (len % kAlign != 0)
-      return fail(cat("length ", len, " is not a multiple of 8"));
-    if (len > left - kRecordHeaderSize)
-      return fail(cat("length ", len, " runs past the end (",
-                      left - kRecordHeaderSize, " bytes left)"));
-    std::string_view body = in_.substr(at + kRecordHeaderSize, len);
+    std::string_view body;
+    if (!record_header(at, body)) return false;
+    std::size_t len = body.size();
     auto type = static_cast<RecordType>(type_);
     if (index_ == 0 && type != RecordType::kGlobal)
       return fail(type == RecordType::kEnd ? "END before any GLOBAL record"
@@ -268,6 +298,49 @@ bool Reader::run() {
       return fail(cat(in_.size() - at, " bytes after the END record"));
     }
   }
+}
+
+bool Reader::record_header(std::size_t at, std::string_view& body) {
+  offset_ = at;
+  type_ = StreamError::kNoType;
+  std::size_t left = in_.size() - at;
+  if (left == 0) return fail("stream ends without an END record");
+  if (left < kRecordHeaderSize)
+    return fail(cat("record header runs past the end (", left,
+                    " bytes left)"));
+  type_ = get32(in_.data() + at);
+  std::uint32_t len = get32(in_.data() + at + 4);
+  if (len % kAlign != 0)
+    return fail(cat("length ", len, " is not a multiple of 8"));
+  if (len > left - kRecordHeaderSize)
+    return fail(cat("length ", len, " runs past the end (",
+                    left - kRecordHeaderSize, " bytes left)"));
+  body = in_.substr(at + kRecordHeaderSize, len);
+  return true;
+}
+
+bool Reader::run_global() {
+  out_ = Stream{};
+  if (!preamble()) return false;
+  index_ = 0;
+  std::string_view body;
+  if (!record_header(kPreambleSize, body)) return false;
+  if (type_ != static_cast<std::uint32_t>(RecordType::kGlobal))
+    return fail("the first record is not GLOBAL");
+  if (!global(body)) return false;
+  // The framing of the rest: a stream cut short or with a bad length is
+  // reported before anything is done with the descriptors it names.
+  std::size_t at = kPreambleSize;
+  for (;; ++index_) {
+    if (!record_header(at, body)) return false;
+    at += kRecordHeaderSize + body.size();
+    if (type_ == static_cast<std::uint32_t>(RecordType::kEnd)) break;
+  }
+  if (at == in_.size()) return true;
+  offset_ = at;
+  ++index_;
+  type_ = StreamError::kNoType;
+  return fail(cat(in_.size() - at, " bytes after the END record"));
 }
 
 bool Reader::nul_string(std::string_view body, std::size_t& at,
@@ -451,8 +524,14 @@ bool Reader::node(std::string_view body) {
     pending_ = current;
   }
   if (path[0] == '/') last_absolute_ = path;
-  out_.nodes.push_back(n);
-  return true;
+  n.generation = generation_of(out_.committed_nodes);
+  ++out_.committed_nodes;
+  if (!sink_) {
+    out_.nodes.push_back(n);
+    return true;
+  }
+  std::string why;
+  return sink_->take(n, why) || fail(std::move(why));
 }
 
 bool Reader::flush_pending() {
@@ -696,9 +775,11 @@ bool Reader::cxs_generations(std::string_view body) {
   std::size_t count = get32(body.data());
   if (count > (body.size() - kCxsGenerationsFixed) / 8)
     return fail(cat(count, " generations run past the body"));
-  if (count != out_.nodes.size())
-    return fail(cat(count, " generations for ", out_.nodes.size(),
+  if (count != out_.committed_nodes)
+    return fail(cat(count, " generations for ", out_.committed_nodes,
                     " committed NODE records"));
+  // look_ahead() gave the nodes the first such record's: this one, since a
+  // second is refused above.
   out_.cxs_generations =
       CxsGenerationsRec{body.substr(kCxsGenerationsFixed, count * 8)};
   return true;
@@ -753,6 +834,13 @@ std::string StreamError::to_string() const {
 bool read_stream(std::string_view bytes, Stream& out, StreamError& error,
                  const ReadOptions& options) {
   return Reader(bytes, out, error, options).run();
+}
+
+bool read_global(std::string_view bytes, GlobalRec& out, StreamError& error) {
+  Stream stream;
+  if (!Reader(bytes, stream, error, ReadOptions{}).run_global()) return false;
+  out = stream.global;
+  return true;
 }
 
 }  // namespace cxs::migrate

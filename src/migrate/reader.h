@@ -57,7 +57,8 @@ struct Stream {
   GlobalRec global;
   std::vector<ConnRec> conns;
   std::vector<WatchRec> watches;
-  std::vector<NodeRec> nodes;  // committed, in stream order
+  std::vector<NodeRec> nodes;  // committed, in stream order (no NodeSink)
+  std::size_t committed_nodes = 0;  // read, whether kept here or given away
   std::size_t transaction_nodes_skipped = 0;  // NODE with conn_id != 0
   std::size_t transactions_skipped = 0;       // TRANSACTION (type 4)
   std::optional<GlobalQuotaRec> global_quota;
@@ -73,6 +74,23 @@ struct Stream {
   std::vector<std::pair<std::uint32_t, std::size_t>> unknown;
 };
 
+// Takes the committed NODE records as they are read, instead of
+// Stream::nodes: a live update's restore builds its tree while reading, so
+// that 100 000 records are never held in between (6 MB of them, written and
+// read again, page by page).
+class NodeSink {
+ public:
+  // Before the first node: how many NODE records the stream has (at most;
+  // transaction nodes and a damaged tail are counted too).
+  virtual void expect(std::size_t nodes) = 0;
+  // One committed node, checked as read_stream checks every node. false
+  // refuses it: the read stops with `why` at this record.
+  virtual bool take(const NodeRec& node, std::string& why) = 0;
+
+ protected:
+  ~NodeSink() = default;
+};
+
 // Parses `bytes` into `out` (reset first). On failure returns false, fills
 // `error`, and leaves `out` partly filled (do not use it).
 struct ReadOptions {
@@ -81,6 +99,8 @@ struct ReadOptions {
   // (a node cannot be attached, or is there already) and may skip them:
   // they are a quarter of the reading of 100 000 nodes.
   bool check_tree = true;
+  // Given: the committed nodes go to it, not to Stream::nodes.
+  NodeSink* node_sink = nullptr;
 };
 
 bool read_stream(std::string_view bytes, Stream& out, StreamError& error,
@@ -88,5 +108,11 @@ bool read_stream(std::string_view bytes, Stream& out, StreamError& error,
 // The Stream would point into a string about to die.
 bool read_stream(std::string&& bytes, Stream& out, StreamError& error,
                  const ReadOptions& options = {}) = delete;
+
+// Only the preamble, the GLOBAL record (which must come first: the
+// inherited descriptors a new daemon needs before it restores the rest) and
+// the framing of the others (every header and length inside the bytes, END
+// last). The records themselves are left to read_stream.
+bool read_global(std::string_view bytes, GlobalRec& out, StreamError& error);
 
 }  // namespace cxs::migrate

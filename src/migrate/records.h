@@ -58,6 +58,10 @@ struct NodeRec {
   std::string_view perms_raw{};  // 4 bytes per perm: decode_perms()
   std::string_view path{};       // absolute, or "@releaseDomain"...
   std::string_view value{};      // binary, may be empty
+  // From the stream's CXS_GENERATIONS record when it has one (the reader
+  // finds it ahead of the nodes), else 0: a generation to stamp afresh.
+  // Never written: the writer takes generations separately.
+  std::uint64_t generation = 0;
   bool operator==(const NodeRec&) const = default;
 };
 

@@ -48,6 +48,69 @@ TEST(RestoreData, ANodeNamedTwiceIsRefused) {
             "twice");
 }
 
+// The same streams restored while they are read (restore_bytes, as the
+// new daemon does): the error also names the record and its offset.
+std::string restore_bytes_error(const std::vector<std::string>& paths) {
+  std::string bytes = stream_of(paths);
+  migrate::Stream s;
+  store::Store store;
+  store::WatchIndex watches;
+  try {
+    restore_bytes(bytes, /*check_tree=*/false, kDom0, QuotaDefaults{}, store,
+                  watches, s);
+  } catch (const RestoreError& e) {
+    return e.what();
+  }
+  return "restored";
+}
+
+TEST(RestoreBytes, ANodeWithoutItsParentOrNamedTwiceIsRefusedAtItsRecord) {
+  EXPECT_EQ(restore_bytes_error({"/", "/a/b"}),
+            "record 2 (NODE) at offset 64: node /a/b: its parent is not "
+            "before it, or it comes twice");
+  EXPECT_EQ(restore_bytes_error({"/", "/a", "/b", "/a"}).substr(0, 19),
+            "record 4 (NODE) at ");
+  EXPECT_EQ(restore_bytes_error({"@releaseDomain", "/", "/a", "/a/b", "/c"}),
+            "restored");
+}
+
+TEST(RestoreBytes, RestoresTheSameTreeAsAStreamReadWhole) {
+  // Generations, values and perms as the writer of a cxenstored stream
+  // gives them.
+  migrate::StreamWriter w;
+  w.global({});
+  w.cxs_daemon({1, 7, 40, 0, "test"});
+  std::vector<std::string> paths = {"/", "/a", "/a/b", "/c", "@releaseDomain"};
+  std::vector<std::uint64_t> gens = {3, 10, 20, 30, 2};
+  for (std::size_t i = 0; i < paths.size(); ++i)
+    w.node(migrate::NodeRec{0, 0, 0, {}, paths[i], "v" + std::to_string(i)},
+           PermList{{DomId{static_cast<unsigned>(i)}, kPermRead}});
+  w.cxs_generations(gens);
+  std::string bytes = w.finish();
+
+  store::Store whole, streamed;
+  store::WatchIndex watches_whole, watches_streamed;
+  migrate::Stream s = parse_state(bytes);
+  restore_data(s, kDom0, QuotaDefaults{}, whole, watches_whole);
+  migrate::Stream rest;
+  restore_bytes(bytes, /*check_tree=*/true, kDom0, QuotaDefaults{}, streamed,
+                watches_streamed, rest);
+  EXPECT_TRUE(rest.nodes.empty());
+  EXPECT_EQ(rest.committed_nodes, paths.size());
+  for (std::size_t i = 0; i < paths.size(); ++i) {
+    auto a = whole.tree().find(paths[i]);
+    auto b = streamed.tree().find(paths[i]);
+    ASSERT_TRUE(a && b) << paths[i];
+    EXPECT_EQ(b.value(), "v" + std::to_string(i));
+    EXPECT_EQ(a.value(), b.value());
+    EXPECT_EQ(b.generation(), gens[i]) << paths[i];
+    EXPECT_EQ(a.generation(), b.generation());
+    EXPECT_EQ(a.perms().list(), b.perms().list());
+  }
+  EXPECT_EQ(whole.tree().size(), streamed.tree().size());
+  EXPECT_EQ(streamed.tree().generation_counter(), 40u);
+}
+
 TEST(RestoreData, AStreamInOrderIsRestored) {
   EXPECT_EQ(restore_error({"@releaseDomain", "/", "/a", "/a/b", "/c"}),
             "restored");

@@ -471,6 +471,122 @@ TEST(StreamReader, ASecondCxsGenerationsIsRefused) {
                  5, kCxsGens, "a second CXS_GENERATIONS");
 }
 
+TEST(StreamReader, EachNodeCarriesItsGenerationFromTheRecordAfterTheNodes) {
+  Bytes g;
+  g.u32(2).u32(0).u64(7).u64(9);
+  RawStream r = base().record(kCxsDaemon, cxs_daemon());
+  r.record(kNode, testing::node_body("/a")).record(kCxsGens, g.bytes()).end();
+  Stream s;
+  StreamError e;
+  ASSERT_TRUE(read_stream(r.bytes(), s, e)) << e.to_string();
+  ASSERT_EQ(s.nodes.size(), 2u);
+  EXPECT_EQ(s.nodes[0].generation, 7u);
+  EXPECT_EQ(s.nodes[1].generation, 9u);
+  EXPECT_EQ(s.committed_nodes, 2u);
+}
+
+TEST(StreamReader, WithoutCxsGenerationsNodesHaveGeneration0) {
+  Stream s;
+  StreamError e;
+  ASSERT_TRUE(read_stream(base().end().bytes(), s, e)) << e.to_string();
+  ASSERT_EQ(s.nodes.size(), 1u);
+  EXPECT_EQ(s.nodes[0].generation, 0u);
+}
+
+TEST(StreamReader, GenerationsOfAnUnknownPrivateFormatAreNotUsed) {
+  Bytes g;
+  g.u32(1).u32(0).u64(5);
+  RawStream r = base().record(kCxsDaemon, testing::cxs_daemon_body(2));
+  r.record(kCxsGens, g.bytes()).end();
+  Stream s;
+  StreamError e;
+  ASSERT_TRUE(read_stream(r.bytes(), s, e)) << e.to_string();
+  ASSERT_EQ(s.nodes.size(), 1u);
+  EXPECT_EQ(s.nodes[0].generation, 0u);
+  EXPECT_FALSE(s.cxs_generations.has_value());
+}
+
+// Records what read_stream hands over; refuses the path named `refuse`.
+class RecordingSink final : public NodeSink {
+ public:
+  std::size_t expected = 0;
+  std::vector<std::string> paths;
+  std::vector<std::uint64_t> generations;
+  std::string refuse;
+  void expect(std::size_t nodes) override { expected = nodes; }
+  bool take(const NodeRec& n, std::string& why) override {
+    if (n.path == refuse) {
+      why = "refused by the sink";
+      return false;
+    }
+    paths.emplace_back(n.path);
+    generations.push_back(n.generation);
+    return true;
+  }
+};
+
+TEST(StreamReader, ANodeSinkTakesTheCommittedNodesInOrder) {
+  Bytes g;
+  g.u32(3).u32(0).u64(4).u64(5).u64(6);
+  RawStream r = base().record(kCxsDaemon, cxs_daemon());
+  r.record(kNode, testing::node_body("/a"))
+      .record(kNode, testing::node_body("/a/b"))
+      .record(kCxsGens, g.bytes())
+      .end();
+  RecordingSink sink;
+  Stream s;
+  StreamError e;
+  ASSERT_TRUE(read_stream(r.bytes(), s, e, ReadOptions{true, &sink}))
+      << e.to_string();
+  EXPECT_EQ(sink.expected, 3u);
+  EXPECT_EQ(sink.paths, (std::vector<std::string>{"/", "/a", "/a/b"}));
+  EXPECT_EQ(sink.generations, (std::vector<std::uint64_t>{4, 5, 6}));
+  EXPECT_TRUE(s.nodes.empty());
+  EXPECT_EQ(s.committed_nodes, 3u);
+}
+
+TEST(StreamReader, ANodeTheSinkRefusesStopsTheReadAtItsRecord) {
+  RawStream r = base();
+  r.record(kNode, testing::node_body("/a"))
+      .record(kNode, testing::node_body("/b"))
+      .end();
+  RecordingSink sink;
+  sink.refuse = "/a";
+  Stream s;
+  StreamError e;
+  EXPECT_FALSE(read_stream(r.bytes(), s, e, ReadOptions{false, &sink}));
+  EXPECT_EQ(e.record_index, 3u);
+  EXPECT_EQ(e.offset, r.offset(3));
+  EXPECT_EQ(e.message, "refused by the sink");
+  EXPECT_EQ(sink.paths, std::vector<std::string>{"/"});
+}
+
+TEST(StreamReader, ReadGlobalReadsTheFirstRecordAndTheFramingOfTheRest) {
+  Bytes g;
+  g.u32(11).u32(12);
+  RawStream r(1);
+  r.record(kGlobal, g.bytes()).record(0x77, "garbage!").end();
+  GlobalRec global;
+  StreamError e;
+  ASSERT_TRUE(read_global(r.bytes(), global, e)) << e.to_string();
+  EXPECT_EQ(global.socket_fd, 11);
+  EXPECT_EQ(global.evtchn_fd, 12);
+  // ...but the framing of the rest is checked.
+  std::string cut = r.bytes().substr(0, r.bytes().size() - 4);
+  EXPECT_FALSE(read_global(cut, global, e));
+  EXPECT_EQ(e.record_index, 2u);
+  EXPECT_NE(e.message.find("runs past the end"), std::string::npos)
+      << e.message;
+  EXPECT_FALSE(read_global(r.bytes() + "x", global, e));
+  EXPECT_EQ(e.message, "1 bytes after the END record");
+  RawStream no_global(1);
+  no_global.record(kNode, testing::node_body("/")).end();
+  EXPECT_FALSE(read_global(no_global.bytes(), global, e));
+  EXPECT_EQ(e.message, "the first record is not GLOBAL");
+  EXPECT_FALSE(read_global("xenstor", global, e));
+  EXPECT_EQ(e.record_index, StreamError::kPreamble);
+}
+
 TEST(StreamReader, AGenerationCountLargerThanTheBodyIsRefusedBeforeUse) {
   Bytes g;
   g.u32(0xFFFFFFFF).u32(0);
