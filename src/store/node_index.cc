@@ -200,6 +200,7 @@ void NodeIndex::reserve(std::size_t nodes) {
   std::size_t n = slots_.empty() ? kInitialSlots : slots_.size();
   while (nodes * 100 > n * kMaxLoadPercent) n *= 2;
   if (n > slots_.size()) rehash(n);
+  if (nodes > size_) records_.reserve(nodes - size_);
 }
 
 void NodeIndex::grow() {
@@ -207,7 +208,7 @@ void NodeIndex::grow() {
 }
 
 void NodeIndex::rehash(std::size_t n) {
-  std::vector<Slot> old(n);
+  Table old(n);
   old.swap(slots_);
   for (const Slot& s : old) {
     if (s.id == kEmpty) continue;

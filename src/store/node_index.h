@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "store/huge_pages.h"
 #include "store/node_record.h"
 #include "store/record_slab.h"
 
@@ -48,8 +49,9 @@ class NodeIndex {
   // Removes every record ("/" and the special nodes too). The table keeps
   // its size: a restore refills it with as many nodes as before.
   void clear() noexcept;
-  // Room for `nodes` nodes without growing the table on the way (a live
-  // update's restore knows how many come).
+  // Room for `nodes` nodes without growing the table on the way, and their
+  // records in one huge-page mapping (a live update's restore knows how
+  // many come).
   void reserve(std::size_t nodes);
 
   // For walks down the tree (a live update's export): records by id, and a
@@ -107,7 +109,9 @@ class NodeIndex {
 
   RecordSlab records_;
   std::uint32_t root_id_ = NodeRecord::kNoParent;  // the record of "/"
-  std::vector<Slot> slots_;
+  // A large tree's table lies in huge pages (huge_pages.h).
+  using Table = std::vector<Slot, HugeAwareAllocator<Slot>>;
+  Table slots_;
   std::size_t size_ = 0;
 };
 

@@ -5,6 +5,8 @@
 #include <cstring>
 #include <new>
 
+#include "store/huge_pages.h"
+
 namespace cxs::store {
 
 RecordSlab::~RecordSlab() {
@@ -12,7 +14,7 @@ RecordSlab::~RecordSlab() {
   // references): destroy them. The owner's index knows which ids are live,
   // but the slab can find them too: an index below `untouched` that is not
   // on the free list.
-  for (auto& chunk : chunks_) {
+  for (Chunk* chunk : chunks_) {
     if (!chunk) continue;
     std::vector<bool> is_free(chunk->untouched, false);
     for (std::uint32_t i = chunk->free_head; i != kNone;) {
@@ -21,11 +23,60 @@ RecordSlab::~RecordSlab() {
     }
     for (std::uint32_t i = 0; i < chunk->untouched; ++i)
       if (!is_free[i]) chunk->record(i)->~NodeRecord();
+    free_chunk(chunk);
+  }
+  for (Region& r : regions_) unmap_huge(r.base, r.bytes);
+}
+
+void RecordSlab::reserve(std::size_t records) {
+  // Below this, a chunk or two from the heap cost less than a 2 MB mapping.
+  constexpr std::size_t kMinRegionChunks = 4;
+  std::size_t chunks = (records + kChunkRecords - 1) / kChunkRecords;
+  if (chunks < kMinRegionChunks) return;
+  regions_.reserve(regions_.size() + 1);  // so that push_back cannot fail
+  Region r;
+  // The whole mapping is used: its rounding up holds more chunks.
+  r.bytes = (chunks * sizeof(Chunk) + kHugePage - 1) / kHugePage * kHugePage;
+  r.base = static_cast<unsigned char*>(map_huge(r.bytes));
+  r.capacity = static_cast<std::uint32_t>(r.bytes / sizeof(Chunk));
+  regions_.push_back(r);
+}
+
+std::size_t RecordSlab::regions_held() const noexcept {
+  std::size_t n = 0;
+  for (const Region& r : regions_) n += r.base != nullptr;
+  return n;
+}
+
+// A reserved region's next chunk, else one from the heap.
+RecordSlab::Chunk* RecordSlab::chunk_memory() {
+  for (std::uint32_t i = 0; i < regions_.size(); ++i) {
+    Region& r = regions_[i];
+    if (!r.base || r.made == r.capacity) continue;
+    auto* chunk = new (r.base + std::size_t{r.made} * sizeof(Chunk)) Chunk;
+    ++r.made;
+    ++r.live;
+    chunk->region = i;
+    return chunk;
+  }
+  return new Chunk;
+}
+
+void RecordSlab::free_chunk(Chunk* chunk) noexcept {
+  if (chunk->region == kNoRegion) {
+    delete chunk;
+    return;
+  }
+  Region& r = regions_[chunk->region];
+  release_pages(chunk, sizeof(Chunk));
+  if (--r.live == 0 && r.made == r.capacity) {
+    unmap_huge(r.base, r.bytes);
+    r.base = nullptr;
   }
 }
 
 std::uint32_t RecordSlab::new_chunk() {
-  auto chunk = std::make_unique_for_overwrite<Chunk>();
+  Chunk* chunk = chunk_memory();
   chunk->free_head = kNone;
   chunk->live = 0;
   chunk->untouched = 0;
@@ -33,10 +84,15 @@ std::uint32_t RecordSlab::new_chunk() {
   if (!vacant_.empty()) {
     c = vacant_.back();
     vacant_.pop_back();
-    chunks_[c] = std::move(chunk);
+    chunks_[c] = chunk;
   } else {
     c = static_cast<std::uint32_t>(chunks_.size());
-    chunks_.push_back(std::move(chunk));
+    try {
+      chunks_.push_back(chunk);
+    } catch (...) {
+      free_chunk(chunk);
+      throw;
+    }
     // Reserved here so that release, which may give chunks back, never
     // allocates.
     vacant_.reserve(chunks_.size());
@@ -97,7 +153,8 @@ void RecordSlab::release(std::uint32_t id) noexcept {
 
 void RecordSlab::drop_chunk(std::uint32_t c) noexcept {
   set_open(c, false);
-  chunks_[c].reset();
+  free_chunk(chunks_[c]);
+  chunks_[c] = nullptr;
   vacant_.push_back(c);
   --held_;
 }

@@ -8,7 +8,10 @@
 // records are all freed goes back to the system (one empty chunk is kept,
 // so a node created and removed at a chunk boundary does not map and unmap
 // 160 KB each time). Records are constructed only when allocated: a chunk's
-// untouched tail costs no resident memory.
+// untouched tail costs no resident memory. A restore that knows how many
+// records come (reserve) takes its chunks from one mapping offered for huge
+// pages (huge_pages.h); such a chunk's pages are given back when it is
+// dropped, and the mapping when its last chunk is.
 #pragma once
 
 #include <cstddef>
@@ -31,6 +34,9 @@ class RecordSlab {
   RecordSlab(const RecordSlab&) = delete;
   RecordSlab& operator=(const RecordSlab&) = delete;
 
+  // Room for `records` more records in chunks that share one huge-page
+  // mapping (when that is at least a few chunks' worth).
+  void reserve(std::size_t records);
   // A new default-constructed record.
   std::uint32_t allocate();
   // Destroys the record; its id may be handed out again.
@@ -43,12 +49,16 @@ class RecordSlab {
   std::size_t live() const noexcept { return live_; }
   // Chunks currently held (each kChunkRecords records' worth of memory).
   std::size_t chunks_held() const noexcept { return held_; }
+  // Huge-page mappings still held (for tests).
+  std::size_t regions_held() const noexcept;
 
  private:
+  static constexpr std::uint32_t kNoRegion = 0xFFFFFFFF;
   struct Chunk {
     std::uint32_t free_head = kNone;  // a freed index, its successor inside
     std::uint32_t live = 0;
     std::uint32_t untouched = 0;      // indexes from here on never used
+    std::uint32_t region = kNoRegion;  // where its memory came from
     alignas(NodeRecord) unsigned char storage[kChunkRecords *
                                               sizeof(NodeRecord)];
 
@@ -60,7 +70,18 @@ class RecordSlab {
     }
   };
 
+  // Chunks made by reserve(): carved in order from one mapping.
+  struct Region {
+    unsigned char* base = nullptr;  // nullptr: unmapped
+    std::size_t bytes = 0;
+    std::uint32_t capacity = 0;  // chunks that fit
+    std::uint32_t made = 0;      // chunks carved so far
+    std::uint32_t live = 0;      // of those, not yet dropped
+  };
+
   std::uint32_t new_chunk();
+  Chunk* chunk_memory();
+  void free_chunk(Chunk* chunk) noexcept;
   void drop_chunk(std::uint32_t c) noexcept;
   // The lowest chunk with room, or kNone.
   std::uint32_t lowest_open() const noexcept;
@@ -72,7 +93,8 @@ class RecordSlab {
       open_[c / 64] &= ~bit;
   }
 
-  std::vector<std::unique_ptr<Chunk>> chunks_;  // nullptr: given back
+  std::vector<Chunk*> chunks_;  // owned; nullptr: given back
+  std::vector<Region> regions_;
   std::vector<std::uint32_t> vacant_;           // numbers of given-back chunks
   std::vector<std::uint64_t> open_;             // bit per chunk with room
   std::uint32_t empty_kept_ = kNone;            // the one empty chunk kept

@@ -4,6 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -86,6 +90,55 @@ TEST(RecordSlab, ReleasingInTheMiddleLetsTheHighChunksDrain) {
   for (std::uint32_t i = 0; i < RecordSlab::kChunkRecords / 2; ++i)
     EXPECT_LT(slab.allocate() >> RecordSlab::kChunkBits, 1u);
   EXPECT_LE(slab.chunks_held(), 3u);
+}
+
+// The resident pages of [p, p + bytes), by mincore.
+std::size_t resident_pages(const void* p, std::size_t bytes) {
+  long page = ::sysconf(_SC_PAGESIZE);
+  auto begin = reinterpret_cast<std::uintptr_t>(p) / page * page;
+  std::size_t n = (reinterpret_cast<std::uintptr_t>(p) + bytes - begin +
+                   page - 1) / page;
+  std::vector<unsigned char> vec(n);
+  if (::mincore(reinterpret_cast<void*>(begin), n * page, vec.data()) != 0)
+    return 0;
+  std::size_t resident = 0;
+  for (unsigned char v : vec) resident += v & 1;
+  return resident;
+}
+
+TEST(RecordSlab, ReservedChunksShareAHugePageMappingAndGiveBackTheirPages) {
+  constexpr std::uint32_t K = RecordSlab::kChunkRecords;
+  RecordSlab slab;
+  slab.reserve(3 * K);  // too few for a mapping: heap chunks
+  EXPECT_EQ(slab.regions_held(), 0u);
+  slab.reserve(20 * K);
+  EXPECT_EQ(slab.regions_held(), 1u);
+  std::vector<std::uint32_t> ids;
+  for (std::uint32_t i = 0; i < 30 * K; ++i) ids.push_back(slab.allocate());
+  EXPECT_EQ(slab.chunks_held(), 30u);
+  // The first chunks lie in one 2 MiB-aligned mapping, in order.
+  auto first = reinterpret_cast<std::uintptr_t>(slab.get(ids[0]));
+  EXPECT_LT(first % (std::uintptr_t{2} << 20), 64u);  // the chunk's header
+  for (std::uint32_t c = 1; c < 20; ++c)
+    EXPECT_EQ(reinterpret_cast<std::uintptr_t>(slab.get(ids[c * K])),
+              reinterpret_cast<std::uintptr_t>(slab.get(ids[(c - 1) * K])) +
+                  (reinterpret_cast<std::uintptr_t>(slab.get(ids[K])) - first));
+  // A dropped chunk's pages go back to the system at once.
+  const NodeRecord* fourth = slab.get(ids[3 * K]);
+  std::size_t bytes = K * sizeof(NodeRecord);
+  EXPECT_GT(resident_pages(fourth, bytes), 30u);
+  for (std::uint32_t i = 2 * K; i < 4 * K; ++i) slab.release(ids[i]);
+  EXPECT_EQ(slab.chunks_held(), 29u);  // chunk 2 kept empty, 3 dropped
+  EXPECT_EQ(resident_pages(reinterpret_cast<const char*>(fourth) + 4096,
+                           bytes - 8192),
+            0u);
+  // Everything released: one empty chunk kept (the lowest, in the
+  // mapping), which keeps the mapping.
+  for (std::uint32_t i = 0; i < ids.size(); ++i)
+    if (i < 2 * K || i >= 4 * K) slab.release(ids[i]);
+  EXPECT_EQ(slab.live(), 0u);
+  EXPECT_EQ(slab.chunks_held(), 1u);
+  EXPECT_EQ(slab.regions_held(), 1u);
 }
 
 }  // namespace
