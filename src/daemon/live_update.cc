@@ -35,6 +35,17 @@ std::vector<std::string> live_update_argv(
   return argv;
 }
 
+void DumpBuffers::prepare(std::size_t nodes) {
+  // A little room for nodes added before the update starts.
+  std::size_t room = nodes + nodes / 8 + 1024;
+  // assign() writes every byte: the pages are resident from now on, and
+  // clear() keeps them.
+  piece.assign(kPiece + 65536, '\0');
+  piece.clear();
+  generations.assign(room, 0);
+  generations.clear();
+}
+
 std::string state_file_path(const Options& opts) {
   const char* rundir = std::getenv("XENSTORED_RUNDIR");
   if (rundir != nullptr && rundir[0] != '\0')

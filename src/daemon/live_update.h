@@ -42,6 +42,18 @@
 
 namespace cxs::daemon {
 
+// The final dump's working memory, allocated and touched before the
+// daemon stops serving: the dump runs while no client is answered, and in
+// a VM the first touch of a fresh megabyte costs 3-5 ms.
+struct DumpBuffers {
+  static constexpr std::size_t kPiece = std::size_t{1} << 20;
+  std::string piece;                      // the stream leaves in such pieces
+  std::vector<std::uint64_t> generations;  // one per node
+
+  // Room (touched) for a piece and for `nodes` generations.
+  void prepare(std::size_t nodes);
+};
+
 struct LiveUpdateSession {
   using Clock = std::chrono::steady_clock;
 
@@ -66,6 +78,7 @@ struct LiveUpdateSession {
   // Why a target that is not cxenstored (C 4.17) could not take this state
   // (found before the check forks: the child must not call the hypervisor).
   std::optional<std::string> foreign_refusal;
+  DumpBuffers dump_buffers;  // prepared when the target check starts
 };
 
 // The new daemon's argv, as the C daemon builds it: without a command line,

@@ -53,15 +53,17 @@ constexpr int kDryRunTimeoutMs = 30000;
 // The state, written to `path` as it is produced; the errno of a failure,
 // else 0. Throws what dump_state throws (a record that cannot be written).
 int Server::write_state_file(const std::string& path,
-                             const LiveUpdateSession& session) const {
+                             LiveUpdateSession& session) {
   UniqueFd fd(
       ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
   if (!fd.valid()) return errno;
   int err = 0;
-  bool ok = dump_state(session.version, &session, [&](std::string_view piece) {
+  auto write_piece = [&](std::string_view piece) {
     err = write_all(fd.get(), piece);
     return err == 0;
-  });
+  };
+  bool ok = dump_state(session.version, &session, write_piece,
+                       &session.dump_buffers);
   if (::close(fd.release()) != 0 && err == 0) err = errno;
   return err != 0 ? err : ok ? 0 : EIO;
 }
@@ -130,6 +132,8 @@ void Server::start_target_check() {
   // a foreign target is judged on the owners that will be written.
   if (hv_) check_domains(/*live_update=*/true);
   lu_->foreign_refusal = foreign_target_refusal(lu_->binary);
+  // Touched here, while clients are served, for the final dump.
+  lu_->dump_buffers.prepare(store_.tree().size());
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) {
     end_live_update(reply_text(std::string("Cannot check the target: ") +

@@ -57,8 +57,9 @@ class Server final : public ops::DaemonHooks {
   // The stream leaves through `out` in pieces of about a megabyte (false
   // from `out` stops it: dump_state returns false).
   using StateOut = std::function<bool(std::string_view)>;
+  // `buffers`, when given, are written in (see DumpBuffers).
   bool dump_state(std::uint32_t version, const LiveUpdateSession* session,
-                  const StateOut& out) const;
+                  const StateOut& out, DumpBuffers* buffers = nullptr) const;
 
   // After daemonise(): an epoll registration of a signalfd follows the
   // process that made it, so the child must register it anew.
@@ -150,8 +151,8 @@ class Server final : public ops::DaemonHooks {
   void advance_live_update();
   std::optional<std::string> live_update_blocked(
       LiveUpdateSession::Clock::time_point now) const;
-  int write_state_file(const std::string& path,
-                       const LiveUpdateSession& session) const;
+  // Writes in the session's DumpBuffers.
+  int write_state_file(const std::string& path, LiveUpdateSession& session);
   void start_target_check();
   [[noreturn]] void run_target_check(const std::string& path, int report_fd);
   void finish_target_check();

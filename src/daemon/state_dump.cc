@@ -88,12 +88,15 @@ migrate::CxsTransactionRec transaction_record(
 }  // namespace
 
 bool Server::dump_state(std::uint32_t version, const LiveUpdateSession* session,
-                        const StateOut& out) const {
+                        const StateOut& out, DumpBuffers* buffers) const {
   migrate::StreamWriter w(version);
   // The stream leaves in pieces: a 6 MB buffer grown step by step cost more
   // than writing it (copies, and page faults that are dear in a VM); one
   // buffer of a piece's size is reused.
-  constexpr std::size_t kPiece = std::size_t{1} << 20;
+  constexpr std::size_t kPiece = DumpBuffers::kPiece;
+  DumpBuffers local;
+  if (!buffers) buffers = &local;
+  w.adopt_buffer(std::move(buffers->piece));
   w.reserve(kPiece + 65536);
   bool ok = true;
   auto flush_if_full = [&] {
@@ -177,7 +180,8 @@ bool Server::dump_state(std::uint32_t version, const LiveUpdateSession* session,
   }
 
   // Nodes: the special ones first, then the tree from "/" (as C 4.17).
-  std::vector<std::uint64_t> generations;
+  std::vector<std::uint64_t>& generations = buffers->generations;
+  generations.clear();
   generations.reserve(store_.tree().size());
   auto node = [&](std::string_view path, store::NodeView n) {
     w.node(migrate::NodeRec{0, 0, 0, {}, path, n.value()}, n.perms().list());

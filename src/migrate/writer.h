@@ -32,6 +32,12 @@ class StreamWriter {
 
   std::uint32_t version() const noexcept { return version_; }
   void reserve(std::size_t bytes) { buf_.reserve(bytes); }
+  // Writes on in `buffer` (its content replaced by what is written so far,
+  // its capacity kept): a buffer whose pages were touched before.
+  void adopt_buffer(std::string&& buffer) {
+    buffer.assign(buf_);
+    buf_ = std::move(buffer);
+  }
   std::size_t size() const noexcept { return buf_.size(); }
 
   bool ok() const noexcept { return error_.empty(); }

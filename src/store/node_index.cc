@@ -84,11 +84,9 @@ std::uint32_t NodeIndex::find_id(std::string_view path) const noexcept {
   return slots_[probe(path, tag_of(path))].id;
 }
 
-std::uint32_t NodeIndex::find_child(std::uint32_t parent,
-                                    std::string_view path,
+std::uint32_t NodeIndex::find_child(std::uint32_t parent, std::uint32_t tag,
                                     std::string_view name) const noexcept {
   if (size_ == 0) return kNone;
-  std::uint32_t tag = tag_of(path);
   for (std::size_t i = tag & mask();; i = (i + 1) & mask()) {
     const Slot& s = slots_[i];
     if (s.id == kEmpty) return kNone;

@@ -63,7 +63,19 @@ class NodeIndex {
   // `path` is the child's full path (the hash is of it), `name` its last
   // component.
   std::uint32_t find_child(std::uint32_t parent, std::string_view path,
+                           std::string_view name) const noexcept {
+    return find_child(parent, tag_of(path), name);
+  }
+  // The same with the path's tag computed beforehand: a walk hashes the
+  // next sibling and prefetches its slot while it visits the current one
+  // (at 100 000 nodes the table is a megabyte, and each probe a cache miss:
+  // two thirds of a pre-order walk's time before).
+  std::uint32_t find_child(std::uint32_t parent, std::uint32_t tag,
                            std::string_view name) const noexcept;
+  static std::uint32_t tag_of(std::string_view path) noexcept;
+  void prefetch(std::uint32_t tag) const noexcept {
+    if (!slots_.empty()) __builtin_prefetch(&slots_[tag & mask()]);
+  }
   const NodeRecord& record(std::uint32_t id) const noexcept {
     return *records_.get(id);
   }
@@ -98,7 +110,6 @@ class NodeIndex {
     std::uint32_t tag = 0;  // the path's hash, folded; its low bits: home
   };
 
-  static std::uint32_t tag_of(std::string_view path) noexcept;
   // Does the record (with its parents) spell `path`?
   bool spells(const NodeRecord& r, std::string_view path) const noexcept;
   // The slot holding `path`, or the empty slot where it would go.

@@ -191,15 +191,32 @@ void Tree::for_each_preorder(Fn&& fn) const {
   std::string path("/");
   const NodeRecord* r = &nodes_.record(root);
   fn(std::string_view(path), NodeView(r));
+  // The tag of the first name in `names` (children of `parent`), its index
+  // slot prefetched: the probe comes one visit later, the slot in cache.
+  std::string ahead;
+  auto look_ahead = [&](std::string_view parent, std::string_view names) {
+    if (names.empty()) return std::uint32_t{0};
+    ahead.assign(parent);
+    if (parent.size() > 1) ahead += '/';
+    ahead.append(names.substr(0, names.find('\0')));
+    std::uint32_t tag = NodeIndex::tag_of(ahead);
+    nodes_.prefetch(tag);
+    return tag;
+  };
   // A frame per node on the way down: its record id, the names of its
-  // children not yet visited, and the length of its own path.
+  // children not yet visited, the length of its own path, and the tag of
+  // the next child.
   struct Frame {
     std::uint32_t id;
     std::string_view rest;
     std::size_t path_len;
+    std::uint32_t next_tag;
   };
   std::vector<Frame> stack;
-  if (!r->children.empty()) stack.push_back({root, r->children.joined(), 1});
+  if (!r->children.empty()) {
+    std::string_view names = r->children.joined();
+    stack.push_back({root, names, 1, look_ahead(path, names)});
+  }
   while (!stack.empty()) {
     Frame& f = stack.back();
     if (f.rest.empty()) {
@@ -209,15 +226,19 @@ void Tree::for_each_preorder(Fn&& fn) const {
     std::size_t end = f.rest.find('\0');
     std::string_view name = f.rest.substr(0, end);
     f.rest.remove_prefix(end + 1);
+    std::uint32_t tag = f.next_tag;
     path.resize(f.path_len);
+    f.next_tag = look_ahead(path, f.rest);
     if (f.path_len > 1) path += '/';
     path += name;
-    std::uint32_t id = nodes_.find_child(f.id, path, name);
+    std::uint32_t id = nodes_.find_child(f.id, tag, name);
     if (id == NodeIndex::kNone) continue;  // the Store keeps lists in step
     r = &nodes_.record(id);
     fn(std::string_view(path), NodeView(r));
-    if (!r->children.empty())
-      stack.push_back({id, r->children.joined(), path.size()});
+    if (!r->children.empty()) {
+      std::string_view names = r->children.joined();
+      stack.push_back({id, names, path.size(), look_ahead(path, names)});
+    }
   }
 }
 

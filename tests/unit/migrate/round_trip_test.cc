@@ -348,5 +348,18 @@ TEST(Perms, TheStaleFlagBecomesKPermIgnoredAndBack) {
   EXPECT_FALSE(decode_perms("n\0\0"sv, perms));
 }
 
+TEST(StreamWriter, AnAdoptedBufferChangesNoByte) {
+  auto write = [](StreamWriter& w) {
+    w.global({4, 5});
+    w.node(NodeRec{0, 0, 0, {}, "/", "root"}, PermList{{kDom0, kPermNone}});
+    return w.finish();
+  };
+  StreamWriter plain(kVersion2);
+  StreamWriter adopting(kVersion2);
+  std::string buffer(1 << 16, 'x');  // stale content, room to keep
+  adopting.adopt_buffer(std::move(buffer));
+  EXPECT_EQ(write(adopting), write(plain));
+}
+
 }  // namespace
 }  // namespace cxs::migrate
