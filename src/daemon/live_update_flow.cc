@@ -147,7 +147,11 @@ void Server::start_target_check() {
   if (pid == 0) run_target_check(path, write_end.get());
   lu_->check_pid = pid;
   lu_->check_pipe = std::move(read_end);
-  loop_.add(lu_->check_pipe.get(), kLiveUpdateCheckToken, true, false);
+  if (!loop_.add(lu_->check_pipe.get(), kLiveUpdateCheckToken, true, false)) {
+    // end_live_update() kills and reaps the child.
+    end_live_update(reply_text("Cannot check the target: epoll_ctl failed"));
+    return;
+  }
   spdlog::info("live update: checking {} (pid {})", lu_->binary, pid);
 }
 

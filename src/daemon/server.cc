@@ -111,16 +111,19 @@ void Server::start_up() {
   if (opts_.master_domid) master_domid_ = DomId{*opts_.master_domid};
   priv_domid_ = opts_.priv_domid ? DomId{*opts_.priv_domid} : master_domid_;
   if (opts_.trace_file) trace_.open(*opts_.trace_file);
-  loop_.add(listener_.fd(), kListenerToken, true, false);
-  loop_.add(signal_fd_.get(), kSignalToken, true, false);
-  if (hv_) loop_.add(hv_->events->fd(), kEventChannelToken, true, false);
+  // Start-up: a refusal here stops the daemon before it serves anyone.
+  if (!loop_.add(listener_.fd(), kListenerToken, true, false) ||
+      !loop_.add(signal_fd_.get(), kSignalToken, true, false) ||
+      (hv_ && !loop_.add(hv_->events->fd(), kEventChannelToken, true, false)))
+    throw std::runtime_error("cannot register the daemon's fds with epoll");
 }
 
 Server::~Server() = default;
 
 void Server::after_fork() {
   loop_.remove(signal_fd_.get());
-  loop_.add(signal_fd_.get(), kSignalToken, true, false);
+  if (!loop_.add(signal_fd_.get(), kSignalToken, true, false))
+    throw std::runtime_error("cannot register the signal fd with epoll");
 }
 
 int Server::run() {
@@ -265,7 +268,13 @@ void Server::accept_clients() {
     // A socket peer is the toolstack in the control domain: privileged.
     Client c{std::make_unique<transport::Connection>(id, std::move(transport)),
              ops::Session{id, store::Caller{master_domid_, true, std::nullopt}}};
-    loop_.add(raw, id.value, true, false);
+    // Refused (ENOSPC past fs.epoll.max_user_watches, ENOMEM): the client
+    // could never be served, so it goes now, closed with its Connection.
+    if (!loop_.add(raw, id.value, true, false)) {
+      spdlog::warn("conn {}: socket connection closed: cannot be polled",
+                   id.value);
+      continue;
+    }
     clients_.emplace(id, std::move(c));
     if (trace_.active()) trace_.note(id, "new socket connection");
     spdlog::debug("conn {}: socket connected", id.value);
@@ -502,7 +511,13 @@ void Server::update_interest(Client& c) {
   c.want_read = want_read;
   c.want_write = want_write;
   int fd = conn.transport().poll_fd();
-  if (fd >= 0) loop_.modify(fd, conn.id().value, want_read, want_write);
+  // A connection whose interest cannot change would wait for readiness
+  // that never comes (or spin on readiness it cannot clear): close it.
+  if (fd >= 0 && !loop_.modify(fd, conn.id().value, want_read, want_write)) {
+    spdlog::warn("conn {} (dom {}): closed: cannot change its poll interest",
+                 conn.id().value, c.session.caller.dom.value);
+    close_client(c, "epoll_ctl failed");
+  }
 }
 
 void Server::close_client(Client& c, std::string_view why) {
