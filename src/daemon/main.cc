@@ -84,6 +84,7 @@ int run(int argc, char** argv) {
                                           opts.quotas_given});
   init_logging(opts.no_fork, opts.log_level);
   for (const auto& w : opts.warnings) spdlog::warn("{}", w);
+  raise_fd_limit();
   // The new daemon of a live update is the process of the one before: no
   // fork (it is a daemon already), no readiness to report again.
   if (opts.live_update) return run_live_updated(opts);

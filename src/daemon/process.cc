@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <sys/un.h>
@@ -116,6 +117,32 @@ void daemonise() {
   // Should /dev/null itself have landed on 0..2 (they were closed), it is
   // one of the std fds now and must stay open.
   if (null_fd.get() <= STDERR_FILENO) null_fd.release();
+}
+
+void raise_fd_limit() noexcept {
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+    spdlog::warn("getrlimit(RLIMIT_NOFILE): {}", std::strerror(errno));
+    return;
+  }
+  rlim_t before = rl.rlim_cur;
+  if (rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+      spdlog::warn("fd limit: {} (cannot raise it to {}: {})", before,
+                   rl.rlim_max, std::strerror(errno));
+      return;
+    }
+    spdlog::info("fd limit: {} (raised from {})", rl.rlim_cur, before);
+    return;
+  }
+  spdlog::info("fd limit: {}", rl.rlim_cur);
+}
+
+std::uint64_t fd_limit() noexcept {
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0) return 0;
+  return rl.rlim_cur;
 }
 
 void write_pid_file(const std::string& path) {

@@ -3,6 +3,7 @@
 // readiness notification.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,12 @@ void init_logging(bool foreground, const std::string& level);
 
 // Double fork + setsid, stdin/stdout/stderr to /dev/null. Throws on failure.
 void daemonise();
+
+// Raises the soft RLIMIT_NOFILE to the hard one (every client holds a
+// descriptor); logs the figure. Never throws.
+void raise_fd_limit() noexcept;
+// The soft RLIMIT_NOFILE, for log lines (0 if unknown).
+std::uint64_t fd_limit() noexcept;
 
 // Writes "<pid>\n"; throws std::runtime_error on failure.
 void write_pid_file(const std::string& path);

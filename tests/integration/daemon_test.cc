@@ -1,7 +1,9 @@
 // The daemon as a process: trace file and its reopening on SIGHUP, pid file,
 // systemd readiness, daemonising, clean exit on SIGTERM, obsolete options,
-// and the refusal to start without Xen unless --standalone.
+// the descriptor limit raised at start-up, and the refusal to start without
+// Xen unless --standalone.
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -12,6 +14,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -148,6 +151,31 @@ TEST(Daemon, WithoutXenItRefusesToStartAndNamesStandalone) {
     EXPECT_NE(WEXITSTATUS(status), 0) << args;
     EXPECT_NE(out.find("--standalone"), std::string::npos) << args << ": " << out;
   }
+}
+
+// Each client holds a descriptor: the daemon takes all the hard limit
+// allows, and says how many it has.
+TEST(Daemon, RaisesItsSoftDescriptorLimitToTheHardOne) {
+  rlimit saved{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &saved), 0);
+  if (saved.rlim_max <= 256) GTEST_SKIP() << "hard limit too low to test";
+  rlimit low = saved;
+  low.rlim_cur = 256;
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
+  std::optional<DaemonProcess> d;
+  try {
+    d.emplace();
+  } catch (...) {
+    ::setrlimit(RLIMIT_NOFILE, &saved);
+    throw;
+  }
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &saved), 0);
+  rlimit now{};
+  ASSERT_EQ(::prlimit(d->pid(), RLIMIT_NOFILE, nullptr, &now), 0);
+  EXPECT_EQ(now.rlim_cur, saved.rlim_max);
+  std::string line =
+      "fd limit: " + std::to_string(saved.rlim_max) + " (raised from 256)";
+  EXPECT_NE(d->log().find(line), std::string::npos) << d->log();
 }
 
 TEST(Daemon, BadOptionIsRefusedWithUsage) {

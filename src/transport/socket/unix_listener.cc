@@ -9,7 +9,6 @@
 #include <cstring>
 #include <stdexcept>
 
-#include <spdlog/spdlog.h>
 
 namespace cxs::transport {
 namespace {
@@ -65,11 +64,22 @@ UnixListener::~UnixListener() {
   if (fd_.valid()) ::unlink(path_.c_str());
 }
 
-UniqueFd UnixListener::accept() noexcept {
+Accepted UnixListener::accept() noexcept {
   int fd = ::accept4(fd_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-  if (fd < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-    spdlog::warn("accept on {}: {}", path_, std::strerror(errno));
-  return UniqueFd(fd);
+  if (fd >= 0) return {UniqueFd(fd), AcceptStatus::kAccepted};
+  switch (errno) {
+    case EAGAIN:
+      return {UniqueFd(), AcceptStatus::kNoneWaiting};
+    // accept(2): errors of the pending connection itself; the next one
+    // may be fine.
+    case ECONNABORTED:
+    case EINTR:
+    case EPROTO:
+    case EPERM:
+      return {UniqueFd(), AcceptStatus::kClientGone};
+    default:
+      return {UniqueFd(), AcceptStatus::kNoResource, std::strerror(errno)};
+  }
 }
 
 }  // namespace cxs::transport

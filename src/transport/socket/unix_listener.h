@@ -9,6 +9,23 @@
 
 namespace cxs::transport {
 
+// What one accept() found.
+enum class AcceptStatus {
+  kAccepted,     // `fd` is the new connection
+  kNoneWaiting,  // every waiting client has been taken
+  kClientGone,   // that client left before it was taken: try the next
+  // Out of descriptors (EMFILE, ENFILE) or kernel memory, or an error not
+  // foreseen: the next call would fail the same way at once, so the caller
+  // must stop polling the listener for a while rather than spin on it.
+  kNoResource,
+};
+
+struct Accepted {
+  UniqueFd fd;
+  AcceptStatus status = AcceptStatus::kNoneWaiting;
+  const char* reason = nullptr;  // strerror text for kNoResource
+};
+
 class UnixListener {
  public:
   // Throws std::runtime_error with the reason (start-up only).
@@ -23,8 +40,9 @@ class UnixListener {
 
   int fd() const noexcept { return fd_.get(); }
   const std::string& path() const noexcept { return path_; }
-  // A nonblocking accepted socket, or an invalid fd when none is waiting.
-  UniqueFd accept() noexcept;
+  // A nonblocking accepted socket, or why there is none. Logs nothing:
+  // the caller rate-limits what a flood of failures would say.
+  Accepted accept() noexcept;
 
  private:
   std::string path_;

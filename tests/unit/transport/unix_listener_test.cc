@@ -1,7 +1,8 @@
 // The listening socket: mode 0600 whatever the umask, nonblocking (the
 // listener and every accepted socket), a stale file replaced, the file
-// removed when the listener goes.
+// removed when the listener goes, accept() saying why it found no client.
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -62,11 +63,15 @@ TEST_F(UnixListenerTest, ListenerAndAcceptedSocketsAreNonblocking) {
   EXPECT_TRUE(nonblocking(listener.fd()));
   EXPECT_TRUE(close_on_exec(listener.fd()));
   // Nothing waiting: accept() returns at once instead of blocking the loop.
-  EXPECT_FALSE(listener.accept().valid());
+  Accepted none = listener.accept();
+  EXPECT_FALSE(none.fd.valid());
+  EXPECT_EQ(none.status, AcceptStatus::kNoneWaiting);
 
   UniqueFd client = connect_client();
   ASSERT_TRUE(client.valid());
-  UniqueFd accepted = listener.accept();
+  Accepted a = listener.accept();
+  EXPECT_EQ(a.status, AcceptStatus::kAccepted);
+  UniqueFd accepted = std::move(a.fd);
   ASSERT_TRUE(accepted.valid());
   EXPECT_TRUE(nonblocking(accepted.get()));
   EXPECT_TRUE(close_on_exec(accepted.get()));
@@ -82,6 +87,31 @@ TEST_F(UnixListenerTest, StaleSocketFileIsReplacedAndRemovedAtTheEnd) {
     EXPECT_TRUE(connect_client().valid());
   }
   EXPECT_FALSE(std::filesystem::exists(path_));
+}
+
+// The server must stop polling the listener then, not retry at once.
+TEST_F(UnixListenerTest, OutOfDescriptorsIsNoResourceWithTheReason) {
+  UnixListener listener(path_);
+  UniqueFd client = connect_client();
+  ASSERT_TRUE(client.valid());
+  rlimit saved{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &saved), 0);
+  // Every descriptor below the lowest free one is in use: with that as
+  // the limit, the next one cannot be had.
+  int lowest_free = ::dup(0);
+  ASSERT_GE(lowest_free, 0);
+  ::close(lowest_free);
+  rlimit low = saved;
+  low.rlim_cur = static_cast<rlim_t>(lowest_free);
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
+  Accepted a = listener.accept();
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &saved), 0);
+  EXPECT_FALSE(a.fd.valid());
+  EXPECT_EQ(a.status, AcceptStatus::kNoResource);
+  ASSERT_NE(a.reason, nullptr);
+  EXPECT_STREQ(a.reason, std::strerror(EMFILE));
+  // The client waited in the backlog and is taken once there is room.
+  EXPECT_EQ(listener.accept().status, AcceptStatus::kAccepted);
 }
 
 TEST_F(UnixListenerTest, UnusablePathIsAStartUpError) {
