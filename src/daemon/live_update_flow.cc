@@ -378,6 +378,11 @@ void Server::set_fds_inherited(bool inherited) noexcept {
       spdlog::error("live update: fd {}: {}", fd, std::strerror(errno));
   };
   set(listener_.fd());
+  // The socket's lock goes along, held all the while, so no second daemon
+  // can take the path between the exec and the new daemon's start-up; the
+  // new one adopts it (SocketLock::adopt). A C xenstored keeps it open
+  // unknowingly, and hands it back if it updates to cxenstored again.
+  set(listener_.lock_fd());
   if (hv_) set(hv_->events->fd());
   for (auto& [id, c] : clients_)
     if (!c.ring && !c.conn->closing()) set(c.conn->transport().poll_fd());

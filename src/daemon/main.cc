@@ -21,6 +21,10 @@ namespace {
 
 using namespace cxs::daemon;
 
+// Without -N the log is syslog: a failure is logged there as well as said
+// on stderr. With -N the log is stderr itself, where once is enough.
+bool log_is_syslog = false;
+
 // Standalone: no hypervisor (dom0 only). --sim-xen: files and FIFOs that
 // stand in for Xen. Otherwise the real hypervisor, which must be there.
 std::optional<cxs::xen::Hypervisor> open_hypervisor(const Options& opts,
@@ -83,6 +87,7 @@ int run(int argc, char** argv) {
                             QuotaDefaults{quota_defaults(opts.quotas),
                                           opts.quotas_given});
   init_logging(opts.no_fork, opts.log_level);
+  log_is_syslog = !opts.no_fork;
   for (const auto& w : opts.warnings) spdlog::warn("{}", w);
   raise_fd_limit();
   // The new daemon of a live update is the process of the one before: no
@@ -109,7 +114,7 @@ int main(int argc, char** argv) {
                  cxs::daemon::usage_text().c_str());
     return 2;
   } catch (const std::exception& e) {
-    spdlog::critical("cxenstored: {}", e.what());
+    if (log_is_syslog) spdlog::critical("cxenstored: {}", e.what());
     std::fprintf(stderr, "cxenstored: %s\n", e.what());
     return 1;
   }

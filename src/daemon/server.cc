@@ -121,6 +121,7 @@ void Server::start_up() {
 Server::~Server() = default;
 
 void Server::after_fork() {
+  listener_.note_owner();
   loop_.remove(signal_fd_.get());
   if (!loop_.add(signal_fd_.get(), kSignalToken, true, false))
     throw std::runtime_error("cannot register the signal fd with epoll");

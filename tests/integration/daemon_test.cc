@@ -42,6 +42,26 @@ bool wait_for(const std::function<bool()>& cond) {
   return false;
 }
 
+// Runs a shell command (stderr with stdout), killed after 10 s.
+CommandResult shell(const std::string& command) {
+  CommandResult r;
+  FILE* p = ::popen(("timeout 10 " + command + " 2>&1").c_str(), "r");
+  if (p == nullptr) return r;
+  char buf[512];
+  while (std::fgets(buf, sizeof buf, p)) r.out += buf;
+  int status = ::pclose(p);
+  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+std::size_t count_of(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (auto at = text.find(what); at != std::string::npos;
+       at = text.find(what, at + 1))
+    ++n;
+  return n;
+}
+
 TEST(Daemon, TraceFileHasOneLinePerRequestAndReply) {
   char dir[] = "/tmp/cxs-trace-XXXXXX";
   ASSERT_NE(::mkdtemp(dir), nullptr);
@@ -176,6 +196,28 @@ TEST(Daemon, RaisesItsSoftDescriptorLimitToTheHardOne) {
   std::string line =
       "fd limit: " + std::to_string(saved.rlim_max) + " (raised from 256)";
   EXPECT_NE(d->log().find(line), std::string::npos) << d->log();
+}
+
+// Regression: a second daemon on the same socket replaced it (and the pid
+// file), and deleted it when it stopped, leaving the first unreachable.
+TEST(Daemon, ASecondInstanceRefusesToStartAndLeavesTheFirstAlone) {
+  DaemonProcess d;
+  std::string pidfile = d.dir() + "/second.pid";
+  for (const char* mode : {" --no-fork", ""}) {
+    CommandResult r = shell(daemon_binary() + " --standalone" + mode +
+                            " --socket " + d.socket_path() + " --pid-file " +
+                            pidfile);
+    EXPECT_EQ(r.status, 1) << mode << ": " << r.out;
+    EXPECT_EQ(count_of(r.out, "another xenstored (pid " +
+                                  std::to_string(d.pid()) +
+                                  ") is serving on " + d.socket_path()),
+              1u)
+        << mode << ": " << r.out;
+    EXPECT_NE(::access(pidfile.c_str(), F_OK), 0) << mode;
+    RawClient c(d.socket_path());
+    EXPECT_EQ(c.read("/tool").type, 2u) << mode;
+  }
+  EXPECT_TRUE(d.alive());
 }
 
 TEST(Daemon, BadOptionIsRefusedWithUsage) {
