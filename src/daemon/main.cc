@@ -75,7 +75,9 @@ int run_live_updated(const Options& opts) {
   return server->run();
 }
 
-int run(int argc, char** argv) {
+// `report` is set once forked: main() tells the waiting process about a
+// failure after this returns (the Server gone, its socket removed).
+int run(int argc, char** argv, StartupReport& report) {
   Options opts = parse_options(argc, argv);
   if (opts.help) {
     std::fputs(usage_text().c_str(), stdout);
@@ -96,26 +98,32 @@ int run(int argc, char** argv) {
 
   Server server(opts, open_hypervisor(opts, -1));
   if (!opts.no_fork) {
-    daemonise();
+    report = daemonise();
     server.after_fork();
   }
   if (opts.pid_file) write_pid_file(*opts.pid_file);
   notify_ready();
+  report.ready();
   return server.run();
 }
 
 }  // namespace
 
+// Exit status: 0 after a clean stop, 1 when start-up (or a live update's
+// take-over) fails, 2 for a usage error (a bad option or value). Either
+// failure is one line on stderr, also when forking: the process the shell
+// started waits for the daemon's report (StartupReport).
 int main(int argc, char** argv) {
+  cxs::daemon::StartupReport report;
   try {
-    return run(argc, argv);
+    return run(argc, argv, report);
   } catch (const cxs::daemon::OptionsError& e) {
-    std::fprintf(stderr, "cxenstored: %s\n%s", e.what(),
-                 cxs::daemon::usage_text().c_str());
+    std::fprintf(stderr, "cxenstored: %s\n", e.what());
     return 2;
   } catch (const std::exception& e) {
     if (log_is_syslog) spdlog::critical("cxenstored: {}", e.what());
-    std::fprintf(stderr, "cxenstored: %s\n", e.what());
+    if (!report.failed(e.what()))
+      std::fprintf(stderr, "cxenstored: %s\n", e.what());
     return 1;
   }
 }

@@ -220,15 +220,68 @@ TEST(Daemon, ASecondInstanceRefusesToStartAndLeavesTheFirstAlone) {
   EXPECT_TRUE(d.alive());
 }
 
-TEST(Daemon, BadOptionIsRefusedWithUsage) {
-  FILE* p = ::popen((daemon_binary() + " --no-such-option 2>&1").c_str(), "r");
-  ASSERT_NE(p, nullptr);
-  std::string out;
-  char buf[512];
-  while (std::fgets(buf, sizeof buf, p)) out += buf;
-  int status = ::pclose(p);
-  EXPECT_EQ(WEXITSTATUS(status), 2);
-  EXPECT_NE(out.find("--standalone"), std::string::npos) << out;
+// Exit status 2 and one line naming the problem (the usage is --help's).
+TEST(Daemon, BadOptionsAreRefusedInOneLineWithStatus2) {
+  struct Case {
+    std::string args;
+    std::string says;
+  };
+  for (const Case& c : {
+           Case{"--no-such-option", "unknown or ambiguous option "
+                                    "--no-such-option (see --help)"},
+           Case{"-E 12x", "invalid value \"12x\" for -E/--entry-nb"},
+           Case{"--socket /tmp/" + std::string(110, 's'),
+                "--socket path is too long (max 107 bytes)"},
+       }) {
+    CommandResult r = shell(daemon_binary() + " --standalone " + c.args);
+    EXPECT_EQ(r.status, 2) << c.args << ": " << r.out;
+    EXPECT_EQ(count_of(r.out, "\n"), 1u) << c.args << ": " << r.out;
+    EXPECT_EQ(r.out.rfind("cxenstored: ", 0), 0u) << c.args << ": " << r.out;
+    EXPECT_NE(r.out.find(c.says), std::string::npos) << c.args << ": " << r.out;
+  }
+}
+
+// Regression: without -N, an unwritable pid file (written after the fork)
+// gave exit status 0, nothing on stderr and no daemon. Every start-up
+// failure is now one line on stderr and exit status 1, forking or not,
+// and leaves no socket or pid file behind.
+TEST(Daemon, StartUpFailuresAreOneLineAndStatus1AlsoWhenForking) {
+  char tmpl[] = "/tmp/cxs-startup-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  std::string dir = tmpl;
+  std::string sock = dir + "/socket";
+  std::string pidfile = dir + "/pid";
+  struct Case {
+    std::string args;
+    std::string says;
+    std::string env;
+  };
+  std::string long_dir = dir + "/" + std::string(100, 'd');
+  ASSERT_EQ(::mkdir(long_dir.c_str(), 0700), 0);
+  for (const Case& c : {
+           Case{"--socket " + sock + " -F /etc/passwd/pid",
+                "cannot write pid file /etc/passwd/pid: Not a directory", ""},
+           Case{"--socket " + dir + "/no/such/socket -F " + pidfile,
+                "mkdir " + dir + "/no/such: No such file or directory", ""},
+           Case{"-F " + pidfile, "socket path too long (max 107 bytes)",
+                "env XENSTORED_RUNDIR=" + long_dir + " "},
+       }) {
+    for (const char* mode : {"", " --no-fork"}) {
+      std::string what = std::string(mode) + " " + c.args;
+      CommandResult r = shell(c.env + daemon_binary() + " --standalone" +
+                              mode + " " + c.args);
+      EXPECT_EQ(r.status, 1) << what << ": " << r.out;
+      EXPECT_EQ(count_of(r.out, c.says), 1u) << what << ": " << r.out;
+      // Forking, the log is syslog: stderr has that one line only.
+      if (*mode == '\0') {
+        EXPECT_EQ(count_of(r.out, "\n"), 1u) << what << ": " << r.out;
+      }
+      struct stat st;
+      EXPECT_NE(::stat(sock.c_str(), &st), 0) << what << ": socket left";
+      EXPECT_NE(::stat(pidfile.c_str(), &st), 0) << what << ": pid file left";
+    }
+  }
+  std::system(("rm -rf " + dir).c_str());
 }
 
 }  // namespace
