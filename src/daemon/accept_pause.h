@@ -32,8 +32,8 @@ class AcceptPause {
 
   // accept() failed with `why`; the listener is (to be) out of the poll
   // set until resumed(). Returns the warning to log, if any.
-  std::optional<std::string> failed(std::string_view path,
-                                    std::string_view why, Clock::time_point now);
+  std::optional<std::string> failed(std::string_view path, std::string_view why,
+                                    Clock::time_point now);
   // accept() found the backlog empty again: poll the listener again.
   // Returns the line that ends a reported episode, if any.
   std::optional<std::string> resumed(std::string_view path,

@@ -3,10 +3,9 @@
 // readable; the daemon must neither spin on it nor log a line per attempt,
 // must keep serving the clients it has, and must take the waiting ones as
 // soon as descriptors free.
+#include <gtest/gtest.h>
 #include <sys/resource.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <algorithm>
 #include <chrono>
@@ -75,13 +74,13 @@ TEST(Security, descriptor_limit_80_clients_at_64_fds_no_spin_no_log_flood) {
   auto t0 = std::chrono::steady_clock::now();
   std::this_thread::sleep_for(milliseconds(1500));
   double cpu = cpu_seconds(d.pid()) - cpu0;
-  double wall = std::chrono::duration<double>(
-                    std::chrono::steady_clock::now() - t0)
-                    .count();
+  double wall =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+          .count();
   std::size_t lines = line_count(d.log()) - lines_before;
   std::cout << "[ fd limit ] " << answered << " of 80 clients taken; "
-            << "daemon CPU " << 100 * cpu / wall << " % of " << wall
-            << " s; " << lines << " log lines" << std::endl;
+            << "daemon CPU " << 100 * cpu / wall << " % of " << wall << " s; "
+            << lines << " log lines" << std::endl;
   ::testing::Test::RecordProperty("cpu_percent",
                                   std::to_string(100 * cpu / wall));
   ::testing::Test::RecordProperty("log_lines", std::to_string(lines));

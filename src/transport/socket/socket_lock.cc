@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <spdlog/spdlog.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,8 +12,6 @@
 #include <cstring>
 #include <optional>
 #include <stdexcept>
-
-#include <spdlog/spdlog.h>
 
 namespace cxs::transport {
 namespace {
@@ -39,9 +38,8 @@ std::string holder_text(int fd) {
 
 void write_pid(int fd) noexcept {
   std::string text = std::to_string(::getpid()) + "\n";
-  if (::ftruncate(fd, 0) != 0 ||
-      ::pwrite(fd, text.data(), text.size(), 0) !=
-          static_cast<ssize_t>(text.size()))
+  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, text.data(), text.size(), 0) !=
+                                     static_cast<ssize_t>(text.size()))
     spdlog::warn("cannot write the pid into the socket lock: {}",
                  std::strerror(errno));
 }

@@ -4,9 +4,8 @@
 #include "daemon/event_loop.h"
 
 #include <fcntl.h>
-#include <unistd.h>
-
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "cxenstored/unique_fd.h"
 #include "temp_dir.h"
@@ -28,8 +27,8 @@ struct Pipe {
 // or ENOSPC (fs.epoll.max_user_watches) a loaded host can give.
 TEST(EventLoop, AFdEpollRefusesIsReportedNotThrownAndTheRestGoOn) {
   test::TempDir dir("event-loop");
-  UniqueFd file(::open((dir / "plain").c_str(),
-                       O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  UniqueFd file(
+      ::open((dir / "plain").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
   ASSERT_TRUE(file.valid());
   Pipe p;
   EventLoop loop;
