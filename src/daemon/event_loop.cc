@@ -14,12 +14,17 @@ std::uint32_t mask(bool readable, bool writable) {
   return (readable ? EPOLLIN : 0u) | (writable ? EPOLLOUT : 0u) | EPOLLRDHUP;
 }
 
-void control(int epfd, int op, int fd, std::uint64_t token, std::uint32_t ev) {
+// The errno stays here: the caller learns only that it failed, the log
+// learns why (ENOMEM, ENOSPC past max_user_watches, EPERM for a file).
+bool control(int epfd, int op, int fd, std::uint64_t token,
+             std::uint32_t ev) noexcept {
   epoll_event e{};
   e.events = ev;
   e.data.u64 = token;
-  if (::epoll_ctl(epfd, op, fd, &e) != 0)
-    throw std::runtime_error(std::string("epoll_ctl: ") + std::strerror(errno));
+  if (::epoll_ctl(epfd, op, fd, &e) == 0) return true;
+  spdlog::error("epoll_ctl {} fd {}: {}", op == EPOLL_CTL_ADD ? "ADD" : "MOD",
+                fd, std::strerror(errno));
+  return false;
 }
 
 }  // namespace
@@ -28,15 +33,20 @@ EventLoop::EventLoop() : epfd_(::epoll_create1(EPOLL_CLOEXEC)), raw_(256) {
   if (!epfd_.valid())
     throw std::runtime_error(std::string("epoll_create1: ") +
                              std::strerror(errno));
+  // wait() never allocates: it returns at most raw_.size() entries.
+  ready_.reserve(raw_.size());
 }
 
-void EventLoop::add(int fd, std::uint64_t token, bool readable, bool writable) {
-  control(epfd_.get(), EPOLL_CTL_ADD, fd, token, mask(readable, writable));
+bool EventLoop::add(int fd, std::uint64_t token, bool readable,
+                    bool writable) noexcept {
+  return control(epfd_.get(), EPOLL_CTL_ADD, fd, token,
+                 mask(readable, writable));
 }
 
-void EventLoop::modify(int fd, std::uint64_t token, bool readable,
-                       bool writable) {
-  control(epfd_.get(), EPOLL_CTL_MOD, fd, token, mask(readable, writable));
+bool EventLoop::modify(int fd, std::uint64_t token, bool readable,
+                       bool writable) noexcept {
+  return control(epfd_.get(), EPOLL_CTL_MOD, fd, token,
+                 mask(readable, writable));
 }
 
 void EventLoop::remove(int fd) noexcept {
@@ -44,7 +54,7 @@ void EventLoop::remove(int fd) noexcept {
     spdlog::debug("epoll_ctl DEL fd {}: {}", fd, std::strerror(errno));
 }
 
-const std::vector<Ready>& EventLoop::wait(int timeout_ms) {
+const std::vector<Ready>& EventLoop::wait(int timeout_ms) noexcept {
   ready_.clear();
   int n = ::epoll_wait(epfd_.get(), raw_.data(), static_cast<int>(raw_.size()),
                        timeout_ms);

@@ -151,7 +151,11 @@ void Server::start_target_check() {
   if (pid == 0) run_target_check(path, write_end.get());
   lu_->check_pid = pid;
   lu_->check_pipe = std::move(read_end);
-  loop_.add(lu_->check_pipe.get(), kLiveUpdateCheckToken, true, false);
+  if (!loop_.add(lu_->check_pipe.get(), kLiveUpdateCheckToken, true, false)) {
+    // end_live_update() kills and reaps the child.
+    end_live_update(reply_text("Cannot check the target: epoll_ctl failed"));
+    return;
+  }
   spdlog::info("live update: checking {} (pid {})", lu_->binary, pid);
 }
 
@@ -378,6 +382,11 @@ void Server::set_fds_inherited(bool inherited) noexcept {
       spdlog::error("live update: fd {}: {}", fd, std::strerror(errno));
   };
   set(listener_.fd());
+  // The socket's lock goes along, held all the while, so no second daemon
+  // can take the path between the exec and the new daemon's start-up; the
+  // new one adopts it (SocketLock::adopt). A C xenstored keeps it open
+  // unknowingly, and hands it back if it updates to cxenstored again.
+  set(listener_.lock_fd());
   if (hv_) set(hv_->events->fd());
   for (auto& [id, c] : clients_)
     if (!c.ring && !c.conn->closing()) set(c.conn->transport().poll_fd());

@@ -21,6 +21,10 @@ namespace {
 
 using namespace cxs::daemon;
 
+// Without -N the log is syslog: a failure is logged there as well as said
+// on stderr. With -N the log is stderr itself, where once is enough.
+bool log_is_syslog = false;
+
 // Standalone: no hypervisor (dom0 only). --sim-xen: files and FIFOs that
 // stand in for Xen. Otherwise the real hypervisor, which must be there.
 std::optional<cxs::xen::Hypervisor> open_hypervisor(const Options& opts,
@@ -66,7 +70,9 @@ int run_live_updated(const Options& opts) {
   return server->run();
 }
 
-int run(int argc, char** argv) {
+// `report` is set once forked: main() tells the waiting process about a
+// failure after this returns (the Server gone, its socket removed).
+int run(int argc, char** argv, StartupReport& report) {
   Options opts = parse_options(argc, argv);
   if (opts.help) {
     std::fputs(usage_text().c_str(), stdout);
@@ -78,33 +84,41 @@ int run(int argc, char** argv) {
                             QuotaDefaults{quota_defaults(opts.quotas),
                                           opts.quotas_given});
   init_logging(opts.no_fork, opts.log_level);
+  log_is_syslog = !opts.no_fork;
   for (const auto& w : opts.warnings) spdlog::warn("{}", w);
+  raise_fd_limit();
   // The new daemon of a live update is the process of the one before: no
   // fork (it is a daemon already), no readiness to report again.
   if (opts.live_update) return run_live_updated(opts);
 
   Server server(opts, open_hypervisor(opts, -1));
   if (!opts.no_fork) {
-    daemonise();
+    report = daemonise();
     server.after_fork();
   }
   if (opts.pid_file) write_pid_file(*opts.pid_file);
   notify_ready();
+  report.ready();
   return server.run();
 }
 
 }  // namespace
 
+// Exit status: 0 after a clean stop, 1 when start-up (or a live update's
+// take-over) fails, 2 for a usage error (a bad option or value). Either
+// failure is one line on stderr, also when forking: the process the shell
+// started waits for the daemon's report (StartupReport).
 int main(int argc, char** argv) {
+  cxs::daemon::StartupReport report;
   try {
-    return run(argc, argv);
+    return run(argc, argv, report);
   } catch (const cxs::daemon::OptionsError& e) {
-    std::fprintf(stderr, "cxenstored: %s\n%s", e.what(),
-                 cxs::daemon::usage_text().c_str());
+    std::fprintf(stderr, "cxenstored: %s\n", e.what());
     return 2;
   } catch (const std::exception& e) {
-    spdlog::critical("cxenstored: {}", e.what());
-    std::fprintf(stderr, "cxenstored: %s\n", e.what());
+    if (log_is_syslog) spdlog::critical("cxenstored: {}", e.what());
+    if (!report.failed(e.what()))
+      std::fprintf(stderr, "cxenstored: %s\n", e.what());
     return 1;
   }
 }

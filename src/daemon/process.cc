@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <sys/un.h>
@@ -87,19 +88,96 @@ void init_logging(bool foreground, const std::string& level) {
   spdlog::set_default_logger(std::move(logger));
 }
 
-void daemonise() {
-  // First fork: the shell (or init script) gets its exit status back, and
-  // the child is not a process-group leader, so setsid() can succeed.
+namespace {
+
+// The report's bytes: "R" (ready), or "F" and the reason.
+constexpr char kReady = 'R';
+constexpr char kFailed = 'F';
+
+void write_fully(int fd, std::string_view bytes) noexcept {
+  while (!bytes.empty()) {
+    ssize_t n = ::write(fd, bytes.data(), bytes.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    bytes.remove_prefix(static_cast<std::size_t>(n));
+  }
+}
+
+// In the process the shell started: waits for the daemon's report and
+// exits with it. Reaching EOF without one means the daemon died.
+[[noreturn]] void relay_report(UniqueFd read_end, pid_t first_child) {
+  // Server blocked these for its signalfd; here they should just end the
+  // wait (the daemon goes on).
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  while (::waitpid(first_child, nullptr, 0) < 0 && errno == EINTR) {
+  }
+  std::string report;
+  char buf[512];
+  for (;;) {
+    ssize_t n = ::read(read_end.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    report.append(buf, static_cast<std::size_t>(n));
+  }
+  if (!report.empty() && report[0] == kReady) ::_exit(0);
+  std::string line =
+      "cxenstored: " +
+      (report.size() > 1 ? report.substr(1)
+                         : std::string("the daemon exited during start-up")) +
+      "\n";
+  write_fully(STDERR_FILENO, line);
+  ::_exit(1);
+}
+
+}  // namespace
+
+void StartupReport::ready() noexcept {
+  if (!fd_.valid()) return;
+  write_fully(fd_.get(), std::string_view(&kReady, 1));
+  fd_.reset();
+}
+
+bool StartupReport::failed(std::string_view why) noexcept {
+  if (!fd_.valid()) return false;
+  write_fully(fd_.get(), std::string_view(&kFailed, 1));
+  write_fully(fd_.get(), why);
+  fd_.reset();
+  return true;
+}
+
+StartupReport daemonise() {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) throw_errno("pipe");
+  UniqueFd read_end(fds[0]);
+  UniqueFd write_end(fds[1]);
+
+  // First fork: the child is not a process-group leader, so setsid() can
+  // succeed. The shell's process waits for the daemon's report.
   pid_t pid = ::fork();
   if (pid < 0) throw_errno("fork");
-  if (pid > 0) ::_exit(0);
+  if (pid > 0) {
+    write_end.reset();
+    relay_report(std::move(read_end), pid);
+  }
+  read_end.reset();
+  StartupReport report(std::move(write_end));
 
-  if (::setsid() < 0) throw_errno("setsid");
+  // From here on a failure is reported through the pipe, so the shell
+  // sees it once (from the waiting process), not from this one too.
+  if (::setsid() < 0) {
+    report.failed(std::string("setsid: ") + std::strerror(errno));
+    ::_exit(1);
+  }
 
   // Second fork: a session member that is not its leader can never acquire
   // a controlling terminal again.
   pid = ::fork();
-  if (pid < 0) throw_errno("fork");
+  if (pid < 0) {
+    report.failed(std::string("fork: ") + std::strerror(errno));
+    ::_exit(1);
+  }
   if (pid > 0) ::_exit(0);
 
   // Do not pin the filesystem we happened to be started from.
@@ -116,6 +194,33 @@ void daemonise() {
   // Should /dev/null itself have landed on 0..2 (they were closed), it is
   // one of the std fds now and must stay open.
   if (null_fd.get() <= STDERR_FILENO) null_fd.release();
+  return report;
+}
+
+void raise_fd_limit() noexcept {
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+    spdlog::warn("getrlimit(RLIMIT_NOFILE): {}", std::strerror(errno));
+    return;
+  }
+  rlim_t before = rl.rlim_cur;
+  if (rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+      spdlog::warn("fd limit: {} (cannot raise it to {}: {})", before,
+                   rl.rlim_max, std::strerror(errno));
+      return;
+    }
+    spdlog::info("fd limit: {} (raised from {})", rl.rlim_cur, before);
+    return;
+  }
+  spdlog::info("fd limit: {}", rl.rlim_cur);
+}
+
+std::uint64_t fd_limit() noexcept {
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0) return 0;
+  return rl.rlim_cur;
 }
 
 void write_pid_file(const std::string& path) {
@@ -125,7 +230,8 @@ void write_pid_file(const std::string& path) {
   UniqueFd fd(
       ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
   if (!fd.valid()) {
-    throw std::runtime_error("cannot create pid file " + tmp + ": " +
+    // Named as given: the temporary name would only puzzle.
+    throw std::runtime_error("cannot write pid file " + path + ": " +
                              std::strerror(errno));
   }
   std::string text = std::to_string(::getpid()) + "\n";

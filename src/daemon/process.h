@@ -3,8 +3,12 @@
 // readiness notification.
 #pragma once
 
+#include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include "cxenstored/unique_fd.h"
 
 namespace cxs::daemon {
 
@@ -12,8 +16,35 @@ namespace cxs::daemon {
 // LOG_DAEMON) otherwise. level: trace|debug|info|warn|error.
 void init_logging(bool foreground, const std::string& level);
 
-// Double fork + setsid, stdin/stdout/stderr to /dev/null. Throws on failure.
-void daemonise();
+// How a daemonised process tells the one the shell started how start-up
+// ended: daemonise() keeps that process waiting on a pipe, and it exits 0
+// on ready(), or 1 with the reason on its stderr on failed() (or if the
+// daemon dies first). In the foreground it reports nothing: the daemon's
+// own exit status and stderr say it.
+class StartupReport {
+ public:
+  StartupReport() = default;
+  explicit StartupReport(UniqueFd fd) noexcept : fd_(std::move(fd)) {}
+
+  void ready() noexcept;
+  // False if there is no one to tell (foreground, or reported already):
+  // the caller then says it on stderr itself.
+  bool failed(std::string_view why) noexcept;
+
+ private:
+  UniqueFd fd_;
+};
+
+// Double fork + setsid, stdin/stdout/stderr to /dev/null. Returns in the
+// daemon; the calling process stays in here and exits with the daemon's
+// report (see StartupReport). Throws on failure.
+StartupReport daemonise();
+
+// Raises the soft RLIMIT_NOFILE to the hard one (every client holds a
+// descriptor); logs the figure. Never throws.
+void raise_fd_limit() noexcept;
+// The soft RLIMIT_NOFILE, for log lines (0 if unknown).
+std::uint64_t fd_limit() noexcept;
 
 // Writes "<pid>\n"; throws std::runtime_error on failure.
 void write_pid_file(const std::string& path);

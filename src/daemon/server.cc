@@ -112,29 +112,43 @@ void Server::start_up() {
   if (opts_.master_domid) master_domid_ = DomId{*opts_.master_domid};
   priv_domid_ = opts_.priv_domid ? DomId{*opts_.priv_domid} : master_domid_;
   if (opts_.trace_file) trace_.open(*opts_.trace_file);
-  loop_.add(listener_.fd(), kListenerToken, true, false);
-  loop_.add(signal_fd_.get(), kSignalToken, true, false);
-  if (hv_) loop_.add(hv_->events->fd(), kEventChannelToken, true, false);
+  // Start-up: a refusal here stops the daemon before it serves anyone.
+  if (!loop_.add(listener_.fd(), kListenerToken, true, false) ||
+      !loop_.add(signal_fd_.get(), kSignalToken, true, false) ||
+      (hv_ && !loop_.add(hv_->events->fd(), kEventChannelToken, true, false)))
+    throw std::runtime_error("cannot register the daemon's fds with epoll");
 }
 
 Server::~Server() = default;
 
 void Server::after_fork() {
+  listener_.note_owner();
   loop_.remove(signal_fd_.get());
-  loop_.add(signal_fd_.get(), kSignalToken, true, false);
+  if (!loop_.add(signal_fd_.get(), kSignalToken, true, false))
+    throw std::runtime_error("cannot register the signal fd with epoll");
 }
 
 int Server::run() {
   spdlog::info("cxenstored serving on {}", listener_.path());
   // With guests about, wake at least once a second to expire the watch
   // events of guests that do not read them.
-  while (!stopping_)
-    turn(!kicks_.empty()                ? 0
-         : !throttled_.empty()          ? 5
-         : hv_ || (lu_ && lu_->started) ? 1000
-                                        : -1);
+  while (!stopping_) turn(wait_timeout());
   spdlog::info("cxenstored stopping");
   return 0;
+}
+
+// How long the next turn may sleep (-1: until something is ready).
+int Server::wait_timeout() const noexcept {
+  int ms = !kicks_.empty()                ? 0
+           : !throttled_.empty()          ? 5
+           : hv_ || (lu_ && lu_->started) ? 1000
+                                          : -1;
+  if (!accept_pause_.paused()) return ms;
+  auto left = std::chrono::ceil<std::chrono::milliseconds>(
+                  accept_pause_.retry_at() - AcceptPause::Clock::now())
+                  .count();
+  int retry = static_cast<int>(std::max<decltype(left)>(left, 0));
+  return ms < 0 ? retry : std::min(ms, retry);
 }
 
 void Server::turn(int timeout_ms) {
@@ -175,7 +189,8 @@ void Server::turn(int timeout_ms) {
   run_kicks();
   retry_throttled();
   expire_events();
-  reap();
+  bool freed = reap();
+  retry_accept(freed);
   advance_live_update();
 }
 
@@ -258,19 +273,66 @@ void Server::expire_events() {
 
 void Server::accept_clients() {
   for (;;) {
-    UniqueFd fd = listener_.accept();
-    if (!fd.valid()) return;
-    int raw = fd.get();
-    ConnId id{next_conn_++};
-    auto transport = std::make_unique<transport::SocketTransport>(std::move(fd));
-    // A socket peer is the toolstack in the control domain: privileged.
-    Client c{std::make_unique<transport::Connection>(id, std::move(transport)),
-             ops::Session{id, store::Caller{master_domid_, true, std::nullopt}}};
-    loop_.add(raw, id.value, true, false);
-    clients_.emplace(id, std::move(c));
-    if (trace_.active()) trace_.note(id, "new socket connection");
-    spdlog::debug("conn {}: socket connected", id.value);
+    transport::Accepted a = listener_.accept();
+    switch (a.status) {
+      case transport::AcceptStatus::kAccepted:
+        add_socket_client(std::move(a.fd));
+        continue;
+      case transport::AcceptStatus::kClientGone:
+        continue;
+      case transport::AcceptStatus::kNoneWaiting:
+        resume_accepting();
+        return;
+      case transport::AcceptStatus::kNoResource:
+        pause_accepting(a.reason);
+        return;
+    }
   }
+}
+
+void Server::add_socket_client(UniqueFd fd) {
+  int raw = fd.get();
+  ConnId id{next_conn_++};
+  auto transport = std::make_unique<transport::SocketTransport>(std::move(fd));
+  // A socket peer is the toolstack in the control domain: privileged.
+  Client c{std::make_unique<transport::Connection>(id, std::move(transport)),
+           ops::Session{id, store::Caller{master_domid_, true, std::nullopt}}};
+  // Refused (ENOSPC past fs.epoll.max_user_watches, ENOMEM): the client
+  // could never be served, so it goes now, closed with its Connection.
+  if (!loop_.add(raw, id.value, true, false)) {
+    spdlog::warn("conn {}: socket connection closed: cannot be polled",
+                 id.value);
+    return;
+  }
+  clients_.emplace(id, std::move(c));
+  if (trace_.active()) trace_.note(id, "new socket connection");
+  spdlog::debug("conn {}: socket connected", id.value);
+}
+
+// Out of descriptors: the waiting clients keep the listener readable, so
+// it leaves the poll set until retry_accept() finds room (accept_pause.h).
+void Server::pause_accepting(const char* why) {
+  if (!accept_pause_.paused()) loop_.remove(listener_.fd());
+  auto line = accept_pause_.failed(listener_.path(), why ? why : "?",
+                                   AcceptPause::Clock::now());
+  if (line) spdlog::warn("{}", *line);
+}
+
+void Server::resume_accepting() {
+  if (!accept_pause_.paused()) return;
+  // Still out of the poll set if this fails: the timed retries go on.
+  if (!loop_.add(listener_.fd(), kListenerToken, true, false)) return;
+  auto line =
+      accept_pause_.resumed(listener_.path(), AcceptPause::Clock::now());
+  if (line) spdlog::info("{}", *line);
+}
+
+// While paused: as soon as a connection has gone (its descriptor is free),
+// else every AcceptPause::kRetry for descriptors freed elsewhere.
+void Server::retry_accept(bool fd_freed) {
+  if (!accept_pause_.paused()) return;
+  if (fd_freed || AcceptPause::Clock::now() >= accept_pause_.retry_at())
+    accept_clients();
 }
 
 void Server::on_signal() {
@@ -503,7 +565,13 @@ void Server::update_interest(Client& c) {
   c.want_read = want_read;
   c.want_write = want_write;
   int fd = conn.transport().poll_fd();
-  if (fd >= 0) loop_.modify(fd, conn.id().value, want_read, want_write);
+  // A connection whose interest cannot change would wait for readiness
+  // that never comes (or spin on readiness it cannot clear): close it.
+  if (fd >= 0 && !loop_.modify(fd, conn.id().value, want_read, want_write)) {
+    spdlog::warn("conn {} (dom {}): closed: cannot change its poll interest",
+                 conn.id().value, c.session.caller.dom.value);
+    close_client(c, "epoll_ctl failed");
+  }
 }
 
 void Server::close_client(Client& c, std::string_view why) {
@@ -516,7 +584,9 @@ void Server::close_client(Client& c, std::string_view why) {
 
 // Destroys the connections marked closing, with their watches and
 // transactions, at the end of the loop turn (nothing refers to them then).
-void Server::reap() {
+// True if any went.
+bool Server::reap() {
+  bool any = !closing_.empty();
   for (ConnId id : closing_) {
     auto it = clients_.find(id);
     if (it == clients_.end()) continue;
@@ -532,6 +602,7 @@ void Server::reap() {
     clients_.erase(it);
   }
   closing_.clear();
+  return any;
 }
 
 

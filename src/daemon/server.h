@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "cxenstored/unique_fd.h"
+#include "daemon/accept_pause.h"
 #include "daemon/event_loop.h"
 #include "daemon/live_update.h"
 #include "daemon/options.h"
@@ -121,7 +122,12 @@ class Server final : public ops::DaemonHooks {
   static constexpr std::uint64_t kLiveUpdateCheckToken = ~std::uint64_t{0} - 3;
 
   void turn(int timeout_ms);
+  int wait_timeout() const noexcept;
   void accept_clients();
+  void add_socket_client(UniqueFd fd);
+  void pause_accepting(const char* why);
+  void resume_accepting();
+  void retry_accept(bool fd_freed);
   void on_signal();
   // Reads and answers a client's requests; serve() then sends the replies,
   // turn() sends them once every ready client is served (send_served).
@@ -134,7 +140,7 @@ class Server final : public ops::DaemonHooks {
   bool can_see(const Client& c, const store::Event& ev) const noexcept;
   void update_interest(Client& c);
   void close_client(Client& c, std::string_view why);
-  void reap();
+  bool reap();
   std::size_t event_bound(const Client& c) const noexcept;
   const store::Quota& quota_for(const Client& c) const noexcept;
   bool may_read_more(const Client& c) const noexcept;
@@ -203,6 +209,7 @@ class Server final : public ops::DaemonHooks {
   Options opts_;
   EventLoop loop_;
   transport::UnixListener listener_;
+  AcceptPause accept_pause_;  // the listener's, at the descriptor limit
   UniqueFd signal_fd_;
   Trace trace_;
   ReplySender sender_{&trace_};

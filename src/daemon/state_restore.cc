@@ -433,7 +433,15 @@ void Server::restore_state(std::string_view bytes) {
           std::make_unique<transport::Connection>(rc.id, std::move(transport)),
           ops::Session{rc.id,
                        store::Caller{master_domid_, true, std::nullopt}}};
-      loop_.add(fd, rc.id.value, true, false);
+      // Lost like a non-socket fd (closed with `client`), not fatal: the
+      // other connections must survive the update.
+      if (!loop_.add(fd, rc.id.value, true, false)) {
+        spdlog::warn("live update: connection {}: fd {} cannot be polled; "
+                     "dropped with its watches and transactions",
+                     rec.conn_id, fd);
+        lost.push_back(rc.id);
+        continue;
+      }
       c = &clients_.emplace(rc.id, std::move(client)).first->second;
     } else {
       c = restore_ring(rc, r.domains.at(rc.dom));

@@ -1,7 +1,9 @@
 // The daemon as a process: trace file and its reopening on SIGHUP, pid file,
 // systemd readiness, daemonising, clean exit on SIGTERM, obsolete options,
-// and the refusal to start without Xen unless --standalone.
+// the descriptor limit raised at start-up, and the refusal to start without
+// Xen unless --standalone.
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -12,6 +14,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -37,6 +40,26 @@ bool wait_for(const std::function<bool()>& cond) {
     std::this_thread::sleep_for(std::chrono::milliseconds(25));
   }
   return false;
+}
+
+// Runs a shell command (stderr with stdout), killed after 10 s.
+CommandResult shell(const std::string& command) {
+  CommandResult r;
+  FILE* p = ::popen(("timeout 10 " + command + " 2>&1").c_str(), "r");
+  if (p == nullptr) return r;
+  char buf[512];
+  while (std::fgets(buf, sizeof buf, p)) r.out += buf;
+  int status = ::pclose(p);
+  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+std::size_t count_of(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (auto at = text.find(what); at != std::string::npos;
+       at = text.find(what, at + 1))
+    ++n;
+  return n;
 }
 
 TEST(Daemon, TraceFileHasOneLinePerRequestAndReply) {
@@ -150,15 +173,115 @@ TEST(Daemon, WithoutXenItRefusesToStartAndNamesStandalone) {
   }
 }
 
-TEST(Daemon, BadOptionIsRefusedWithUsage) {
-  FILE* p = ::popen((daemon_binary() + " --no-such-option 2>&1").c_str(), "r");
-  ASSERT_NE(p, nullptr);
-  std::string out;
-  char buf[512];
-  while (std::fgets(buf, sizeof buf, p)) out += buf;
-  int status = ::pclose(p);
-  EXPECT_EQ(WEXITSTATUS(status), 2);
-  EXPECT_NE(out.find("--standalone"), std::string::npos) << out;
+// Each client holds a descriptor: the daemon takes all the hard limit
+// allows, and says how many it has.
+TEST(Daemon, RaisesItsSoftDescriptorLimitToTheHardOne) {
+  rlimit saved{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &saved), 0);
+  if (saved.rlim_max <= 256) GTEST_SKIP() << "hard limit too low to test";
+  rlimit low = saved;
+  low.rlim_cur = 256;
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
+  std::optional<DaemonProcess> d;
+  try {
+    d.emplace();
+  } catch (...) {
+    ::setrlimit(RLIMIT_NOFILE, &saved);
+    throw;
+  }
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &saved), 0);
+  rlimit now{};
+  ASSERT_EQ(::prlimit(d->pid(), RLIMIT_NOFILE, nullptr, &now), 0);
+  EXPECT_EQ(now.rlim_cur, saved.rlim_max);
+  std::string line =
+      "fd limit: " + std::to_string(saved.rlim_max) + " (raised from 256)";
+  EXPECT_NE(d->log().find(line), std::string::npos) << d->log();
+}
+
+// Regression: a second daemon on the same socket replaced it (and the pid
+// file), and deleted it when it stopped, leaving the first unreachable.
+TEST(Daemon, ASecondInstanceRefusesToStartAndLeavesTheFirstAlone) {
+  DaemonProcess d;
+  std::string pidfile = d.dir() + "/second.pid";
+  for (const char* mode : {" --no-fork", ""}) {
+    CommandResult r = shell(daemon_binary() + " --standalone" + mode +
+                            " --socket " + d.socket_path() + " --pid-file " +
+                            pidfile);
+    EXPECT_EQ(r.status, 1) << mode << ": " << r.out;
+    EXPECT_EQ(count_of(r.out, "another xenstored (pid " +
+                                  std::to_string(d.pid()) +
+                                  ") is serving on " + d.socket_path()),
+              1u)
+        << mode << ": " << r.out;
+    EXPECT_NE(::access(pidfile.c_str(), F_OK), 0) << mode;
+    RawClient c(d.socket_path());
+    EXPECT_EQ(c.read("/tool").type, 2u) << mode;
+  }
+  EXPECT_TRUE(d.alive());
+}
+
+// Exit status 2 and one line naming the problem (the usage is --help's).
+TEST(Daemon, BadOptionsAreRefusedInOneLineWithStatus2) {
+  struct Case {
+    std::string args;
+    std::string says;
+  };
+  for (const Case& c : {
+           Case{"--no-such-option", "unknown or ambiguous option "
+                                    "--no-such-option (see --help)"},
+           Case{"-E 12x", "invalid value \"12x\" for -E/--entry-nb"},
+           Case{"--socket /tmp/" + std::string(110, 's'),
+                "--socket path is too long (max 107 bytes)"},
+       }) {
+    CommandResult r = shell(daemon_binary() + " --standalone " + c.args);
+    EXPECT_EQ(r.status, 2) << c.args << ": " << r.out;
+    EXPECT_EQ(count_of(r.out, "\n"), 1u) << c.args << ": " << r.out;
+    EXPECT_EQ(r.out.rfind("cxenstored: ", 0), 0u) << c.args << ": " << r.out;
+    EXPECT_NE(r.out.find(c.says), std::string::npos) << c.args << ": " << r.out;
+  }
+}
+
+// Regression: without -N, an unwritable pid file (written after the fork)
+// gave exit status 0, nothing on stderr and no daemon. Every start-up
+// failure is now one line on stderr and exit status 1, forking or not,
+// and leaves no socket or pid file behind.
+TEST(Daemon, StartUpFailuresAreOneLineAndStatus1AlsoWhenForking) {
+  char tmpl[] = "/tmp/cxs-startup-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  std::string dir = tmpl;
+  std::string sock = dir + "/socket";
+  std::string pidfile = dir + "/pid";
+  struct Case {
+    std::string args;
+    std::string says;
+    std::string env;
+  };
+  std::string long_dir = dir + "/" + std::string(100, 'd');
+  ASSERT_EQ(::mkdir(long_dir.c_str(), 0700), 0);
+  for (const Case& c : {
+           Case{"--socket " + sock + " -F /etc/passwd/pid",
+                "cannot write pid file /etc/passwd/pid: Not a directory", ""},
+           Case{"--socket " + dir + "/no/such/socket -F " + pidfile,
+                "mkdir " + dir + "/no/such: No such file or directory", ""},
+           Case{"-F " + pidfile, "socket path too long (max 107 bytes)",
+                "env XENSTORED_RUNDIR=" + long_dir + " "},
+       }) {
+    for (const char* mode : {"", " --no-fork"}) {
+      std::string what = std::string(mode) + " " + c.args;
+      CommandResult r = shell(c.env + daemon_binary() + " --standalone" +
+                              mode + " " + c.args);
+      EXPECT_EQ(r.status, 1) << what << ": " << r.out;
+      EXPECT_EQ(count_of(r.out, c.says), 1u) << what << ": " << r.out;
+      // Forking, the log is syslog: stderr has that one line only.
+      if (*mode == '\0') {
+        EXPECT_EQ(count_of(r.out, "\n"), 1u) << what << ": " << r.out;
+      }
+      struct stat st;
+      EXPECT_NE(::stat(sock.c_str(), &st), 0) << what << ": socket left";
+      EXPECT_NE(::stat(pidfile.c_str(), &st), 0) << what << ": pid file left";
+    }
+  }
+  std::system(("rm -rf " + dir).c_str());
 }
 
 }  // namespace

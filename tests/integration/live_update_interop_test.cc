@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <optional>
 #include <string>
@@ -569,6 +571,46 @@ TEST(LiveUpdateToC, WatchesCFourSeventeenLacksDoNotStopIt) {
   // C 4.17 has no depths (the watch now sees below /d) and fires only the
   // bare @releaseDomain.
   EXPECT_EQ(seen, (std::vector<std::string>{"/d|depth0|", "/d/below|depth0|"}));
+  EXPECT_TRUE(answers(requester)) << host.log();
+}
+
+// The fds of `pid` open on `path`.
+int fds_open_on(pid_t pid, const std::string& path) {
+  int n = 0;
+  std::string dir = "/proc/" + std::to_string(pid) + "/fd";
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    std::error_code ec;
+    n += std::filesystem::read_symlink(e.path(), ec) == path;
+  }
+  return n;
+}
+
+// The socket's lock rides through C, which keeps the fd open unknowingly
+// (so a second cxenstored is refused meanwhile), and cxenstored adopts it
+// when the host comes back to it.
+TEST(LiveUpdateToC, TheSocketLockIsHeldThroughCAndAdoptedBack) {
+  SKIP_WITHOUT_REFD();
+  SimHost host;
+  pid_t pid = host.pid();
+  std::string lock = host.dir() + "/socket.lock";
+  std::string second = "timeout 10 " + daemon_binary() +
+                       " --standalone --no-fork --socket " + host.socket() +
+                       " 2>/dev/null";
+  ASSERT_EQ(fds_open_on(pid, lock), 1);
+  RawClient requester(host.socket());
+  ASSERT_EQ(
+      live_update(requester, write_c_wrapper(host.dir()), c_args(host.dir())),
+      "OK")
+      << host.log();
+  EXPECT_EQ(exe_of(pid), real_path(kCDaemon));
+  EXPECT_EQ(fds_open_on(pid, lock), 1);
+  EXPECT_EQ(WEXITSTATUS(std::system(second.c_str())), 1);
+  ASSERT_EQ(
+      live_update(requester, daemon_binary(), cxenstored_args(host.dir())),
+      "OK")
+      << host.log();
+  EXPECT_EQ(fds_open_on(pid, lock), 1);
+  EXPECT_EQ(WEXITSTATUS(std::system(second.c_str())), 1);
   EXPECT_TRUE(answers(requester)) << host.log();
 }
 

@@ -8,6 +8,8 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -433,6 +435,38 @@ TEST(LiveUpdate, UpdateAfterUpdate) {
   EXPECT_EQ(live_update(c), "OK");
   EXPECT_EQ(live_update(c), "OK");
   EXPECT_EQ(c.read("/twice").payload, "1");
+}
+
+// The fds of `pid` open on `path`.
+int fds_open_on(pid_t pid, const std::string& path) {
+  int n = 0;
+  std::string dir = "/proc/" + std::to_string(pid) + "/fd";
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    std::error_code ec;
+    n += std::filesystem::read_symlink(e.path(), ec) == path;
+  }
+  return n;
+}
+
+// The socket's lock passes through the exec, held all the while, and the
+// new daemon adopts it (one fd on it, not one more per update): a second
+// daemon on the same socket is refused before and after.
+TEST(LiveUpdate, TheSocketLockPassesToTheNewDaemon) {
+  DaemonProcess d;
+  RawClient c(d.socket_path());
+  std::string lock = d.socket_path() + ".lock";
+  std::string second = daemon_binary() + " --standalone --no-fork --socket " +
+                       d.socket_path() + " 2>/dev/null";
+  EXPECT_EQ(fds_open_on(d.pid(), lock), 1);
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(live_update(c), "OK");
+    EXPECT_EQ(fds_open_on(d.pid(), lock), 1) << "after update " << i + 1;
+    int status = std::system(("timeout 10 " + second).c_str());
+    EXPECT_EQ(WEXITSTATUS(status), 1) << "after update " << i + 1;
+  }
+  EXPECT_TRUE(is_type_ok(c.write("/locked", "1")));
+  RawClient later(d.socket_path());
+  EXPECT_EQ(later.read("/locked").payload, "1");
 }
 
 // Regression: the restore's domain check dropped permission entries naming

@@ -9,7 +9,6 @@
 #include <cstring>
 #include <stdexcept>
 
-#include <spdlog/spdlog.h>
 
 namespace cxs::transport {
 namespace {
@@ -28,17 +27,36 @@ void ensure_parent_dir(const std::string& path) {
     throw sys_error("mkdir " + dir);
 }
 
+// A daemon that takes no lock (the C xenstored, an older cxenstored) may
+// be serving on the path: if a connection to it succeeds, or finds its
+// backlog full, someone listens there and the file is not ours to replace.
+void refuse_if_answered(const sockaddr_un& addr, const std::string& path) {
+  UniqueFd probe(
+      ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (!probe.valid()) throw sys_error("socket");
+  if (::connect(probe.get(), reinterpret_cast<const sockaddr*>(&addr),
+                sizeof addr) == 0 ||
+      errno == EAGAIN)
+    throw std::runtime_error("another xenstored is serving on " + path +
+                             "; not starting");
+}
+
 }  // namespace
 
 UnixListener::UnixListener(std::string path) : path_(std::move(path)) {
   sockaddr_un addr{};
   if (path_.size() >= sizeof addr.sun_path)
-    throw std::runtime_error("socket path too long: " + path_);
+    throw std::runtime_error("socket path too long (max " +
+                             std::to_string(sizeof addr.sun_path - 1) +
+                             " bytes): " + path_);
   ensure_parent_dir(path_);
-  fd_.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-  if (!fd_.valid()) throw sys_error("socket");
+  // Before the socket file is touched: a second daemon stops here.
+  lock_ = SocketLock::acquire(path_);
   addr.sun_family = AF_UNIX;
   std::memcpy(addr.sun_path, path_.c_str(), path_.size() + 1);
+  refuse_if_answered(addr, path_);
+  fd_.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (!fd_.valid()) throw sys_error("socket");
   ::unlink(path_.c_str());
   // 0600 from the start: no window in which others could connect.
   mode_t old = ::umask(0177);
@@ -49,7 +67,8 @@ UnixListener::UnixListener(std::string path) : path_(std::move(path)) {
 }
 
 UnixListener::UnixListener(std::string path, UniqueFd fd)
-    : path_(std::move(path)), fd_(std::move(fd)) {
+    : path_(std::move(path)), lock_(SocketLock::adopt(path_)),
+      fd_(std::move(fd)) {
   int listening = 0;
   socklen_t len = sizeof listening;
   if (::getsockopt(fd_.get(), SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) !=
@@ -62,14 +81,26 @@ UnixListener::UnixListener(std::string path, UniqueFd fd)
 }
 
 UnixListener::~UnixListener() {
-  if (fd_.valid()) ::unlink(path_.c_str());
+  // Without the lock the path may be another daemon's by now.
+  if (fd_.valid() && lock_.held()) ::unlink(path_.c_str());
 }
 
-UniqueFd UnixListener::accept() noexcept {
+Accepted UnixListener::accept() noexcept {
   int fd = ::accept4(fd_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-  if (fd < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-    spdlog::warn("accept on {}: {}", path_, std::strerror(errno));
-  return UniqueFd(fd);
+  if (fd >= 0) return {UniqueFd(fd), AcceptStatus::kAccepted};
+  switch (errno) {
+    case EAGAIN:
+      return {UniqueFd(), AcceptStatus::kNoneWaiting};
+    // accept(2): errors of the pending connection itself; the next one
+    // may be fine.
+    case ECONNABORTED:
+    case EINTR:
+    case EPROTO:
+    case EPERM:
+      return {UniqueFd(), AcceptStatus::kClientGone};
+    default:
+      return {UniqueFd(), AcceptStatus::kNoResource, std::strerror(errno)};
+  }
 }
 
 }  // namespace cxs::transport

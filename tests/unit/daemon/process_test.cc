@@ -166,11 +166,14 @@ TEST_F(ProcessTest, DaemoniseDetachesIntoANewSessionAtRoot) {
   ASSERT_GE(child, 0);
   if (child == 0) {
     rd.reset();
+    StartupReport startup;
     try {
-      daemonise();
+      startup = daemonise();
     } catch (...) {
       ::_exit(2);
     }
+    // The process we started waits for this before it exits 0.
+    startup.ready();
     // The grandchild reports what it became, then leaves without running
     // any of the test framework's exit handlers.
     char link[64] = {};
@@ -209,6 +212,65 @@ TEST_F(ProcessTest, DaemoniseDetachesIntoANewSessionAtRoot) {
   EXPECT_NE(pid, sid);
   EXPECT_EQ(cwd, "/");
   EXPECT_EQ(stdin_target, "/dev/null");
+}
+
+// What the process the shell started prints and exits with, once the
+// daemon it forked has done `in_daemon` with its report.
+struct Relayed {
+  int status = -1;
+  std::string err;
+};
+Relayed relayed(const fs::path& err_file,
+                void (*in_daemon)(StartupReport& report)) {
+  Relayed r;
+  pid_t child = ::fork();
+  if (child < 0) return r;
+  if (child == 0) {
+    int fd = ::open(err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ::dup2(fd, STDERR_FILENO);
+    StartupReport startup;
+    try {
+      startup = daemonise();
+    } catch (...) {
+      ::_exit(2);
+    }
+    in_daemon(startup);
+    ::_exit(0);
+  }
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::ifstream in(err_file);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  r.err = ss.str();
+  return r;
+}
+
+// Regression: in fork mode a start-up failure after the fork (an
+// unwritable pid file) gave exit status 0 and nothing on stderr.
+TEST_F(ProcessTest, DaemoniseRelaysTheDaemonsFailureToTheShell) {
+  Relayed r = relayed(dir_ / "err", [](StartupReport& report) {
+    report.failed("cannot write pid file /x: Not a directory");
+  });
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.err, "cxenstored: cannot write pid file /x: Not a directory\n");
+}
+
+TEST_F(ProcessTest, DaemoniseCountsADaemonDeadWithoutAReportAsAFailure) {
+  Relayed r = relayed(dir_ / "err", [](StartupReport&) {});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.err, "cxenstored: the daemon exited during start-up\n");
+}
+
+TEST_F(ProcessTest, DaemoniseExitsZeroOnceTheDaemonIsReady) {
+  Relayed r = relayed(dir_ / "err", [](StartupReport& report) {
+    report.ready();
+    // Reported once: a later failure is the daemon's own business.
+    report.failed("too late");
+  });
+  EXPECT_EQ(r.status, 0);
+  EXPECT_EQ(r.err, "");
 }
 
 // Regression: the daemon blocks SIGTERM/SIGINT/SIGHUP for its signalfd, and
