@@ -132,8 +132,6 @@ void Server::start_target_check() {
   // a foreign target is judged on the owners that will be written.
   if (hv_) check_domains(/*live_update=*/true);
   lu_->foreign_refusal = foreign_target_refusal(lu_->binary);
-  // Touched here, while clients are served, for the final dump.
-  lu_->dump_buffers.prepare(store_.tree().size());
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) {
     end_live_update(reply_text(std::string("Cannot check the target: ") +
@@ -149,6 +147,11 @@ void Server::start_target_check() {
     return;
   }
   if (pid == 0) run_target_check(path, write_end.get());
+  // The final dump's buffers, touched now while clients are served. After
+  // the fork, not before: every page the two processes share is
+  // write-protected until first written, and such a fault in the dump
+  // would cost as much as a fresh page.
+  lu_->dump_buffers.prepare(store_.tree().size());
   lu_->check_pid = pid;
   lu_->check_pipe = std::move(read_end);
   if (!loop_.add(lu_->check_pipe.get(), kLiveUpdateCheckToken, true, false)) {
