@@ -14,6 +14,7 @@
 #include "daemon/process.h"
 #include "daemon/server.h"
 #include "daemon/state_restore.h"
+#include "daemon/version.h"
 #include "migrate/reader.h"
 #include "xen/hypervisor.h"
 
@@ -77,12 +78,18 @@ int run(int argc, char** argv) {
     std::fputs(usage_text().c_str(), stdout);
     return 0;
   }
+  if (opts.version) {
+    std::printf("cxenstored %s\n", std::string(version_string()).c_str());
+    return 0;
+  }
   if (opts.check_state)
     return check_state_file(*opts.check_state,
                             cxs::DomId{opts.master_domid.value_or(0)},
                             QuotaDefaults{quota_defaults(opts.quotas),
                                           opts.quotas_given});
   init_logging(opts.no_fork, opts.log_level);
+  spdlog::info("cxenstored {} starting{}", version_string(),
+               opts.live_update ? " (live update)" : "");
   for (const auto& w : opts.warnings) spdlog::warn("{}", w);
   // The new daemon of a live update is the process of the one before: no
   // fork (it is a daemon already), no readiness to report again.
