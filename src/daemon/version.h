@@ -8,10 +8,9 @@
 
 namespace cxs::daemon {
 
-// The CMake project version, the Debian package's too: "0.1.0".
-std::string_view version() noexcept;
-// With `git describe` when built from a checkout: "0.1.0 (git 7a2e841)",
-// "0.1.0 (git 7a2e841-dirty)"; the project version alone otherwise.
+// The CMake project version (the Debian package's), with `git describe`
+// when built from a checkout: "0.1.0 (git 7a2e841)", "0.1.0 (git
+// 7a2e841-dirty)"; the project version alone otherwise ("0.1.0").
 std::string_view version_string() noexcept;
 
 }  // namespace cxs::daemon
