@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "daemon/server.h"
+#include "daemon/version.h"
 #include "ops/handlers.h"
 #include "store/path.h"
 
@@ -35,9 +36,11 @@ std::string rss_line() {
   return "VmRSS: unknown";
 }
 
-constexpr std::array<std::string_view, 9> kCommands = {
-    "check",     "help",  "live-update", "log",       "logfile",
-    "memreport", "print", "quota",       "quota-soft"};
+// "version" is cxenstored's own (C 4.17 answers it EINVAL): which build
+// serves, as `cxenstored --version` prints it.
+constexpr std::array<std::string_view, 10> kCommands = {
+    "check",     "help",  "live-update", "log",        "logfile",
+    "memreport", "print", "quota",       "quota-soft", "version"};
 
 }  // namespace
 
@@ -58,6 +61,10 @@ Result<std::string> Server::control(
       return reply_text(problems);
     }
     return ok();
+  }
+  if (cmd == "version") {
+    if (nargs != 0) return XsErr::kEINVAL;
+    return reply_text("cxenstored " + std::string(version_string()) + "\n");
   }
   if (cmd == "print") {
     if (nargs != 1) return XsErr::kEINVAL;

@@ -14,6 +14,7 @@
 #include "daemon/process.h"
 #include "daemon/server.h"
 #include "daemon/state_restore.h"
+#include "daemon/version.h"
 #include "migrate/reader.h"
 #include "xen/hypervisor.h"
 
@@ -78,6 +79,10 @@ int run(int argc, char** argv, StartupReport& report) {
     std::fputs(usage_text().c_str(), stdout);
     return 0;
   }
+  if (opts.version) {
+    std::printf("cxenstored %s\n", std::string(version_string()).c_str());
+    return 0;
+  }
   if (opts.check_state)
     return check_state_file(*opts.check_state,
                             cxs::DomId{opts.master_domid.value_or(0)},
@@ -85,6 +90,8 @@ int run(int argc, char** argv, StartupReport& report) {
                                           opts.quotas_given});
   init_logging(opts.no_fork, opts.log_level);
   log_is_syslog = !opts.no_fork;
+  spdlog::info("cxenstored {} starting{}", version_string(),
+               opts.live_update ? " (live update)" : "");
   for (const auto& w : opts.warnings) spdlog::warn("{}", w);
   raise_fd_limit();
   // The new daemon of a live update is the process of the one before: no

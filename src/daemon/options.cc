@@ -37,6 +37,7 @@ enum LongOnly : int {
   kOptSocket,
   kOptLogLevel,
   kOptCheckState,
+  kOptVersion,
 };
 
 // Leading ':' makes getopt report a missing argument as ':' rather than '?',
@@ -74,6 +75,8 @@ const struct option kLongOpts[] = {
     {"socket", required_argument, nullptr, kOptSocket},
     {"log-level", required_argument, nullptr, kOptLogLevel},
     {"check-state", required_argument, nullptr, kOptCheckState},
+    // Long only: -V is 4.17's obsolete --verbose.
+    {"version", no_argument, nullptr, kOptVersion},
     {nullptr, 0, nullptr, 0},
 };
 
@@ -262,6 +265,9 @@ Options parse_options(int argc, char** argv) {
         // As in the C daemon, help stops parsing: main prints and exits.
         opts.help = true;
         return opts;
+      case kOptVersion:
+        opts.version = true;
+        return opts;
       case 'N':
         opts.no_fork = true;
         break;
@@ -415,6 +421,7 @@ std::string usage_text() {
       "  -N, --no-fork                stay in the foreground, log to stderr\n"
       "  -T, --trace-file FILE        trace requests, replies and events to FILE\n"
       "  -H, --help                   print this message and exit\n"
+      "      --version                print the version and exit\n"
       "  -E, --entry-nb N             quota nodes: nodes owned per domain\n"
       "  -S, --entry-size N           quota node-size: bytes per node\n"
       "  -W, --watch-nb N             quota watches: watches per domain\n"

@@ -34,6 +34,7 @@ struct Quotas {
 
 struct Options {
   bool help = false;
+  bool version = false;                     // --version
   bool no_fork = false;                     // -N
   std::optional<std::string> pid_file;      // -F
   std::optional<std::string> trace_file;    // -T

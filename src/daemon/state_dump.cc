@@ -12,13 +12,12 @@
 
 #include "cxenstored/features.h"
 #include "daemon/server.h"
+#include "daemon/version.h"
 #include "migrate/writer.h"
 #include "wire/message_type.h"
 
 namespace cxs::daemon {
 namespace {
-
-constexpr std::string_view kProducer = "cxenstored " CXS_VERSION_STRING;
 
 // The quota names as the stream spells them (Xen 4.22's), the soft memory
 // quota as "soft-memory".
@@ -105,8 +104,9 @@ bool Server::dump_state(std::uint32_t version, const LiveUpdateSession* session,
     w.forget_pending();
   };
   w.global({listener_.fd(), hv_ ? hv_->events->fd() : -1});
+  std::string producer = "cxenstored " + std::string(version_string());
   w.cxs_daemon({1, store_.next_transaction_id(),
-                store_.tree().generation_counter(), 0, kProducer});
+                store_.tree().generation_counter(), 0, producer});
 
   // Connections in the order a C reader needs: the master domain's ring,
   // the other rings (a target before those acting for it), then sockets.

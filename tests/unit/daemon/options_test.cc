@@ -84,6 +84,12 @@ TEST(Options, HelpStopsParsing) {
   EXPECT_TRUE(parse({"--help", "--no-such-option"}).help);
 }
 
+// --version is long only: -V stays 4.17's obsolete --verbose.
+TEST(Options, VersionStopsParsing) {
+  EXPECT_TRUE(parse({"--version", "--no-such-option"}).version);
+  EXPECT_FALSE(parse({"-V"}).version);
+}
+
 TEST(Options, PidAndTraceFilesTakeAnArgument) {
   Options o = parse({"-F", "/run/x.pid", "-T", "/tmp/trace"});
   EXPECT_EQ(o.pid_file, "/run/x.pid");
@@ -367,7 +373,7 @@ TEST(Options, UsageListsEveryOption) {
         "--timeout",     "--keep-orphans", "--live-update",    "--master-domid",
         "--priv-domid",  "--event",        "--standalone",     "--sim-xen",
         "--socket",      "--log-level",    "--no-domain-init", "--output-pid",
-        "--no-recovery", "--verbose",      "--internal-db"}) {
+        "--no-recovery", "--verbose",      "--internal-db",    "--version"}) {
     EXPECT_NE(text.find(opt), std::string::npos) << opt;
   }
 }
