@@ -71,15 +71,16 @@ class TreeRestorer {
 
   // False if the node cannot be attached (no parent before it) or is there
   // already (the stream names it twice).
-  bool restore(std::string_view path, std::string_view value,
-               const store::SharedPerms& perms, std::uint64_t generation) {
+  bool restore(std::string_view path, std::uint32_t tag,
+               std::string_view value, const store::SharedPerms& perms,
+               std::uint64_t generation) {
     std::size_t before = tree_.size();
     std::string_view parent = store::parent_of(path);
     while (!stack_.empty() && stack_.back().path != parent) stack_.pop_back();
     std::uint32_t id = store::Tree::kNoRecord;
     if (!stack_.empty() && path != "/" && !store::is_special(path)) {
-      id = tree_.restore_child(stack_.back().id, parent, path, value, perms,
-                               generation);
+      id = tree_.restore_child(stack_.back().id, parent, path, tag, value,
+                               perms, generation);
     } else {
       if (!tree_.restore_node(path, value, perms, generation)) return false;
       id = tree_.id_of(path);
@@ -105,8 +106,19 @@ class TreeSink final : public migrate::NodeSink {
     tree.clear_for_restore();
   }
   void expect(std::size_t nodes) override { tree_.reserve(nodes); }
-  bool take(const migrate::NodeRec& n, std::string& why) override {
-    if (restorer_.restore(n.path, n.value, perms_.get(n.perms_raw),
+  bool take(const migrate::NodeRec& n, std::string_view next_path,
+            std::string& why) override {
+    // The next node's slot is fetched while this one goes in.
+    std::uint32_t tag = n.path.data() == ahead_.data() &&
+                                n.path.size() == ahead_.size()
+                            ? ahead_tag_
+                            : store::Tree::path_tag(n.path);
+    ahead_ = next_path;
+    if (!ahead_.empty()) {
+      ahead_tag_ = store::Tree::path_tag(ahead_);
+      tree_.prefetch(ahead_tag_);
+    }
+    if (restorer_.restore(n.path, tag, n.value, perms_.get(n.perms_raw),
                           n.generation))
       return true;
     why = "node " + std::string(n.path) +
@@ -118,6 +130,8 @@ class TreeSink final : public migrate::NodeSink {
   store::Tree& tree_;
   TreeRestorer restorer_;
   PermCache perms_;
+  std::string_view ahead_;  // the next node's path, as the reader saw it
+  std::uint32_t ahead_tag_ = 0;
 };
 
 // What the nodes leave to do once they are all in.
@@ -137,8 +151,11 @@ void restore_tree(const migrate::Stream& s, store::Tree& tree) {
   TreeSink sink(tree);
   sink.expect(s.nodes.size());
   std::string why;
-  for (const migrate::NodeRec& n : s.nodes)
-    if (!sink.take(n, why)) throw RestoreError(why);
+  for (std::size_t i = 0; i < s.nodes.size(); ++i) {
+    std::string_view next = i + 1 < s.nodes.size() ? s.nodes[i + 1].path
+                                                   : std::string_view();
+    if (!sink.take(s.nodes[i], next, why)) throw RestoreError(why);
+  }
   finish_tree(s, tree);
 }
 

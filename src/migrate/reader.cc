@@ -88,6 +88,7 @@ class Reader {
   bool record_header(std::size_t at, std::string_view& body);
   void look_ahead();
   std::uint64_t generation_of(std::size_t node) const noexcept;
+  std::string_view next_node_path(std::string_view body) const noexcept;
 
   bool global(std::string_view body);
   bool connection(std::string_view body);
@@ -531,7 +532,26 @@ bool Reader::node(std::string_view body) {
     return true;
   }
   std::string why;
-  return sink_->take(n, why) || fail(std::move(why));
+  return sink_->take(n, next_node_path(body), why) || fail(std::move(why));
+}
+
+// The path field of the record after `body` if that is a NODE, within
+// the input but otherwise unchecked; empty if there is none.
+std::string_view Reader::next_node_path(std::string_view body) const noexcept {
+  const char* end = in_.data() + in_.size();
+  const char* header = body.data() + body.size();
+  if (static_cast<std::size_t>(end - header) < kRecordHeaderSize + kNodeFixed ||
+      get32(header) != static_cast<std::uint32_t>(RecordType::kNode))
+    return {};
+  std::size_t len = get32(header + 4);
+  if (len > static_cast<std::size_t>(end - header) - kRecordHeaderSize ||
+      len < kNodeFixed)
+    return {};
+  const char* b = header + kRecordHeaderSize;
+  std::size_t path_len = get16(b + 8);
+  std::size_t perm_bytes = std::size_t{get16(b + 14)} * kPermSize;
+  if (path_len == 0 || perm_bytes + path_len > len - kNodeFixed) return {};
+  return {b + kNodeFixed + perm_bytes, path_len - 1};
 }
 
 bool Reader::flush_pending() {

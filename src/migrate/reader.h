@@ -83,9 +83,12 @@ class NodeSink {
   // Before the first node: how many NODE records the stream has (at most;
   // transaction nodes and a damaged tail are counted too).
   virtual void expect(std::size_t nodes) = 0;
-  // One committed node, checked as read_stream checks every node. false
-  // refuses it: the read stops with `why` at this record.
-  virtual bool take(const NodeRec& node, std::string& why) = 0;
+  // One committed node, checked as read_stream checks every node, and the
+  // path of the NODE record right after it if there is one (unchecked: a
+  // hint, to fetch what that node will need while this one is taken).
+  // false refuses the node: the read stops with `why` at this record.
+  virtual bool take(const NodeRec& node, std::string_view next_path,
+                    std::string& why) = 0;
 
  protected:
   ~NodeSink() = default;

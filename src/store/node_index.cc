@@ -124,10 +124,9 @@ std::pair<NodeRecord*, bool> NodeIndex::emplace(std::string_view path) {
 }
 
 NodeIndex::Emplaced NodeIndex::emplace_child(std::uint32_t parent,
-                                             std::string_view path,
+                                             std::uint32_t tag,
                                              std::string_view name) {
   if ((size_ + 1) * 100 > slots_.size() * kMaxLoadPercent) grow();
-  std::uint32_t tag = tag_of(path);
   std::size_t i = tag & mask();
   for (;; i = (i + 1) & mask()) {
     const Slot& s = slots_[i];

@@ -42,6 +42,12 @@ class NodeIndex {
     bool created;
   };
   Emplaced emplace_child(std::uint32_t parent, std::string_view path,
+                         std::string_view name) {
+    return emplace_child(parent, tag_of(path), name);
+  }
+  // The same with the path's tag (tag_of) computed beforehand, as for
+  // find_child: a restore prefetches the next node's slot.
+  Emplaced emplace_child(std::uint32_t parent, std::uint32_t tag,
                          std::string_view name);
   // Removes one record; its children must be gone already (the store
   // removes deepest first). false if there was no such node.

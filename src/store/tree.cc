@@ -107,7 +107,7 @@ NodeView Tree::restore_node(std::string_view path, std::string_view value,
 
 std::uint32_t Tree::restore_child(std::uint32_t parent_id,
                                   std::string_view parent_path,
-                                  std::string_view path,
+                                  std::string_view path, std::uint32_t tag,
                                   std::string_view value, SharedPerms perms,
                                   std::uint64_t generation) {
   // `path` is canonical (the stream's reader checked it; restore_node
@@ -115,7 +115,7 @@ std::uint32_t Tree::restore_child(std::uint32_t parent_id,
   if (path == "/" || is_special(path) || parent_of(path) != parent_path)
     return kNoRecord;
   std::string_view name = basename_of(path);
-  NodeIndex::Emplaced e = nodes_.emplace_child(parent_id, path, name);
+  NodeIndex::Emplaced e = nodes_.emplace_child(parent_id, tag, name);
   if (e.created) {
     try {
       e.record->name_value.set_value(value);

@@ -133,10 +133,19 @@ class Tree {
   // time). Returns the node's id (for its own children), kNoRecord if the
   // path is not canonical or not a child of `parent_path`.
   static constexpr std::uint32_t kNoRecord = NodeIndex::kNone;
+  // `tag` is path_tag(path).
   std::uint32_t restore_child(std::uint32_t parent_id,
                               std::string_view parent_path,
-                              std::string_view path, std::string_view value,
-                              SharedPerms perms, std::uint64_t generation);
+                              std::string_view path, std::uint32_t tag,
+                              std::string_view value, SharedPerms perms,
+                              std::uint64_t generation);
+  // A path's hash tag, and a hint to fetch its index slot ahead: a restore
+  // hashes the next node while it inserts the current one (at 100 000
+  // nodes the slot's cache miss was four fifths of an insertion).
+  static std::uint32_t path_tag(std::string_view path) noexcept {
+    return NodeIndex::tag_of(path);
+  }
+  void prefetch(std::uint32_t tag) const noexcept { nodes_.prefetch(tag); }
   // The id of a node's record (kNoRecord if absent), for restore_child.
   std::uint32_t id_of(std::string_view path) const noexcept {
     return nodes_.find_id(path);

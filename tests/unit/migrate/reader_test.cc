@@ -514,7 +514,10 @@ class RecordingSink final : public NodeSink {
   std::vector<std::uint64_t> generations;
   std::string refuse;
   void expect(std::size_t nodes) override { expected = nodes; }
-  bool take(const NodeRec& n, std::string& why) override {
+  std::vector<std::string> hints;
+  bool take(const NodeRec& n, std::string_view next_path,
+            std::string& why) override {
+    hints.emplace_back(next_path);
     if (n.path == refuse) {
       why = "refused by the sink";
       return false;
@@ -541,6 +544,8 @@ TEST(StreamReader, ANodeSinkTakesTheCommittedNodesInOrder) {
   EXPECT_EQ(sink.expected, 3u);
   EXPECT_EQ(sink.paths, (std::vector<std::string>{"/", "/a", "/a/b"}));
   EXPECT_EQ(sink.generations, (std::vector<std::uint64_t>{4, 5, 6}));
+  // Each node comes with the path of the NODE right after it, if any.
+  EXPECT_EQ(sink.hints, (std::vector<std::string>{"", "/a/b", ""}));
   EXPECT_TRUE(s.nodes.empty());
   EXPECT_EQ(s.committed_nodes, 3u);
 }
