@@ -187,10 +187,9 @@ TEST(Security, flood_128_watch_then_reset_watches_10000_times) {
             << " KiB" << std::endl;
   // Nothing leaks from round to round.
   EXPECT_LT(end_rss - mid_rss, 2 * 1024);
-  while (c.recv_event(milliseconds(100))) {
-  }
+  (void)c.queued_events();  // the initial events of the last round
   EXPECT_TRUE(is_type_ok(other.write("/w/p1", "x")));
-  EXPECT_FALSE(c.recv_event(milliseconds(200))) << "a reset watch fired";
+  EXPECT_TRUE(c.queued_events().empty()) << "a reset watch fired";
   report_peak_rss(host.daemon(), "10000 x {128 WATCH; RESET_WATCHES}");
   EXPECT_LT(host.daemon().peak_rss_kib(), kPeakBoundKib);
 }

@@ -156,6 +156,15 @@ Msg RawClient::request(std::uint32_t type, std::string_view payload,
   return *m;
 }
 
+std::vector<Msg> RawClient::queued_events() {
+  // GET_DOMAIN_PATH 0: answered OK for anyone, and touches no node.
+  request(static_cast<std::uint32_t>(wire::MsgType::XS_GET_DOMAIN_PATH),
+          std::string_view("0\0", 2));
+  std::vector<Msg> out;
+  out.swap(pending_events_);
+  return out;
+}
+
 bool RawClient::closed_by_peer(std::chrono::milliseconds timeout) {
   auto deadline = Clock::now() + timeout;
   for (;;) {

@@ -48,6 +48,13 @@ class RawClient {
   // send + recv_reply.
   Msg request(std::uint32_t type, std::string_view payload,
               std::uint32_t tx_id = 0);
+  // Every WATCH_EVENT queued for this connection so far, in order: a
+  // request sent now is answered after all of them (a daemon sends one
+  // connection's messages in the order it queues them, and queues a
+  // change's events while it makes the change), so those read before its
+  // reply are all there are. An ordering barrier, exact where waiting for
+  // a quiet spell is a guess and slow.
+  std::vector<Msg> queued_events();
   // True once the daemon has closed the connection (reads EOF in time).
   bool closed_by_peer(std::chrono::milliseconds timeout =
                           std::chrono::seconds(5));
