@@ -13,7 +13,10 @@ inline Result<NodeView> Store::readable_node(View& view, const Caller& c,
   auto r = view.read(path);
   if (!r) return r.error();
   NodeView n = *r;
-  if (!n) return missing_node_error(view, c, path, kPermRead);
+  if (!n) {
+    if (view.in_transaction()) CXS_TRY(read_ancestors(view, path));
+    return missing_node_error(view, c, path, kPermRead);
+  }
   if (!may(c, n->perms(), kPermRead)) return XsErr::kEACCES;
   return n;
 }
@@ -34,6 +37,32 @@ XsErr Store::missing_node_error(const View& view, const Caller& c,
                                                   : XsErr::kEACCES;
   }
   return XsErr::kENOENT;
+}
+
+// A read that finds a node missing inside a transaction has looked at the
+// ancestors up to the nearest existing one to choose ENOENT or EACCES: C
+// 4.17 reads them in the transaction, so they join its read set. The
+// nearest existing ancestor is then frozen (its value and permissions are
+// the transaction's snapshot) and a later outside change to it, or the
+// creation of a missing one between, makes the commit EAGAIN. Example:
+// WRITE /t/p old; T reads /t/p/missing/x (ENOENT); a client writes /t/p
+// new; T reads /t/p: "old"; T commits: EAGAIN. Only reads do this: a
+// write's permission check stays a peek, so that transactions creating
+// disjoint children conflict no more than their child-list changes make
+// them (issue 19). A transaction at its transaction-nodes bound keeps the
+// answer it could read (the missing node itself is recorded) without
+// freezing the ancestors: the bound refuses what a request asks for, not
+// what it looks at on the way.
+Status Store::read_ancestors(View& view, std::string_view path) {
+  if (is_special(path)) return {};
+  std::string_view p = path;
+  while (p != "/") {
+    p = parent_of(p);
+    auto r = view.read(p);
+    if (!r) return r.error() == XsErr::kENOSPC ? Status{} : r.error();
+    if (*r) break;
+  }
+  return {};
 }
 
 // Nodes: the caller's count as it would be after this request (committed,
@@ -166,7 +195,6 @@ Status Store::create_path(View& view, const Caller& c, std::string_view path,
 
 Status Store::rm(const Caller& c, Transaction* tx, std::string_view path,
                  EventSink& events) {
-  if (path == "/") return XsErr::kEINVAL;
   View view(tree_, tx);
   auto r = view.read(path);
   if (!r) return r.error();
@@ -180,6 +208,9 @@ Status Store::rm(const Caller& c, Transaction* tx, std::string_view path,
     return *par ? Status{} : Status{XsErr::kENOENT};
   }
   if (!may(c, node->perms(), kPermWrite)) return XsErr::kEACCES;
+  // After the permission check, as C: a guest learns EACCES, not that "/"
+  // is special.
+  if (path == "/") return XsErr::kEINVAL;
   return remove_subtree(view, path, events);
 }
 

@@ -187,11 +187,64 @@ TEST_F(TransactionTest, Example5AbsentThenCreatedConflicts) {
   EXPECT_EQ(err(commit(t1)), XsErr::kEAGAIN);
 }
 
+// The unrelated write is below /tool: a new child of "/" would change the
+// nearest existing ancestor of /m, which the failed read has read (as C).
 TEST_F(TransactionTest, Example5AbsentAndStillAbsentCommits) {
   Transaction* t1 = start();
   EXPECT_FALSE(store_.read(kPriv, t1, "/m").ok());
-  write("/other", "x");
+  write("/tool/other", "x");
   EXPECT_TRUE(commit(t1).ok());
+}
+
+// Issue 17, item 1 (differential finding): reading a missing node reads
+// its nearest existing ancestor, as C 4.17 does: the ancestor is frozen for
+// the transaction and an outside change to it makes the commit EAGAIN.
+TEST_F(TransactionTest, MissingReadFreezesTheNearestExistingAncestor) {
+  write("/t/p", "old");
+  Transaction* t = start();
+  EXPECT_EQ(value("/t/p/missing/x", t), "<ENOENT>");
+  write("/t/p", "new");
+  EXPECT_EQ(value("/t/p", t), "old");
+  EXPECT_EQ(err(commit(t)), XsErr::kEAGAIN);
+}
+
+TEST_F(TransactionTest, MissingReadThenAMissingAncestorCreatedGivesEagain) {
+  write("/t/p", "");
+  Transaction* t = start();
+  EXPECT_EQ(value("/t/p/missing/x", t), "<ENOENT>");
+  write("/t/p/missing", "now");
+  EXPECT_EQ(err(commit(t)), XsErr::kEAGAIN);
+}
+
+// The permissions are frozen too: a guest keeps the answer it got.
+TEST_F(TransactionTest, MissingReadFreezesTheAncestorsPermissions) {
+  write("/t/p", "");
+  EventSink ev;
+  ASSERT_TRUE(store_.set_perms(kPriv, nullptr, "/t/p",
+                               {Perm{DomId{0}, kPermRead}}, ev)
+                  .ok());
+  Transaction* t = start(kConnA);
+  auto r = store_.read(kDom5, t, "/t/p/missing");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error(), XsErr::kENOENT);
+  ASSERT_TRUE(store_.set_perms(kPriv, nullptr, "/t/p",
+                               {Perm{DomId{0}, kPermNone}}, ev)
+                  .ok());
+  r = store_.read(kDom5, t, "/t/p/missing");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error(), XsErr::kENOENT);
+  EXPECT_EQ(err(commit(t, kDom5)), XsErr::kEAGAIN);
+}
+
+// Writes do not read the ancestors: transactions creating children under
+// one parent conflict only through the parent's child list (example 6),
+// not through the permission check (issue 19 relies on this).
+TEST_F(TransactionTest, WriteBelowAMissingNodeDoesNotReadAncestorsAboveIt) {
+  write("/p", "v");
+  Transaction* t = start();
+  write("/p/x/y", "1", t);
+  write("/q", "outside");
+  EXPECT_TRUE(commit(t).ok());
 }
 
 TEST_F(TransactionTest, Example6TwoCreatorsUnderOneParentSecondGetsEagain) {
