@@ -19,14 +19,19 @@ struct AllowedDifference {
   const char* why;      // compat.md's reason, in a line
   // The two stores differ afterwards: both daemons are started again.
   bool restart;
+  // The op's answers may be equal while the stores differ afterwards:
+  // `matches` is asked for every op, and a match restarts both daemons.
+  bool on_equal;
   bool (*matches)(const Op& op, const Observation& ours,
-                  const Observation& ref);
+                  const Observation& ref, const HostModel& model);
 };
 
 const std::vector<AllowedDifference>& allowed_differences();
 
 // The first entry that accepts this difference, or nullptr.
+// With equal answers only entries marked on_equal are asked.
 const AllowedDifference* find_allowed(const Op& op, const Observation& ours,
-                                      const Observation& ref);
+                                      const Observation& ref,
+                                      const HostModel& model);
 
 }  // namespace cxs::diff

@@ -75,9 +75,10 @@ std::string Gen::path(Actor a) {
 }
 
 std::string Gen::domid() {
+  // No DOMID_ANY (32757): a Xen 4.22 feature 4.17 stores as an entry that
+  // names nobody, so the stores would part silently (docs/compat.md).
   static const char* kIds[] = {"0", "5", "6", "7", "8", "9", "5", "6", "7",
-                               "32757", "70000", "abc", "", "-1", "0x5",
-                               "05"};
+                               "70000", "abc", "", "-1", "0x5", "05"};
   return chance(85) ? pick(kIds) : std::to_string(below(12));
 }
 

@@ -13,7 +13,8 @@ constexpr std::string_view kHostVerbs[] = {"", "", "create", "kill",
                                            "destroy", "introduce"};
 
 std::optional<std::uint32_t> type_from_name(std::string_view name) {
-  if (name.size() > 1 && name[0] == 'T')
+  if (name.size() > 1 && name[0] == 'T' &&
+      name.find_first_not_of("0123456789", 1) == std::string_view::npos)
     return static_cast<std::uint32_t>(
         std::strtoul(std::string(name.substr(1)).c_str(), nullptr, 10));
   for (std::uint32_t t = 0; t < 32; ++t)

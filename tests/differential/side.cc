@@ -71,28 +71,35 @@ class SocketChannel : public Channel {
   std::optional<wire::Message> recv(Clock::time_point deadline) override {
     for (;;) {
       if (auto m = take()) return m;
-      if (closed_) return std::nullopt;
-      auto left = std::chrono::duration_cast<milliseconds>(deadline -
-                                                           Clock::now());
-      if (left.count() <= 0) return std::nullopt;
-      pollfd p{fd_.get(), POLLIN, 0};
-      if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
-      char tmp[65536];
-      ssize_t n = ::recv(fd_.get(), tmp, sizeof tmp, 0);
-      if (n <= 0) {
-        closed_ = n == 0 || errno != EINTR;
-        continue;
-      }
-      buf_.append(tmp, static_cast<std::size_t>(n));
+      if (closed_ || !pump(deadline)) return std::nullopt;
     }
   }
 
+  // Looks for the end of the stream without taking a message.
   std::string fault() override {
-    if (!closed_) recv(Clock::now());
+    while (!closed_ && pump(Clock::now())) {
+    }
     return closed_ ? "closed" : "";
   }
 
  private:
+  // Reads what has arrived by `deadline` into buf_; false if nothing did.
+  bool pump(Clock::time_point deadline) {
+    auto left =
+        std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
+    pollfd p{fd_.get(), POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(std::max<long>(0, left.count()))) <= 0)
+      return false;
+    char tmp[65536];
+    ssize_t n = ::recv(fd_.get(), tmp, sizeof tmp, 0);
+    if (n <= 0) {
+      closed_ = n == 0 || errno != EINTR;
+      return false;
+    }
+    buf_.append(tmp, static_cast<std::size_t>(n));
+    return true;
+  }
+
   std::optional<wire::Message> take() {
     if (buf_.size() < kHeaderSize) return std::nullopt;
     wire::Header h = wire::decode_header(buf_.data());
@@ -263,7 +270,15 @@ Observation Side::run(const Op& op, const HostModel& model) {
     oversize(op, o);
   else
     host_op(op, model, o);
-  if (o.reply != "crashed") sync_watchers(model, o);
+  if (o.reply == "crashed") return o;
+  // A new watch's first event follows the WATCH reply: wait for it too.
+  HostModel with_actor = model;
+  if (op.kind == OpKind::kRequest && op.type == test::ty(MsgType::XS_WATCH))
+    with_actor.watching.insert(op.actor);
+  // A dead domain's ring is not served any more.
+  if (op.kind == OpKind::kKill || op.kind == OpKind::kDestroy)
+    with_actor.introduced.erase(op.domid);
+  sync_watchers(with_actor, o);
   return o;
 }
 
@@ -326,6 +341,21 @@ void Side::wait_evtchn_drained() const {
     std::this_thread::sleep_for(milliseconds(1));
 }
 
+// A daemon may take the VIRQ from the FIFO and handle the death later in
+// its loop turn: the death is done once the domain is no longer
+// introduced.
+void Side::wait_released(std::uint32_t dom) const {
+  test::RawClient xs(host_.socket());
+  auto deadline = Clock::now() + kReplyTimeout;
+  std::string d = std::to_string(dom);
+  while (Clock::now() < deadline) {
+    test::Msg m = xs.request(test::ty(MsgType::XS_IS_DOMAIN_INTRODUCED),
+                             d + '\0');
+    if (m.payload == std::string("F", 2)) return;
+    std::this_thread::sleep_for(milliseconds(1));
+  }
+}
+
 void Side::host_op(const Op& op, const HostModel& model, Observation& o) {
   Actor g = static_cast<Actor>(op.domid);
   switch (op.kind) {
@@ -340,6 +370,7 @@ void Side::host_op(const Op& op, const HostModel& model, Observation& o) {
       else
         host_.destroy(op.domid);
       wait_evtchn_drained();
+      if (model.introduced.count(op.domid)) wait_released(op.domid);
       o.reply = "done";
       return;
     case OpKind::kIntroduce: {

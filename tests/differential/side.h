@@ -41,6 +41,11 @@ struct HostModel {
   std::set<std::uint32_t> introduced;  // rings served
   std::set<std::uint32_t> broken;      // rings in error
   std::set<Actor> watching;            // channels that may get events
+  std::set<std::uint32_t> dying;       // listed by the hypervisor as dying
+  // Domains released or dead since the set-up (their permission entries
+  // are dropped by cxenstored, kept by C).
+  std::set<std::uint32_t> gone;
+  std::set<std::uint32_t> self_target;  // SET_TARGET d d accepted
 };
 
 class Channel;
@@ -72,6 +77,7 @@ class Side {
   void oversize(const Op& op, Observation& o);
   void host_op(const Op& op, const HostModel& model, Observation& o);
   void wait_evtchn_drained() const;
+  void wait_released(std::uint32_t dom) const;
   void sync_watchers(const HostModel& model, Observation& o);
   std::string await_reply(Channel& c, std::uint32_t req_id,
                           std::vector<std::string>* events,
