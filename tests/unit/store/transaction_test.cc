@@ -447,6 +447,27 @@ TEST_F(TransactionTest, NodeLimitGivesEnospcAndLeavesTheViewUnchanged) {
   EXPECT_EQ(store_.tree().find("/x"), nullptr);
 }
 
+// Issue 17, item 2 (kept difference, docs/compat.md): a write refused on
+// the node-size quota inside a transaction changes nothing, so the
+// transaction commits its other writes (C 4.17 answers the commit ENOMEM).
+TEST_F(TransactionTest, WriteRefusedOnNodeSizeLeavesTheTransactionCommittable) {
+  Quota quota;
+  Caller guest{DomId{5}, false, std::nullopt, &quota};
+  write("/home", "");
+  EventSink ev;
+  ASSERT_TRUE(store_.set_perms(kPriv, nullptr, "/home",
+                               {Perm{DomId{5}, kPermNone}}, ev)
+                  .ok());
+  Transaction* t = start();
+  write("/home/a", "v", t, guest);
+  auto s = store_.write(guest, t, "/home/b", std::string(4000, 'q'), ev);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error(), XsErr::kENOSPC);
+  EXPECT_TRUE(commit(t, guest).ok());
+  EXPECT_EQ(value("/home/a"), "v");
+  EXPECT_EQ(value("/home/b"), "<ENOENT>");
+}
+
 TEST_F(TransactionTest, NodeLimitStopsARemovalBeforeItStarts) {
   write("/r/a", "");
   write("/r/b", "");
