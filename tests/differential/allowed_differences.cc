@@ -10,8 +10,8 @@
 namespace cxs::diff {
 namespace {
 
-using wire::MsgType;
 using test::ty;
+using wire::MsgType;
 
 bool is(const Op& op, MsgType t) {
   return op.kind == OpKind::kRequest && op.type == ty(t);
@@ -30,13 +30,18 @@ bool one_string(const std::string& p) {
 }
 
 bool one_argument_type(const Op& op) {
-  static const MsgType kOne[] = {
-      MsgType::XS_READ,          MsgType::XS_RM,
-      MsgType::XS_MKDIR,         MsgType::XS_DIRECTORY,
-      MsgType::XS_GET_PERMS,     MsgType::XS_GET_DOMAIN_PATH,
-      MsgType::XS_RELEASE,       MsgType::XS_RESUME,
-      MsgType::XS_IS_DOMAIN_INTRODUCED, MsgType::XS_TRANSACTION_START,
-      MsgType::XS_TRANSACTION_END,      MsgType::XS_RESET_WATCHES};
+  static const MsgType kOne[] = {MsgType::XS_READ,
+                                 MsgType::XS_RM,
+                                 MsgType::XS_MKDIR,
+                                 MsgType::XS_DIRECTORY,
+                                 MsgType::XS_GET_PERMS,
+                                 MsgType::XS_GET_DOMAIN_PATH,
+                                 MsgType::XS_RELEASE,
+                                 MsgType::XS_RESUME,
+                                 MsgType::XS_IS_DOMAIN_INTRODUCED,
+                                 MsgType::XS_TRANSACTION_START,
+                                 MsgType::XS_TRANSACTION_END,
+                                 MsgType::XS_RESET_WATCHES};
   return std::any_of(std::begin(kOne), std::end(kOne),
                      [&](MsgType t) { return is(op, t); });
 }
@@ -44,10 +49,8 @@ bool one_argument_type(const Op& op) {
 // A domid as cxenstored accepts it: decimal, no sign, no leading zero,
 // below 65536.
 bool canonical_domid(std::string_view s) {
-  if (s.empty() || s.size() > 5 || (s.size() > 1 && s[0] == '0'))
-    return false;
-  if (s.find_first_not_of("0123456789") != std::string_view::npos)
-    return false;
+  if (s.empty() || s.size() > 5 || (s.size() > 1 && s[0] == '0')) return false;
+  if (s.find_first_not_of("0123456789") != std::string_view::npos) return false;
   return std::stoul(std::string(s)) < 65536;
 }
 
@@ -160,13 +163,12 @@ bool names_one_of(const std::string& entry,
 // or the domains.
 bool changes_state(const Op& op, const Observation& o) {
   static const MsgType kChanging[] = {
-      MsgType::XS_WRITE,      MsgType::XS_MKDIR,   MsgType::XS_RM,
-      MsgType::XS_SET_PERMS,  MsgType::XS_WATCH,   MsgType::XS_RELEASE,
-      MsgType::XS_RESUME,     MsgType::XS_SET_TARGET,
-      MsgType::XS_INTRODUCE,  MsgType::XS_TRANSACTION_END};
-  return !is_error(o) &&
-         std::any_of(std::begin(kChanging), std::end(kChanging),
-                     [&](MsgType t) { return is(op, t); });
+      MsgType::XS_WRITE,          MsgType::XS_MKDIR,      MsgType::XS_RM,
+      MsgType::XS_SET_PERMS,      MsgType::XS_WATCH,      MsgType::XS_RELEASE,
+      MsgType::XS_RESUME,         MsgType::XS_SET_TARGET, MsgType::XS_INTRODUCE,
+      MsgType::XS_TRANSACTION_END};
+  return !is_error(o) && std::any_of(std::begin(kChanging), std::end(kChanging),
+                                     [&](MsgType t) { return is(op, t); });
 }
 
 const std::vector<AllowedDifference> kTable = {
@@ -186,9 +188,8 @@ const std::vector<AllowedDifference> kTable = {
      [](const Op& op, const Observation& ours, const Observation& ref,
         const HostModel&) {
        return is(op, MsgType::XS_INTRODUCE) &&
-              op.payload.rfind("abc", 0) == 0 &&
-              ours.reply == "error EINVAL" && ref.reply == "INTRODUCE OK" &&
-              same_events(ours, ref);
+              op.payload.rfind("abc", 0) == 0 && ours.reply == "error EINVAL" &&
+              ref.reply == "INTRODUCE OK" && same_events(ours, ref);
      }},
     {"one-argument-payload", "Framing and errors",
      "a one-argument payload that is not one NUL-terminated string is "
@@ -211,8 +212,8 @@ const std::vector<AllowedDifference> kTable = {
               same_events(ours, ref);
      }},
     {"strict-domid-c-acted", "Framing and errors",
-     "the same, where C went on and changed its store or its domains",
-     true, false,
+     "the same, where C went on and changed its store or its domains", true,
+     false,
      [](const Op& op, const Observation& ours, const Observation& ref,
         const HostModel&) {
        return has_sloppy_domid(op) && ours.reply == "error EINVAL" &&
@@ -263,8 +264,7 @@ const std::vector<AllowedDifference> kTable = {
               changes_state(op, ours);
      }},
     {"dom0-path-length-query", "Paths",
-     "the same, for a request that changes nothing",
-     false, false,
+     "the same, for a request that changes nothing", false, false,
      [](const Op& op, const Observation& ours, const Observation& ref,
         const HostModel&) {
        return op.actor < 2 && first_arg(op).size() > 2048 &&
@@ -280,8 +280,7 @@ const std::vector<AllowedDifference> kTable = {
        if (!is(op, MsgType::XS_GET_PERMS)) return false;
        auto mine = shown_perms(ours);
        auto theirs = shown_perms(ref);
-       if (mine.empty() || theirs.empty() || mine[0] != theirs[0])
-         return false;
+       if (mine.empty() || theirs.empty() || mine[0] != theirs[0]) return false;
        std::vector<std::string> kept;
        for (std::size_t i = 1; i < theirs.size(); ++i)
          if (!names_one_of(theirs[i], model.gone)) kept.push_back(theirs[i]);
@@ -309,8 +308,7 @@ const std::vector<AllowedDifference> kTable = {
      [](const Op& op, const Observation& ours, const Observation& ref,
         const HostModel&) {
        return is(op, MsgType::XS_TRANSACTION_END) &&
-              ours.reply == "TRANSACTION_END OK" &&
-              ref.reply == "error ENOMEM";
+              ours.reply == "TRANSACTION_END OK" && ref.reply == "error ENOMEM";
      }},
     {"watch-quota", "Watches",
      "the watch quota refuses the watch that would pass it (ENOSPC); C 4.17 "

@@ -22,8 +22,8 @@ struct AllowedDifference {
   // The op's answers may be equal while the stores differ afterwards:
   // `matches` is asked for every op, and a match restarts both daemons.
   bool on_equal;
-  bool (*matches)(const Op& op, const Observation& ours,
-                  const Observation& ref, const HostModel& model);
+  bool (*matches)(const Op& op, const Observation& ours, const Observation& ref,
+                  const HostModel& model);
 };
 
 const std::vector<AllowedDifference>& allowed_differences();

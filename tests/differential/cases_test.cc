@@ -13,8 +13,8 @@
 namespace cxs::diff {
 namespace {
 
-const std::vector<std::string> kArgs = {"-E", "25", "-W", "6", "-t", "3",
-                                        "-A", "5"};
+const std::vector<std::string> kArgs = {"-E", "25", "-W", "6",
+                                        "-t", "3",  "-A", "5"};
 
 void expect_same_as_c(const std::string& text) {
   if (test::refd_dir().empty())

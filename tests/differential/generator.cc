@@ -9,8 +9,8 @@
 namespace cxs::diff {
 namespace {
 
-using wire::MsgType;
 using test::ty;
+using wire::MsgType;
 using namespace std::string_view_literals;
 
 class Gen {
@@ -21,7 +21,9 @@ class Gen {
 
  private:
   std::uint32_t below(std::uint32_t n) { return rng_() % n; }
-  bool chance(int percent) { return below(100) < static_cast<unsigned>(percent); }
+  bool chance(int percent) {
+    return below(100) < static_cast<unsigned>(percent);
+  }
   template <typename T, std::size_t N>
   const T& pick(const T (&a)[N]) {
     return a[below(N)];
@@ -50,13 +52,25 @@ Actor Gen::actor() {
 }
 
 std::string Gen::path(Actor a) {
-  static const char* kAbs[] = {
-      "/t", "/t/p", "/t/p/q", "/t/p/missing/x", "/t/shared", "/t/shared/x",
-      "/t/shared/x/y", "/t/shared/z", "/t/a", "/t/a/b", "/local",
-      "/local/domain", "/tool/xenstored", "/", "@introduceDomain",
-      "@releaseDomain", "/nonexistent/deep"};
-  static const char* kRel[] = {"data", "data/k", "data/k/z", "x",
-                               "device/vif/0", "t"};
+  static const char* kAbs[] = {"/t",
+                               "/t/p",
+                               "/t/p/q",
+                               "/t/p/missing/x",
+                               "/t/shared",
+                               "/t/shared/x",
+                               "/t/shared/x/y",
+                               "/t/shared/z",
+                               "/t/a",
+                               "/t/a/b",
+                               "/local",
+                               "/local/domain",
+                               "/tool/xenstored",
+                               "/",
+                               "@introduceDomain",
+                               "@releaseDomain",
+                               "/nonexistent/deep"};
+  static const char* kRel[] = {"data", "data/k",       "data/k/z",
+                               "x",    "device/vif/0", "t"};
   static const char* kSub[] = {"", "/data", "/data/k", "/x", "/missing/y"};
   std::uint32_t r = below(100);
   if (r < 55) return pick(kAbs);
@@ -66,8 +80,8 @@ std::string Gen::path(Actor a) {
     std::string d = a >= 2 && chance(50) ? std::to_string(a) : pick(kDoms);
     return "/local/domain/" + d + pick(kSub);
   }
-  static const char* kBad[] = {"", "/t/bad path", "/t//x", "/t/", "t*",
-                               "@other", "/t/p\x01", "//"};
+  static const char* kBad[] = {"",   "/t/bad path", "/t//x",    "/t/",
+                               "t*", "@other",      "/t/p\x01", "//"};
   if (chance(85)) return pick(kBad);
   // Around the path-length limits: 2048 under a domain's home, 3072 whole.
   std::size_t n = chance(50) ? 2040 + below(20) : 3060 + below(20);
@@ -77,8 +91,8 @@ std::string Gen::path(Actor a) {
 std::string Gen::domid() {
   // No DOMID_ANY (32757): a Xen 4.22 feature 4.17 stores as an entry that
   // names nobody, so the stores would part silently (docs/compat.md).
-  static const char* kIds[] = {"0", "5", "6", "7", "8", "9", "5", "6", "7",
-                               "70000", "abc", "", "-1", "0x5", "05"};
+  static const char* kIds[] = {"0", "5",     "6",   "7", "8",  "9",   "5", "6",
+                               "7", "70000", "abc", "",  "-1", "0x5", "05"};
   return chance(85) ? pick(kIds) : std::to_string(below(12));
 }
 
@@ -140,8 +154,7 @@ Op Gen::request(Actor a) {
   } else if (r < 450) {
     set(MsgType::XS_DIRECTORY, args({path(a)}));
   } else if (r < 475) {
-    static const char* kOff[] = {"0", "0", "1", "3", "9999", "abc", "",
-                                 "-1"};
+    static const char* kOff[] = {"0", "0", "1", "3", "9999", "abc", "", "-1"};
     set(MsgType::XS_DIRECTORY_PART, args({path(a), pick(kOff)}));
   } else if (r < 535) {
     set(MsgType::XS_GET_PERMS, args({path(a)}));
@@ -170,8 +183,7 @@ Op Gen::request(Actor a) {
     // Real introductions are host ops (the ring must be prepared); these
     // are the malformed ones and those of known domains.
     static const std::string_view kIntro[] = {
-        "5\0"sv, "abc\0004101\0001\0"sv, "5\0004101\0000\0"sv, "x\0"sv,
-        ""sv};
+        "5\0"sv, "abc\0004101\0001\0"sv, "5\0004101\0000\0"sv, "x\0"sv, ""sv};
     set(MsgType::XS_INTRODUCE, std::string(pick(kIntro)));
   } else if (r < 905) {
     set(MsgType::XS_RELEASE, args({domid()}));
@@ -197,8 +209,7 @@ Op Gen::request(Actor a) {
     static const MsgType kOne[] = {MsgType::XS_READ, MsgType::XS_RM,
                                    MsgType::XS_MKDIR, MsgType::XS_DIRECTORY,
                                    MsgType::XS_GET_PERMS};
-    static const std::string_view kMal[] = {""sv, "/t"sv, "/t\0/x\0"sv,
-                                            "\0"sv};
+    static const std::string_view kMal[] = {""sv, "/t"sv, "/t\0/x\0"sv, "\0"sv};
     set(pick(kOne), std::string(pick(kMal)));
   }
   return op;

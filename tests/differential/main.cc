@@ -25,8 +25,8 @@ namespace {
 
 // Quotas low enough for a few hundred random ops to reach them, passed to
 // both daemons with the C daemon's own options.
-const std::vector<std::string> kDaemonArgs = {"-E", "25", "-W", "6", "-t",
-                                              "3",  "-A", "5"};
+const std::vector<std::string> kDaemonArgs = {"-E", "25", "-W", "6",
+                                              "-t", "3",  "-A", "5"};
 
 struct Args {
   std::vector<std::uint64_t> seeds{1, 2, 3, 4, 5, 6, 7, 8};
@@ -60,14 +60,22 @@ Args parse(int argc, char** argv) {
       if (i + 1 >= argc) throw std::invalid_argument(k + " needs a value");
       return argv[++i];
     };
-    if (k == "--seeds") a.seeds = parse_seeds(val());
-    else if (k == "--ops") a.ops = std::stoul(val());
-    else if (k == "--keep-going") a.keep_going = true;
-    else if (k == "--no-shrink") a.shrink = false;
-    else if (k == "--shrink-seconds") a.shrink_seconds = std::stoi(val());
-    else if (k == "--verbose") a.verbose = true;
-    else if (k == "--replay") a.replay = val();
-    else throw std::invalid_argument("unknown option " + k);
+    if (k == "--seeds")
+      a.seeds = parse_seeds(val());
+    else if (k == "--ops")
+      a.ops = std::stoul(val());
+    else if (k == "--keep-going")
+      a.keep_going = true;
+    else if (k == "--no-shrink")
+      a.shrink = false;
+    else if (k == "--shrink-seconds")
+      a.shrink_seconds = std::stoi(val());
+    else if (k == "--verbose")
+      a.verbose = true;
+    else if (k == "--replay")
+      a.replay = val();
+    else
+      throw std::invalid_argument("unknown option " + k);
   }
   return a;
 }
@@ -133,16 +141,19 @@ int run(const Args& a) {
   } else {
     for (std::uint64_t seed : a.seeds) {
       std::vector<Op> ops = generate(seed, a.ops);
-      handle(ops, run_ops(ops, opt), "Seed" + std::to_string(seed));
+      RunResult r = run_ops(ops, opt);
+      std::cout << "seed " << seed << ": " << r.stats.ops << " ops, "
+                << r.stats.events << " events, " << r.mismatches.size()
+                << " differences" << std::endl;
+      handle(ops, r, "Seed" + std::to_string(seed));
     }
   }
-  double secs = std::chrono::duration<double>(
-                    std::chrono::steady_clock::now() - t0)
-                    .count();
+  double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+          .count();
   report(total, secs);
   if (!classes.empty()) {
-    std::cout << failures << " differences, " << classes.size()
-              << " kinds:\n";
+    std::cout << failures << " differences, " << classes.size() << " kinds:\n";
     for (const auto& c : classes) std::cout << "  " << c << "\n";
   }
   return failures ? 1 : 0;

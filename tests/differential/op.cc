@@ -9,8 +9,8 @@
 namespace cxs::diff {
 namespace {
 
-constexpr std::string_view kHostVerbs[] = {"", "", "create", "kill",
-                                           "destroy", "introduce"};
+constexpr std::string_view kHostVerbs[] = {"",     "",        "create",
+                                           "kill", "destroy", "introduce"};
 
 std::optional<std::uint32_t> type_from_name(std::string_view name) {
   if (name.size() > 1 && name[0] == 'T' &&
@@ -33,8 +33,7 @@ std::optional<Actor> actor_from_name(std::string_view name) {
 
 // Reads a quoted, escaped payload starting at `s` (at the opening quote).
 std::optional<std::string> unescape_quoted(std::string_view s) {
-  if (s.size() < 2 || s.front() != '"' || s.back() != '"')
-    return std::nullopt;
+  if (s.size() < 2 || s.front() != '"' || s.back() != '"') return std::nullopt;
   s = s.substr(1, s.size() - 2);
   std::string out;
   for (std::size_t i = 0; i < s.size(); ++i) {

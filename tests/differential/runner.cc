@@ -13,8 +13,8 @@
 namespace cxs::diff {
 namespace {
 
-using wire::MsgType;
 using test::ty;
+using wire::MsgType;
 
 bool is_guest(Actor a) { return a >= 2; }
 
@@ -26,8 +26,7 @@ HostModel initial_model() {
 
 // A guest whose ring is not served cannot act: the op is skipped on both.
 bool can_act(const Op& op, const HostModel& m) {
-  if (op.kind != OpKind::kRequest && op.kind != OpKind::kOversize)
-    return true;
+  if (op.kind != OpKind::kRequest && op.kind != OpKind::kOversize) return true;
   if (!is_guest(op.actor)) return true;
   auto d = static_cast<std::uint32_t>(op.actor);
   return m.introduced.count(d) && !m.broken.count(d);
@@ -100,10 +99,10 @@ class Lockstep {
   void start() {
     ref_.reset();
     ours_.reset();
-    ref_ = std::make_unique<Side>(test::Peer::kReferenceC,
-                                  options_.daemon_args);
-    ours_ = std::make_unique<Side>(test::Peer::kCxenstored,
-                                   options_.daemon_args);
+    ref_ =
+        std::make_unique<Side>(test::Peer::kReferenceC, options_.daemon_args);
+    ours_ =
+        std::make_unique<Side>(test::Peer::kCxenstored, options_.daemon_args);
     model_ = initial_model();
   }
 
@@ -141,8 +140,8 @@ std::optional<Mismatch> Lockstep::step(std::size_t i, const Op& op,
     return mm;
   }
   if (ref.reply == "crashed" || !ref_->alive() || ref_closed(ref)) {
-    stats.reference_faults.push_back(to_text(op) + " (cxenstored: " +
-                                     ours.reply + ")");
+    stats.reference_faults.push_back(to_text(op) +
+                                     " (cxenstored: " + ours.reply + ")");
     if (ours.reply.rfind("error ", 0) != 0) {
       mm.note = "the C daemon died on this op and cxenstored did not refuse it";
       return mm;

@@ -121,8 +121,8 @@ class RingChannel : public Channel {
     std::string p = dir + "/ring-" + std::to_string(dom);
     UniqueFd fd(::open(p.c_str(), O_RDWR | O_CLOEXEC));
     if (!fd.valid()) throw std::runtime_error("open " + p);
-    map_ = ::mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_SHARED,
-                  fd.get(), 0);
+    map_ =
+        ::mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
     if (map_ == MAP_FAILED) throw std::runtime_error("mmap " + p);
     ring_.emplace(static_cast<transport::RingPage*>(map_),
                   [this] { test::raise_port(dir_, port_); });
@@ -217,8 +217,8 @@ void Side::set_up() {
   for (std::uint32_t d : kGuests) {
     test::Msg m = host_.introduce(d);
     if (!test::is_type_ok(m))
-      throw std::runtime_error("set-up: INTRODUCE " + std::to_string(d) +
-                               ": " + m.shown());
+      throw std::runtime_error("set-up: INTRODUCE " + std::to_string(d) + ": " +
+                               m.shown());
   }
   host_.set_alive(kUnintroduced);
   channels_[kSockA] = std::make_unique<SocketChannel>(host_.socket());
@@ -284,10 +284,10 @@ Observation Side::run(const Op& op, const HostModel& model) {
 
 void Side::request(const Op& op, Observation& o) {
   Channel& c = channel(op.actor);
-  std::uint32_t tx = op.type == test::ty(MsgType::XS_TRANSACTION_START) &&
-                             op.tx >= 0
-                         ? 0
-                         : tx_id(op.actor, op.tx);
+  std::uint32_t tx =
+      op.type == test::ty(MsgType::XS_TRANSACTION_START) && op.tx >= 0
+          ? 0
+          : tx_id(op.actor, op.tx);
   std::uint32_t id = next_req_++;
   c.send(wire::encode_message(op.type, id, tx, op.payload));
   wire::Message raw;
@@ -349,8 +349,8 @@ void Side::wait_released(std::uint32_t dom) const {
   auto deadline = Clock::now() + kReplyTimeout;
   std::string d = std::to_string(dom);
   while (Clock::now() < deadline) {
-    test::Msg m = xs.request(test::ty(MsgType::XS_IS_DOMAIN_INTRODUCED),
-                             d + '\0');
+    test::Msg m =
+        xs.request(test::ty(MsgType::XS_IS_DOMAIN_INTRODUCED), d + '\0');
     if (m.payload == std::string("F", 2)) return;
     std::this_thread::sleep_for(milliseconds(1));
   }
@@ -395,8 +395,8 @@ void Side::sync_watchers(const HostModel& model, Observation& o) {
     if (is_guest(a) && !model.introduced.count(static_cast<std::uint32_t>(a)))
       continue;
     std::uint32_t id = next_req_++;
-    it->second->send(wire::encode_message(
-        test::ty(MsgType::XS_GET_DOMAIN_PATH), id, 0, std::string("0", 2)));
+    it->second->send(wire::encode_message(test::ty(MsgType::XS_GET_DOMAIN_PATH),
+                                          id, 0, std::string("0", 2)));
     std::vector<std::string>& evs = o.events[actor_name(a)];
     std::string r = await_reply(*it->second, id, &evs);
     if (r.rfind("GET_DOMAIN_PATH", 0) != 0) evs.push_back("sync: " + r);
