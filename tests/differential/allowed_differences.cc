@@ -253,6 +253,32 @@ const std::vector<AllowedDifference> kTable = {
               extra_events_below(ours, ref,
                                  absolute(first_arg(op), actor_dom(op)));
      }},
+    {"release-fires-watches-below", "Watches",
+     "the same when a domain's nodes go with it (RELEASE, death): watches "
+     "below its home on paths that did not exist fire here, not in C",
+     false, false,
+     [](const Op& op, const Observation& ours, const Observation& ref,
+        const HostModel&) {
+       std::string dom;
+       if (op.kind == OpKind::kKill || op.kind == OpKind::kDestroy)
+         dom = std::to_string(op.domid);
+       else if (is(op, MsgType::XS_RELEASE))
+         dom = first_arg(op);
+       return !dom.empty() &&
+              extra_events_below(ours, ref, "/local/domain/" + dom);
+     }},
+    {"guest-set-perms-of-special-node", "Permissions",
+     "a guest may not set the special nodes' permissions: EACCES; C 4.17 "
+     "answers a stale errno (or dies, a fault recorded apart)",
+     false, false,
+     [](const Op& op, const Observation& ours, const Observation& ref,
+        const HostModel&) {
+       std::string p = first_arg(op);
+       return is(op, MsgType::XS_SET_PERMS) && op.actor >= 2 &&
+              (p == "@introduceDomain" || p == "@releaseDomain") &&
+              ours.reply == "error EACCES" && is_error(ref) &&
+              same_events(ours, ref);
+     }},
     {"dom0-path-length", "Paths",
      "privileged callers may use absolute paths up to 3072 bytes; C "
      "limits every caller to 2048 after the domain's home",

@@ -97,5 +97,23 @@ A READ "/t\0"
 )ops");
 }
 
+// Found by seed 101 (long run): accepted differences, each documented.
+TEST(DifferentialCase, DomainNodesGoingFireWatchesBelowHere) {
+  expect_same_as_c(R"ops(
+A WATCH "/local/domain/7/missing/y\0x\0"
+A TRANSACTION_START tx2 "\0"
+A RELEASE tx2 "7\0"
+B WATCH "/local/domain/6/data/k\0x\0"
+host destroy 6
+)ops");
+}
+
+TEST(DifferentialCase, GuestSetPermsOfASpecialNodeIsEacces) {
+  expect_same_as_c(R"ops(
+g7 SET_PERMS "@introduceDomain\0r05\0n9\0"
+g7 SET_PERMS "@releaseDomain\0r5\0n6\0"
+)ops");
+}
+
 }  // namespace
 }  // namespace cxs::diff
