@@ -336,6 +336,16 @@ const std::vector<AllowedDifference> kTable = {
        return is(op, MsgType::XS_TRANSACTION_END) &&
               ours.reply == "TRANSACTION_END OK" && ref.reply == "error ENOMEM";
      }},
+    {"transaction-survives-a-refusal-conflict", "Transactions",
+     "the same transaction conflicting: EAGAIN here (retry), ENOMEM in C; "
+     "neither commits",
+     false, false,
+     [](const Op& op, const Observation& ours, const Observation& ref,
+        const HostModel&) {
+       return is(op, MsgType::XS_TRANSACTION_END) &&
+              ours.reply == "error EAGAIN" && ref.reply == "error ENOMEM" &&
+              same_events(ours, ref);
+     }},
     {"watch-quota", "Watches",
      "the watch quota refuses the watch that would pass it (ENOSPC); C 4.17 "
      "takes one more",
