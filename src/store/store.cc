@@ -17,7 +17,7 @@ inline Result<NodeView> Store::readable_node(View& view, const Caller& c,
     if (view.in_transaction()) CXS_TRY(read_ancestors(view, path));
     return missing_node_error(view, c, path, kPermRead);
   }
-  if (!may(c, n->perms(), kPermRead)) return XsErr::kEACCES;
+  if (!may(c, n->perms(), kPermRead)) return refused(view, path);
   return n;
 }
 
@@ -63,6 +63,18 @@ Status Store::read_ancestors(View& view, std::string_view path) {
     if (*r) break;
   }
   return {};
+}
+
+// An existing node the caller may not access: C 4.17 has read it and, to
+// choose the error, its parent, so inside a transaction both join the read
+// set (a later outside change to either makes the commit EAGAIN). Nothing
+// else is changed by a refused request.
+XsErr Store::refused(View& view, std::string_view path) {
+  if (view.in_transaction() && !is_special(path) && path != "/") {
+    (void)view.read(path);
+    (void)view.read(parent_of(path));  // ENOSPC: see read_ancestors
+  }
+  return XsErr::kEACCES;
 }
 
 // Nodes: the caller's count as it would be after this request (committed,
@@ -111,7 +123,7 @@ Status Store::write(const Caller& c, Transaction* tx, std::string_view path,
                     std::string_view value, EventSink& events) {
   View view(tree_, tx);
   if (NodeView existing = view.peek(path)) {
-    if (!may(c, existing->perms(), kPermWrite)) return XsErr::kEACCES;
+    if (!may(c, existing->perms(), kPermWrite)) return refused(view, path);
     CXS_TRY(check_node_size(
         c, Tree::record_bytes(value.size(), existing->perms().size(),
                               existing->children_bytes())));
@@ -131,7 +143,7 @@ Status Store::mkdir(const Caller& c, Transaction* tx, std::string_view path,
                     EventSink& events) {
   View view(tree_, tx);
   if (NodeView existing = view.peek(path)) {
-    if (!may(c, existing->perms(), kPermWrite)) return XsErr::kEACCES;
+    if (!may(c, existing->perms(), kPermWrite)) return refused(view, path);
     return {};
   }
   return create_path(view, c, path, {}, events);
@@ -207,7 +219,7 @@ Status Store::rm(const Caller& c, Transaction* tx, std::string_view path,
     if (!par) return par.error();
     return *par ? Status{} : Status{XsErr::kENOENT};
   }
-  if (!may(c, node->perms(), kPermWrite)) return XsErr::kEACCES;
+  if (!may(c, node->perms(), kPermWrite)) return refused(view, path);
   // After the permission check, as C: a guest learns EACCES, not that "/"
   // is special.
   if (path == "/") return XsErr::kEINVAL;
@@ -299,9 +311,12 @@ Status Store::set_perms(const Caller& c, Transaction* tx,
                         EventSink& events) {
   View view(tree_, tx);
   NodeView existing = view.peek(path);
-  if (!existing)
+  if (!existing) {
+    if (view.in_transaction()) CXS_TRY(read_ancestors(view, path));
     return missing_node_error(view, c, path, kPermWrite | kPermOwner);
-  if (!may(c, existing->perms(), kPermWrite | kPermOwner)) return XsErr::kEACCES;
+  }
+  if (!may(c, existing->perms(), kPermWrite | kPermOwner))
+    return refused(view, path);
   if (!c.privileged && perms.front().dom != existing->perms().front().dom)
     return XsErr::kEPERM;
   if (c.quota && over(perms.size(), c.quota->node_permissions))

@@ -236,6 +236,39 @@ TEST_F(TransactionTest, MissingReadFreezesTheAncestorsPermissions) {
   EXPECT_EQ(err(commit(t, kDom5)), XsErr::kEAGAIN);
 }
 
+// Found by the differential tester (seed 104): a request refused with
+// EACCES inside a transaction has read the node and its parent, as C
+// 4.17's does, so an outside change to the parent makes the commit EAGAIN.
+TEST_F(TransactionTest, RefusedSetPermsReadsTheNodeAndItsParent) {
+  write("/t/shared", "");
+  EventSink ev;
+  ASSERT_TRUE(store_.set_perms(kPriv, nullptr, "/t/shared",
+                               {Perm{DomId{0}, kPermRead | kPermWrite}}, ev)
+                  .ok());
+  Transaction* t = start(kConnA);
+  auto s = store_.set_perms(kDom5, t, "/t/shared", {Perm{DomId{5}, 3}}, ev);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error(), XsErr::kEACCES);
+  ASSERT_TRUE(store_.set_perms(kPriv, nullptr, "/t",
+                               {Perm{DomId{5}, kPermRead | kPermWrite}}, ev)
+                  .ok());
+  EXPECT_EQ(err(commit(t, kDom5)), XsErr::kEAGAIN);
+}
+
+TEST_F(TransactionTest, RefusedReadThenParentChangedGivesEagain) {
+  write("/t/p", "v");
+  EventSink ev;
+  ASSERT_TRUE(store_.set_perms(kPriv, nullptr, "/t/p",
+                               {Perm{DomId{0}, kPermNone}}, ev)
+                  .ok());
+  Transaction* t = start(kConnA);
+  auto r = store_.read(kDom5, t, "/t/p");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error(), XsErr::kEACCES);
+  write("/t", "changed");
+  EXPECT_EQ(err(commit(t, kDom5)), XsErr::kEAGAIN);
+}
+
 // Writes do not read the ancestors: transactions creating children under
 // one parent conflict only through the parent's child list (example 6),
 // not through the permission check (issue 19 relies on this).
