@@ -128,6 +128,10 @@ TEST_F(Dispatch, PrivilegedCallerReachesControl) {
   EXPECT_EQ(o.payload(), "control:print,hello,");
   EXPECT_EQ(send(MsgType::XS_CONTROL, z("fail")).error(), XsErr::kEINVAL);
   EXPECT_EQ(send(MsgType::XS_CONTROL, "").error(), XsErr::kEINVAL);
+  // Differential finding (issue 17): C counts NUL-terminated strings only.
+  EXPECT_EQ(send(MsgType::XS_CONTROL, "print").error(), XsErr::kEINVAL);
+  EXPECT_EQ(send(MsgType::XS_CONTROL, z("print") + "x").payload(),
+            "control:print,");
 }
 
 TEST_F(Dispatch, IsDomainIntroducedAsksTheDaemon) {
