@@ -153,10 +153,13 @@ std::vector<std::string> shown_perms(const Observation& o) {
   return out;
 }
 
+// An entry naming one of `doms` ("r05" names 5, as both daemons read it).
 bool names_one_of(const std::string& entry,
                   const std::set<std::uint32_t>& doms) {
-  return entry.size() > 1 && canonical_domid(entry.substr(1)) &&
-         doms.count(std::stoul(entry.substr(1)));
+  std::string d = entry.substr(std::min<std::size_t>(1, entry.size()));
+  return !d.empty() && d.size() <= 5 &&
+         d.find_first_not_of("0123456789") == std::string::npos &&
+         doms.count(std::stoul(d));
 }
 
 // The request succeeded and is one that changes the store, a watch list
@@ -169,6 +172,15 @@ bool changes_state(const Op& op, const Observation& o) {
       MsgType::XS_TRANSACTION_END};
   return !is_error(o) && std::any_of(std::begin(kChanging), std::end(kChanging),
                                      [&](MsgType t) { return is(op, t); });
+}
+
+// `a` is `b` with some elements left out, in order.
+bool is_subsequence(const std::vector<std::string>& a,
+                    const std::vector<std::string>& b) {
+  std::size_t j = 0;
+  for (const auto& x : b)
+    if (j < a.size() && a[j] == x) ++j;
+  return j == a.size();
 }
 
 const std::vector<AllowedDifference> kTable = {
@@ -267,17 +279,27 @@ const std::vector<AllowedDifference> kTable = {
        return !dom.empty() &&
               extra_events_below(ours, ref, "/local/domain/" + dom);
      }},
-    {"guest-set-perms-of-special-node", "Permissions",
-     "a guest may not set the special nodes' permissions: EACCES; C 4.17 "
-     "answers a stale errno (or dies, a fault recorded apart)",
+    {"set-perms-of-special-name-refused", "Permissions",
+     "SET_PERMS of a special name the caller may not set (EACCES) or that "
+     "names no special node (EINVAL); C 4.17 answers a stale errno (or "
+     "dies, a fault recorded apart)",
      false, false,
      [](const Op& op, const Observation& ours, const Observation& ref,
         const HostModel&) {
        std::string p = first_arg(op);
-       return is(op, MsgType::XS_SET_PERMS) && op.actor >= 2 &&
-              (p == "@introduceDomain" || p == "@releaseDomain") &&
-              ours.reply == "error EACCES" && is_error(ref) &&
-              same_events(ours, ref);
+       return is(op, MsgType::XS_SET_PERMS) && !p.empty() && p[0] == '@' &&
+              (ours.reply == "error EACCES" || ours.reply == "error EINVAL") &&
+              is_error(ref) && same_events(ours, ref);
+     }},
+    {"unintroduced-domain-death", "Permissions",
+     "a domain named in permissions but not introduced is watched too: "
+     "when it dies its nodes and entries go (XSA-417); C keeps them",
+     true, false,
+     [](const Op& op, const Observation& ours, const Observation& ref,
+        const HostModel& model) {
+       return (op.kind == OpKind::kKill || op.kind == OpKind::kDestroy) &&
+              !model.introduced.count(op.domid) && ours.reply == ref.reply &&
+              ref.events.empty();
      }},
     {"dom0-path-length", "Paths",
      "privileged callers may use absolute paths up to 3072 bytes; C "
@@ -321,11 +343,36 @@ const std::vector<AllowedDifference> kTable = {
      [](const Op& op, const Observation& ours, const Observation& ref,
         const HostModel& model) {
        if (!is(op, MsgType::XS_SET_PERMS)) return false;
-       if (is_error(ours) && is_error(ref)) return false;
        auto args = nul_terminated_args(op.payload);
+       // Both refusing: only a dying owner (checked before the node here)
+       // may make the errors differ.
+       if (is_error(ours) && is_error(ref))
+         return args.size() > 1 && names_one_of(args[1], model.dying) &&
+                ours.reply == "error ENOENT";
        for (std::size_t i = 1; i < args.size(); ++i)
          if (names_one_of(args[i], model.dying)) return true;
        return false;
+     }},
+    {"watch-event-parent-readable", "Watches",
+     "an event goes to a watcher that may read the node; C 4.17 also tells "
+     "one that may read only its parent (XSA-115)",
+     false, false,
+     [](const Op&, const Observation& ours, const Observation& ref,
+        const HostModel&) {
+       if (ours.reply != ref.reply) return false;
+       bool extra = false;
+       for (const auto& [chan, evs] : ref.events) {
+         auto it = ours.events.find(chan);
+         std::vector<std::string> none;
+         const auto& mine = it == ours.events.end() ? none : it->second;
+         if (mine == evs) continue;
+         // Only a guest may be told less, and only by dropping events.
+         if (chan[0] != 'g' || !is_subsequence(mine, evs)) return false;
+         extra = true;
+       }
+       for (const auto& [chan, evs] : ours.events)
+         if (!ref.events.count(chan)) return false;
+       return extra;
      }},
     {"transaction-survives-a-refusal", "Transactions",
      "a request refused on a quota inside a transaction changed nothing, so "
