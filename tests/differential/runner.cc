@@ -71,11 +71,10 @@ void update_model(const Op& op, const Observation& o, HostModel& m) {
   if (op.type == ty(MsgType::XS_WATCH) && o.reply == "WATCH OK")
     m.watching.insert(op.actor);
   if (op.type == ty(MsgType::XS_SET_TARGET) && o.reply == "SET_TARGET OK") {
-    auto d = std::strtoul(op.payload.c_str(), nullptr, 10);
     std::size_t nul = op.payload.find('\0');
-    if (nul != std::string::npos &&
-        std::strtoul(op.payload.c_str() + nul + 1, nullptr, 10) == d)
-      m.self_target.insert(static_cast<std::uint32_t>(d));
+    if (nul != std::string::npos)
+      m.targeted.insert(static_cast<std::uint32_t>(
+          std::strtoul(op.payload.c_str() + nul + 1, nullptr, 10)));
   }
   if (op.type == ty(MsgType::XS_RELEASE) && o.reply == "RELEASE OK")
     forget_guest(m, static_cast<std::uint32_t>(

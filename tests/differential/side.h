@@ -45,7 +45,8 @@ struct HostModel {
   // Domains released or dead since the set-up (their permission entries
   // are dropped by cxenstored, kept by C).
   std::set<std::uint32_t> gone;
-  std::set<std::uint32_t> self_target;  // SET_TARGET d d accepted
+  // Domains some SET_TARGET named as the target (C never releases them).
+  std::set<std::uint32_t> targeted;
 };
 
 class Channel;

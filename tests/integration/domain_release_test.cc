@@ -194,6 +194,20 @@ TEST(DomainRelease, ADomainThatIsItsOwnTargetIsReleasedWhenItDies) {
   kill_and_wait(host, dom0, 6);
 }
 
+// The same for a domain another one targets (C 4.17 keeps it while the
+// other lives).
+TEST(DomainRelease, ADomainThatIsATargetIsReleasedWhenItDies) {
+  SimHost host;
+  RawClient dom0(host.socket());
+  ASSERT_EQ(outcome_of(host.introduce(5)), "XS_INTRODUCE");
+  ASSERT_EQ(outcome_of(host.introduce(7)), "XS_INTRODUCE");
+  ASSERT_TRUE(is_type_ok(
+      dom0.request(ty(MsgType::XS_SET_TARGET), nul_join({"7", "5"}))));
+  kill_and_wait(host, dom0, 5);
+  EXPECT_TRUE(dom0.read("/local/domain/5").is_error("ENOENT"));
+  EXPECT_EQ(introduced(dom0, 7), "T|");
+}
+
 TEST(DomainRelease, KeepOrphansGivesADeadDomainsNodesToDom0) {
   SimHost host({"-K"});
   RawClient dom0(host.socket());
