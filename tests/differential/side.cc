@@ -406,27 +406,27 @@ void Side::sync_watchers(const HostModel& model, Observation& o) {
     it = it->second.empty() ? o.events.erase(it) : std::next(it);
 }
 
-void Side::after(const Op& op, const HostModel& model) {
-  Actor a = op.actor;
-  if (op.kind == OpKind::kIntroduce || op.kind == OpKind::kCreate ||
-      op.kind == OpKind::kKill || op.kind == OpKind::kDestroy)
-    a = static_cast<Actor>(op.domid);
-  if (!is_guest(a)) {
-    // A socket the daemon closed is opened again: the actor goes on as a
-    // new dom0 client.
+// Brings the channels in line with the model after an op: a socket the
+// daemon closed is opened again (a new dom0 client), a guest whose ring is
+// no longer served forgets its channel and its transactions (a RELEASE by
+// dom0 too: a stale id would name another transaction in C, which numbers
+// them per connection), a guest introduced again gets a fresh channel.
+void Side::after(const Op&, const HostModel& model) {
+  for (Actor a : {kSockA, kSockB}) {
     auto& c = channels_[a];
     if (c && !c->fault().empty()) {
       c = std::make_unique<SocketChannel>(host_.socket());
       tx_.erase(a);
     }
-    return;
   }
-  auto d = static_cast<std::uint32_t>(a);
-  if (!model.introduced.count(d)) {
-    channels_.erase(a);
-    tx_.erase(a);
-  } else if (!channels_.count(a)) {
-    channels_[a] = std::make_unique<RingChannel>(host_.dir(), d);
+  for (std::uint32_t d : {5u, 6u, 7u, kUnintroduced}) {
+    auto a = static_cast<Actor>(d);
+    if (!model.introduced.count(d)) {
+      channels_.erase(a);
+      tx_.erase(a);
+    } else if (!channels_.count(a)) {
+      channels_[a] = std::make_unique<RingChannel>(host_.dir(), d);
+    }
   }
 }
 
