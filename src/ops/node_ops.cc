@@ -18,6 +18,13 @@ Result<store::CanonicalPath> path_arg(Ctx& ctx, std::string_view payload,
   return canonical_path(ctx, payload.substr(0, payload.size() - 1), kind);
 }
 
+// The special names that have a permission list: "@other" is no node at
+// all (EINVAL, as C), not a missing one.
+bool has_permissions(std::string_view path) {
+  return !store::is_special(path) || path == "@introduceDomain" ||
+         path == "@releaseDomain";
+}
+
 }  // namespace
 
 Result<Reply> do_read(Ctx& ctx, const Request& req) {
@@ -81,6 +88,7 @@ Result<Reply> do_directory_part(Ctx& ctx, const Request& req) {
 Result<Reply> do_get_perms(Ctx& ctx, const Request& req) {
   auto path = path_arg(ctx, req.payload, store::PathKind::kNodeOrSpecial);
   if (!path) return path.error();
+  if (!has_permissions(*path)) return XsErr::kEINVAL;
   auto perms = ctx.store.get_perms(ctx.caller(), ctx.tx, *path);
   if (!perms) return perms.error();
   return Reply{wire::format_perm_list(*perms)};
@@ -114,11 +122,18 @@ void mark_absent_domains(const DaemonHooks& daemon, PermList& perms) {
 
 }  // namespace
 
+// The checks run in C 4.17's order, so a request wrong in several ways
+// gets the same error: the entry count (only NUL-terminated strings count:
+// trailing bytes without a NUL are no entry), the caller's permissions
+// quota, the entries, the owner's existence, then the node.
 Result<Reply> do_set_perms(Ctx& ctx, const Request& req) {
   auto args = wire::split_args(req.payload);
+  if (!args.empty() && wire::count_nuls(req.payload) < args.size())
+    args.pop_back();
   if (args.size() < 2) return XsErr::kEINVAL;
-  auto path = canonical_path(ctx, args[0], store::PathKind::kNodeOrSpecial);
-  if (!path) return path.error();
+  const store::Quota* q = ctx.caller().quota;
+  if (q && store::over(args.size() - 1, q->node_permissions))
+    return XsErr::kENOSPC;
   std::vector<std::string_view> entries(args.begin() + 1, args.end());
   auto perms = wire::parse_perm_list(entries);
   if (!perms) return XsErr::kEINVAL;
@@ -127,6 +142,9 @@ Result<Reply> do_set_perms(Ctx& ctx, const Request& req) {
   if (ctx.daemon && owner.value != kDomidAny &&
       !ctx.daemon->domain_exists(owner))
     return XsErr::kENOENT;
+  auto path = canonical_path(ctx, args[0], store::PathKind::kNodeOrSpecial);
+  if (!path) return path.error();
+  if (!has_permissions(*path)) return XsErr::kEINVAL;
   if (ctx.daemon) mark_absent_domains(*ctx.daemon, *perms);
   return status_reply(ctx.store.set_perms(ctx.caller(), ctx.tx, *path,
                                           std::move(*perms), ctx.events));

@@ -58,8 +58,10 @@ Result<Reply> do_unwatch(Ctx& ctx, const Request& req) {
   auto args = wire::split_args(req.payload);
   if (args.size() != 2 || wire::count_nuls(req.payload) != 2)
     return XsErr::kEINVAL;
+  // No watch has a path that is not valid: ENOENT, as C 4.17, which looks
+  // the watch up without checking the path.
   auto parsed = parse_watch_args(ctx, args);
-  if (!parsed) return parsed.error();
+  if (!parsed) return XsErr::kENOENT;
   CXS_TRY(ctx.watches.remove(ctx.session.conn, parsed->path, parsed->token));
   return ok_reply();
 }

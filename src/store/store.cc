@@ -13,8 +13,11 @@ inline Result<NodeView> Store::readable_node(View& view, const Caller& c,
   auto r = view.read(path);
   if (!r) return r.error();
   NodeView n = *r;
-  if (!n) return missing_node_error(view, c, path, kPermRead);
-  if (!may(c, n->perms(), kPermRead)) return XsErr::kEACCES;
+  if (!n) {
+    if (view.in_transaction()) CXS_TRY(read_ancestors(view, path));
+    return missing_node_error(view, c, path, kPermRead);
+  }
+  if (!may(c, n->perms(), kPermRead)) return refused(view, path);
   return n;
 }
 
@@ -34,6 +37,44 @@ XsErr Store::missing_node_error(const View& view, const Caller& c,
                                                   : XsErr::kEACCES;
   }
   return XsErr::kENOENT;
+}
+
+// A read that finds a node missing inside a transaction has looked at the
+// ancestors up to the nearest existing one to choose ENOENT or EACCES: C
+// 4.17 reads them in the transaction, so they join its read set. The
+// nearest existing ancestor is then frozen (its value and permissions are
+// the transaction's snapshot) and a later outside change to it, or the
+// creation of a missing one between, makes the commit EAGAIN. Example:
+// WRITE /t/p old; T reads /t/p/missing/x (ENOENT); a client writes /t/p
+// new; T reads /t/p: "old"; T commits: EAGAIN. Only reads do this: a
+// write's permission check stays a peek, so that transactions creating
+// disjoint children conflict no more than their child-list changes make
+// them (issue 19). A transaction at its transaction-nodes bound keeps the
+// answer it could read (the missing node itself is recorded) without
+// freezing the ancestors: the bound refuses what a request asks for, not
+// what it looks at on the way.
+Status Store::read_ancestors(View& view, std::string_view path) {
+  if (is_special(path)) return {};
+  std::string_view p = path;
+  while (p != "/") {
+    p = parent_of(p);
+    auto r = view.read(p);
+    if (!r) return r.error() == XsErr::kENOSPC ? Status{} : r.error();
+    if (*r) break;
+  }
+  return {};
+}
+
+// An existing node the caller may not access: C 4.17 has read it and, to
+// choose the error, its parent, so inside a transaction both join the read
+// set (a later outside change to either makes the commit EAGAIN). Nothing
+// else is changed by a refused request.
+XsErr Store::refused(View& view, std::string_view path) {
+  if (view.in_transaction() && !is_special(path) && path != "/") {
+    (void)view.read(path);
+    (void)view.read(parent_of(path));  // ENOSPC: see read_ancestors
+  }
+  return XsErr::kEACCES;
 }
 
 // Nodes: the caller's count as it would be after this request (committed,
@@ -82,7 +123,7 @@ Status Store::write(const Caller& c, Transaction* tx, std::string_view path,
                     std::string_view value, EventSink& events) {
   View view(tree_, tx);
   if (NodeView existing = view.peek(path)) {
-    if (!may(c, existing->perms(), kPermWrite)) return XsErr::kEACCES;
+    if (!may(c, existing->perms(), kPermWrite)) return refused(view, path);
     CXS_TRY(check_node_size(
         c, Tree::record_bytes(value.size(), existing->perms().size(),
                               existing->children_bytes())));
@@ -102,7 +143,7 @@ Status Store::mkdir(const Caller& c, Transaction* tx, std::string_view path,
                     EventSink& events) {
   View view(tree_, tx);
   if (NodeView existing = view.peek(path)) {
-    if (!may(c, existing->perms(), kPermWrite)) return XsErr::kEACCES;
+    if (!may(c, existing->perms(), kPermWrite)) return refused(view, path);
     return {};
   }
   return create_path(view, c, path, {}, events);
@@ -166,7 +207,6 @@ Status Store::create_path(View& view, const Caller& c, std::string_view path,
 
 Status Store::rm(const Caller& c, Transaction* tx, std::string_view path,
                  EventSink& events) {
-  if (path == "/") return XsErr::kEINVAL;
   View view(tree_, tx);
   auto r = view.read(path);
   if (!r) return r.error();
@@ -179,7 +219,10 @@ Status Store::rm(const Caller& c, Transaction* tx, std::string_view path,
     if (!par) return par.error();
     return *par ? Status{} : Status{XsErr::kENOENT};
   }
-  if (!may(c, node->perms(), kPermWrite)) return XsErr::kEACCES;
+  if (!may(c, node->perms(), kPermWrite)) return refused(view, path);
+  // After the permission check, as C: a guest learns EACCES, not that "/"
+  // is special.
+  if (path == "/") return XsErr::kEINVAL;
   return remove_subtree(view, path, events);
 }
 
@@ -268,9 +311,12 @@ Status Store::set_perms(const Caller& c, Transaction* tx,
                         EventSink& events) {
   View view(tree_, tx);
   NodeView existing = view.peek(path);
-  if (!existing)
+  if (!existing) {
+    if (view.in_transaction()) CXS_TRY(read_ancestors(view, path));
     return missing_node_error(view, c, path, kPermWrite | kPermOwner);
-  if (!may(c, existing->perms(), kPermWrite | kPermOwner)) return XsErr::kEACCES;
+  }
+  if (!may(c, existing->perms(), kPermWrite | kPermOwner))
+    return refused(view, path);
   if (!c.privileged && perms.front().dom != existing->perms().front().dom)
     return XsErr::kEPERM;
   if (c.quota && over(perms.size(), c.quota->node_permissions))

@@ -109,6 +109,11 @@ class Store {
                                     std::string_view path);
   XsErr missing_node_error(const View& view, const Caller& c,
                            std::string_view path, std::uint8_t wanted) const;
+  // missing_node_error for a read inside a transaction: the ancestors it
+  // looks at are read (see store.cc).
+  Status read_ancestors(View& view, std::string_view path);
+  // EACCES for an existing node, its reads recorded as C's (see store.cc).
+  XsErr refused(View& view, std::string_view path);
   Status create_path(View& view, const Caller& c, std::string_view path,
                      std::string_view value, EventSink& events);
   Status remove_subtree(View& view, std::string_view path, EventSink& events);

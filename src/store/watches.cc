@@ -150,11 +150,16 @@ std::size_t WatchIndex::bytes(ConnId conn) const noexcept {
   return it == bytes_by_conn_.end() ? 0 : it->second;
 }
 
+// In registration order whatever the depth, as C 4.17 fires one
+// connection's watches (it walks the connection's list of them): a client
+// that registered /local/domain before /local hears of a change under both
+// in that order.
 void WatchIndex::collect_on_path(std::string_view path,
                                  std::vector<const Watch*>& out) const {
   const TrieNode* n = is_special(path) ? special_.get() : root_.get();
+  std::vector<WatchId> ids;
   auto take = [&](const TrieNode* t) {
-    for (WatchId id : t->watches) out.push_back(&watches_.at(id));
+    ids.insert(ids.end(), t->watches.begin(), t->watches.end());
   };
   if (!is_special(path)) take(n);
   // Nothing watched below this point: the walk ends at once.
@@ -166,6 +171,8 @@ void WatchIndex::collect_on_path(std::string_view path,
     take(n);
     return true;
   });
+  std::sort(ids.begin(), ids.end());
+  for (WatchId id : ids) out.push_back(&watches_.at(id));
 }
 
 // Iterative walk: watch trees can be as deep as paths are long. The trie's

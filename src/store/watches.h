@@ -46,8 +46,8 @@ class WatchIndex {
   std::size_t total() const noexcept { return watches_.size(); }
 
   // Calls fn(watch, event_path) for each watch the event fires: those on
-  // the event's path and its ancestors, shallowest first, then (recursive
-  // events) those below it; each group in registration order. The order
+  // the event's path and its ancestors, then (recursive events) those below
+  // it; each group in registration order (C 4.17's order). The order
   // depends on nothing else, so it survives a live update that adds the
   // watches back in registration order.
   template <typename Fn>

@@ -148,6 +148,66 @@ TEST(DomainRelease, PermissionEntriesNamingADeadDomainAreRemoved) {
   EXPECT_EQ(perms_of(dom0, "/shared/dom0s"), std::vector<std::string>{"n0"});
 }
 
+// Issue 17, item 4 (kept difference, docs/compat.md): RELEASE drops the
+// entries naming the domain (C 4.17 keeps listing them); either way a
+// domain introduced again with the same id (soft reset) gets no access
+// from them, as from C.
+TEST(DomainRelease, ReleasedDomainsEntriesGoAndGrantNothingAfterReintroduce) {
+  SimHost host;
+  RawClient dom0(host.socket());
+  ASSERT_EQ(outcome_of(host.introduce(6)), "XS_INTRODUCE");
+  ASSERT_TRUE(is_type_ok(dom0.write("/q", "v")));
+  ASSERT_TRUE(is_type_ok(dom0.set_perms("/q", {"n0", "r6", "b7"})));
+  {
+    SimGuest g6(host, 6);
+    EXPECT_EQ(g6.read("/q"), "v");
+  }
+  ASSERT_TRUE(is_type_ok(
+      dom0.request(ty(MsgType::XS_RELEASE), with_nul("6"))));
+  EXPECT_EQ(perms_of(dom0, "/q"), (std::vector<std::string>{"n0", "b7"}));
+  ASSERT_EQ(outcome_of(host.introduce(6)), "XS_INTRODUCE");
+  SimGuest again(host, 6);
+  EXPECT_EQ(again.read("/q"), "EACCES");
+}
+
+// Issue 17, item 7 (kept difference): a domain listed as dying does not
+// exist for permission entries (C 4.17 accepts it as an owner).
+TEST(DomainRelease, ADyingDomainCannotBeMadeAnOwner) {
+  SimHost host;
+  RawClient dom0(host.socket());
+  ASSERT_TRUE(is_type_ok(dom0.write("/q", "v")));
+  host.set_alive(7);
+  EXPECT_TRUE(is_type_ok(dom0.set_perms("/q", {"n7"})));
+  host.kill(7);
+  ASSERT_TRUE(is_type_ok(dom0.write("/r", "v")));
+  EXPECT_TRUE(dom0.set_perms("/r", {"n7"}).is_error("ENOENT"));
+}
+
+// Found by the differential tester: C 4.17 never releases a domain made its
+// own target (a reference loop); cxenstored releases it like any other.
+TEST(DomainRelease, ADomainThatIsItsOwnTargetIsReleasedWhenItDies) {
+  SimHost host;
+  RawClient dom0(host.socket());
+  ASSERT_EQ(outcome_of(host.introduce(6)), "XS_INTRODUCE");
+  ASSERT_TRUE(is_type_ok(
+      dom0.request(ty(MsgType::XS_SET_TARGET), nul_join({"6", "6"}))));
+  kill_and_wait(host, dom0, 6);
+}
+
+// The same for a domain another one targets (C 4.17 keeps it while the
+// other lives).
+TEST(DomainRelease, ADomainThatIsATargetIsReleasedWhenItDies) {
+  SimHost host;
+  RawClient dom0(host.socket());
+  ASSERT_EQ(outcome_of(host.introduce(5)), "XS_INTRODUCE");
+  ASSERT_EQ(outcome_of(host.introduce(7)), "XS_INTRODUCE");
+  ASSERT_TRUE(is_type_ok(
+      dom0.request(ty(MsgType::XS_SET_TARGET), nul_join({"7", "5"}))));
+  kill_and_wait(host, dom0, 5);
+  EXPECT_TRUE(dom0.read("/local/domain/5").is_error("ENOENT"));
+  EXPECT_EQ(introduced(dom0, 7), "T|");
+}
+
 TEST(DomainRelease, KeepOrphansGivesADeadDomainsNodesToDom0) {
   SimHost host({"-K"});
   RawClient dom0(host.socket());

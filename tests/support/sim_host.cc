@@ -156,7 +156,11 @@ std::string SimHost::log() const { return read_file(dir_ + "/daemon.log"); }
 
 bool SimHost::alive() const {
   if (cxs_) return cxs_->alive();
-  return ::access(("/proc/" + std::to_string(ref_pid_)).c_str(), F_OK) == 0;
+  // Not our child: a reference that died stays a zombie until its parent
+  // (init) reaps it.
+  std::string status = read_file("/proc/" + std::to_string(ref_pid_) +
+                                 "/status");
+  return !status.empty() && status.find("State:\tZ") == std::string::npos;
 }
 
 void SimHost::write_domains() const {

@@ -97,12 +97,29 @@ TEST_F(Dispatch, AnotherConnectionsTransactionIsEnoent) {
   EXPECT_TRUE(send(MsgType::XS_READ, z("/tool"), tx).ok());
 }
 
-TEST_F(Dispatch, TypesWithoutTransactionsIgnoreTheTxId) {
+// Only WATCH and UNWATCH ignore the tx_id (C's XS_FLAG_NOTID).
+TEST_F(Dispatch, WatchAndUnwatchIgnoreTheTxId) {
   EXPECT_TRUE(send(MsgType::XS_WATCH, z("/a") + z("t"), 4242).ok());
   EXPECT_TRUE(send(MsgType::XS_UNWATCH, z("/a") + z("t"), 4242).ok());
-  EXPECT_TRUE(send(MsgType::XS_GET_DOMAIN_PATH, z("3"), 4242).ok());
-  EXPECT_TRUE(send(MsgType::XS_RESET_WATCHES, "", 4242).ok());
-  EXPECT_TRUE(send(MsgType::XS_IS_DOMAIN_INTRODUCED, z("0"), 4242).ok());
+}
+
+// Found by the differential tester (issue 17): C 4.17 looks the tx_id up
+// for every other type, so a stale id is ENOENT even where the request
+// does not use a transaction; a live one is accepted and unused.
+TEST_F(Dispatch, TypesWithoutTransactionsStillRefuseAnUnknownTxId) {
+  for (auto [type, payload] :
+       {std::pair{MsgType::XS_GET_DOMAIN_PATH, z("3")},
+        std::pair{MsgType::XS_RESET_WATCHES, z("")},
+        std::pair{MsgType::XS_IS_DOMAIN_INTRODUCED, z("0")},
+        std::pair{MsgType::XS_CONTROL, z("print") + z("x")},
+        std::pair{MsgType::XS_RELEASE, z("5")},
+        std::pair{MsgType::XS_SET_TARGET, z("5") + z("6")}})
+    EXPECT_EQ(send(type, payload, 4242).error(), XsErr::kENOENT)
+        << static_cast<int>(type);
+  std::uint32_t tx = start_tx(dom0_);
+  EXPECT_EQ(send(MsgType::XS_GET_DOMAIN_PATH, z("3"), tx).payload(),
+            z("/local/domain/3"));
+  EXPECT_TRUE(send(MsgType::XS_IS_DOMAIN_INTRODUCED, z("0"), tx).ok());
 }
 
 TEST_F(Dispatch, PrivilegedCallerReachesControl) {
@@ -111,6 +128,10 @@ TEST_F(Dispatch, PrivilegedCallerReachesControl) {
   EXPECT_EQ(o.payload(), "control:print,hello,");
   EXPECT_EQ(send(MsgType::XS_CONTROL, z("fail")).error(), XsErr::kEINVAL);
   EXPECT_EQ(send(MsgType::XS_CONTROL, "").error(), XsErr::kEINVAL);
+  // Differential finding (issue 17): C counts NUL-terminated strings only.
+  EXPECT_EQ(send(MsgType::XS_CONTROL, "print").error(), XsErr::kEINVAL);
+  EXPECT_EQ(send(MsgType::XS_CONTROL, z("print") + "x").payload(),
+            "control:print,");
 }
 
 TEST_F(Dispatch, IsDomainIntroducedAsksTheDaemon) {

@@ -104,6 +104,12 @@ TEST_F(Handlers, RmOfTheRootIsEinval) {
   EXPECT_EQ(send(MsgType::XS_RM, z("/")).error(), XsErr::kEINVAL);
 }
 
+// Differential finding (issue 17): C checks the caller may write "/"
+// before refusing to remove it.
+TEST_F(Handlers, RmOfTheRootByAGuestIsEacces) {
+  EXPECT_EQ(send(dom5_, MsgType::XS_RM, z("/")).error(), XsErr::kEACCES);
+}
+
 TEST_F(Handlers, RmOfAMissingNodeFollowsItsParent) {
   EXPECT_EQ(send(MsgType::XS_RM, z("/tool/missing")).payload(), kOk);
   EXPECT_EQ(send(MsgType::XS_RM, z("/nope/missing")).error(), XsErr::kENOENT);
@@ -191,6 +197,39 @@ TEST_F(Handlers, SetPermsWithBadEntriesIsEinval) {
             XsErr::kEINVAL);
   EXPECT_EQ(send(MsgType::XS_SET_PERMS, z("/p") + z("r70000")).error(),
             XsErr::kEINVAL);
+}
+
+// Differential findings (issue 17): SET_PERMS answers as C 4.17 does.
+// Bytes after the last NUL are no entry (C counts NUL-terminated strings).
+TEST_F(Handlers, SetPermsIgnoresALastEntryWithoutItsNul) {
+  ASSERT_TRUE(send(MsgType::XS_MKDIR, z("/p")).ok());
+  EXPECT_EQ(send(MsgType::XS_SET_PERMS, z("/p") + z("n0") + "r5").payload(),
+            kOk);
+  EXPECT_EQ(send(MsgType::XS_GET_PERMS, z("/p")).payload(), z("n0"));
+  EXPECT_EQ(send(MsgType::XS_SET_PERMS, z("/p") + "r5").error(),
+            XsErr::kEINVAL);
+  EXPECT_EQ(send(MsgType::XS_GET_PERMS, z("/p")).payload(), z("n0"));
+}
+
+// Which error wins: the count quota, then the entries, then the node.
+TEST_F(Handlers, SetPermsChecksInTheOrderOfTheCDaemon) {
+  std::string six;
+  for (int i = 0; i < 6; ++i) six += z("x5");
+  EXPECT_EQ(send(dom5_, MsgType::XS_SET_PERMS, z("/missing") + six).error(),
+            XsErr::kENOSPC);
+  EXPECT_EQ(send(MsgType::XS_SET_PERMS, z("/missing") + z("x5")).error(),
+            XsErr::kEINVAL);
+  EXPECT_EQ(send(MsgType::XS_SET_PERMS, z("bad path") + z("x5")).error(),
+            XsErr::kEINVAL);
+  EXPECT_EQ(send(MsgType::XS_SET_PERMS, z("") + z("n0")).error(),
+            XsErr::kEINVAL);
+}
+
+TEST_F(Handlers, PermsOfAnUnknownSpecialNameAreEinval) {
+  EXPECT_EQ(send(MsgType::XS_GET_PERMS, z("@other")).error(), XsErr::kEINVAL);
+  EXPECT_EQ(send(MsgType::XS_SET_PERMS, z("@other") + z("n0")).error(),
+            XsErr::kEINVAL);
+  EXPECT_TRUE(send(MsgType::XS_GET_PERMS, z("@releaseDomain")).ok());
 }
 
 TEST_F(Handlers, SetPermsOwnerChangeByAnUnprivilegedOwnerIsEperm) {
@@ -348,6 +387,15 @@ TEST_F(Handlers, UnwatchRemovesTheWatch) {
   EXPECT_EQ(send(MsgType::XS_UNWATCH, z("/w") + z("tok")).payload(), kOk);
   EXPECT_EQ(watches_.count(dom0_.conn), 0u);
   EXPECT_EQ(send(MsgType::XS_UNWATCH, z("/w") + z("tok")).error(),
+            XsErr::kENOENT);
+}
+
+// Differential finding (issue 17): no watch has an invalid path, so C
+// answers ENOENT without checking it.
+TEST_F(Handlers, UnwatchOfAnInvalidPathIsEnoent) {
+  EXPECT_EQ(send(MsgType::XS_UNWATCH, z("/t//x") + z("W")).error(),
+            XsErr::kENOENT);
+  EXPECT_EQ(send(MsgType::XS_UNWATCH, z("") + z("W")).error(),
             XsErr::kENOENT);
 }
 

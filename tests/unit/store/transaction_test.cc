@@ -187,11 +187,97 @@ TEST_F(TransactionTest, Example5AbsentThenCreatedConflicts) {
   EXPECT_EQ(err(commit(t1)), XsErr::kEAGAIN);
 }
 
+// The unrelated write is below /tool: a new child of "/" would change the
+// nearest existing ancestor of /m, which the failed read has read (as C).
 TEST_F(TransactionTest, Example5AbsentAndStillAbsentCommits) {
   Transaction* t1 = start();
   EXPECT_FALSE(store_.read(kPriv, t1, "/m").ok());
-  write("/other", "x");
+  write("/tool/other", "x");
   EXPECT_TRUE(commit(t1).ok());
+}
+
+// Issue 17, item 1 (differential finding): reading a missing node reads
+// its nearest existing ancestor, as C 4.17 does: the ancestor is frozen for
+// the transaction and an outside change to it makes the commit EAGAIN.
+TEST_F(TransactionTest, MissingReadFreezesTheNearestExistingAncestor) {
+  write("/t/p", "old");
+  Transaction* t = start();
+  EXPECT_EQ(value("/t/p/missing/x", t), "<ENOENT>");
+  write("/t/p", "new");
+  EXPECT_EQ(value("/t/p", t), "old");
+  EXPECT_EQ(err(commit(t)), XsErr::kEAGAIN);
+}
+
+TEST_F(TransactionTest, MissingReadThenAMissingAncestorCreatedGivesEagain) {
+  write("/t/p", "");
+  Transaction* t = start();
+  EXPECT_EQ(value("/t/p/missing/x", t), "<ENOENT>");
+  write("/t/p/missing", "now");
+  EXPECT_EQ(err(commit(t)), XsErr::kEAGAIN);
+}
+
+// The permissions are frozen too: a guest keeps the answer it got.
+TEST_F(TransactionTest, MissingReadFreezesTheAncestorsPermissions) {
+  write("/t/p", "");
+  EventSink ev;
+  ASSERT_TRUE(store_.set_perms(kPriv, nullptr, "/t/p",
+                               {Perm{DomId{0}, kPermRead}}, ev)
+                  .ok());
+  Transaction* t = start(kConnA);
+  auto r = store_.read(kDom5, t, "/t/p/missing");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error(), XsErr::kENOENT);
+  ASSERT_TRUE(store_.set_perms(kPriv, nullptr, "/t/p",
+                               {Perm{DomId{0}, kPermNone}}, ev)
+                  .ok());
+  r = store_.read(kDom5, t, "/t/p/missing");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error(), XsErr::kENOENT);
+  EXPECT_EQ(err(commit(t, kDom5)), XsErr::kEAGAIN);
+}
+
+// Found by the differential tester (seed 104): a request refused with
+// EACCES inside a transaction has read the node and its parent, as C
+// 4.17's does, so an outside change to the parent makes the commit EAGAIN.
+TEST_F(TransactionTest, RefusedSetPermsReadsTheNodeAndItsParent) {
+  write("/t/shared", "");
+  EventSink ev;
+  ASSERT_TRUE(store_.set_perms(kPriv, nullptr, "/t/shared",
+                               {Perm{DomId{0}, kPermRead | kPermWrite}}, ev)
+                  .ok());
+  Transaction* t = start(kConnA);
+  auto s = store_.set_perms(kDom5, t, "/t/shared", {Perm{DomId{5}, 3}}, ev);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error(), XsErr::kEACCES);
+  ASSERT_TRUE(store_.set_perms(kPriv, nullptr, "/t",
+                               {Perm{DomId{5}, kPermRead | kPermWrite}}, ev)
+                  .ok());
+  EXPECT_EQ(err(commit(t, kDom5)), XsErr::kEAGAIN);
+}
+
+TEST_F(TransactionTest, RefusedReadThenParentChangedGivesEagain) {
+  write("/t/p", "v");
+  EventSink ev;
+  ASSERT_TRUE(store_.set_perms(kPriv, nullptr, "/t/p",
+                               {Perm{DomId{0}, kPermNone}}, ev)
+                  .ok());
+  Transaction* t = start(kConnA);
+  auto r = store_.read(kDom5, t, "/t/p");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error(), XsErr::kEACCES);
+  write("/t", "changed");
+  EXPECT_EQ(err(commit(t, kDom5)), XsErr::kEAGAIN);
+}
+
+// Writes do not read the ancestors: transactions creating children under
+// one parent conflict only through the parent's child list (example 6),
+// not through the permission check (issue 19 relies on this).
+TEST_F(TransactionTest, WriteBelowAMissingNodeDoesNotReadAncestorsAboveIt) {
+  write("/p", "v");
+  Transaction* t = start();
+  write("/p/x/y", "1", t);
+  write("/q", "outside");
+  EXPECT_TRUE(commit(t).ok());
 }
 
 TEST_F(TransactionTest, Example6TwoCreatorsUnderOneParentSecondGetsEagain) {
@@ -392,6 +478,27 @@ TEST_F(TransactionTest, NodeLimitGivesEnospcAndLeavesTheViewUnchanged) {
   ASSERT_TRUE(commit(t).ok());
   EXPECT_TRUE(events_.empty());
   EXPECT_EQ(store_.tree().find("/x"), nullptr);
+}
+
+// Issue 17, item 2 (kept difference, docs/compat.md): a write refused on
+// the node-size quota inside a transaction changes nothing, so the
+// transaction commits its other writes (C 4.17 answers the commit ENOMEM).
+TEST_F(TransactionTest, WriteRefusedOnNodeSizeLeavesTheTransactionCommittable) {
+  Quota quota;
+  Caller guest{DomId{5}, false, std::nullopt, &quota};
+  write("/home", "");
+  EventSink ev;
+  ASSERT_TRUE(store_.set_perms(kPriv, nullptr, "/home",
+                               {Perm{DomId{5}, kPermNone}}, ev)
+                  .ok());
+  Transaction* t = start();
+  write("/home/a", "v", t, guest);
+  auto s = store_.write(guest, t, "/home/b", std::string(4000, 'q'), ev);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error(), XsErr::kENOSPC);
+  EXPECT_TRUE(commit(t, guest).ok());
+  EXPECT_EQ(value("/home/a"), "v");
+  EXPECT_EQ(value("/home/b"), "<ENOENT>");
 }
 
 TEST_F(TransactionTest, NodeLimitStopsARemovalBeforeItStarts) {

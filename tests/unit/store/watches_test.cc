@@ -345,4 +345,23 @@ TEST(WatchIndexExact, ExactEventFiresOnlyTheWatchOnThatPath) {
   EXPECT_EQ(tokens, std::vector<std::string>{"on"});
 }
 
+// Issue 17, item 5 (differential finding): one change fires a connection's
+// watches on the path and its ancestors in the order they were registered,
+// whatever their depth, as C 4.17 does ("W" on /local/domain before "tok-a"
+// on /local: "W" first).
+TEST(WatchIndex, WatchesOnAncestorsFireInRegistrationOrderNotByDepth) {
+  WatchIndex idx;
+  ASSERT_TRUE(idx.add(w(kA, "/local/domain", "W")).ok());
+  ASSERT_TRUE(idx.add(w(kA, "/local", "tok-a")).ok());
+  ASSERT_TRUE(idx.add(w(kA, "/local/domain/6/b", "exact")).ok());
+  ASSERT_TRUE(idx.add(w(kA, "/", "root")).ok());
+  std::vector<std::string> tokens;
+  idx.match(Event{"/local/domain/6/b", false, {}, {}},
+            [&](const Watch& x, std::string_view) {
+              tokens.push_back(x.token);
+            });
+  EXPECT_EQ(tokens,
+            (std::vector<std::string>{"W", "tok-a", "exact", "root"}));
+}
+
 }  // namespace cxs::store
