@@ -78,10 +78,16 @@ Result<std::string> Server::control(
   }
   if (cmd == "memreport") {
     std::ostringstream out;
+    // What the memory quota charges, summed: every domain's nodes, and
+    // what each connection holds (watches, transactions, queues).
+    std::size_t held = 0;
+    for (const auto& kv : clients_) held += memory_held(kv.second);
     out << rss_line() << "\nnodes: " << store_.tree().size()
         << "\nwatches: " << watches_.total()
         << "\ntransactions: " << store_.open_transactions()
-        << "\nconnections: " << clients_.size() << "\n";
+        << "\nconnections: " << clients_.size()
+        << "\ncharged-nodes: " << store_.tree().total_usage().bytes
+        << "\ncharged-connections: " << held << "\n";
     spdlog::info("memreport: {}", out.str());
     return reply_text(out.str());
   }

@@ -15,6 +15,7 @@
 #include "daemon/accept_pause.h"
 #include "daemon/event_loop.h"
 #include "daemon/live_update.h"
+#include "daemon/memory_trim.h"
 #include "daemon/options.h"
 #include "daemon/reply.h"
 #include "daemon/trace.h"
@@ -198,6 +199,7 @@ class Server final : public ops::DaemonHooks {
                     store::EventSink& events);
   void run_kicks();
   void expire_events();
+  void give_back_memory();
   void debit_write(Client& c, const wire::MessageView& msg);
   void check_soft_memory(Client& c);
   void retry_throttled();
@@ -210,6 +212,7 @@ class Server final : public ops::DaemonHooks {
   EventLoop loop_;
   transport::UnixListener listener_;
   AcceptPause accept_pause_;  // the listener's, at the descriptor limit
+  MemoryTrim trim_;           // the heap back to the system after a flood
   UniqueFd signal_fd_;
   Trace trace_;
   ReplySender sender_{&trace_};

@@ -15,7 +15,10 @@ Result<Transaction::Entry*> Transaction::entry(const Tree& tree,
     return XsErr::kENOSPC;
   Entry e;
   if (NodeView n = tree.find(path)) e.base_generation = n.generation();
-  return &entries_.emplace(std::string(path), std::move(e)).first->second;
+  Entry* made =
+      &entries_.emplace(std::string(path), std::move(e)).first->second;
+  held_bytes_ += entry_bytes(path);
+  return made;
 }
 
 const Transaction::Entry* Transaction::find_entry(
@@ -30,8 +33,7 @@ bool owned_by(NodeView n, DomId dom) {
 }
 }  // namespace
 
-Tree::Usage Transaction::usage_after_commit(const Tree& tree,
-                                            DomId dom) const {
+Tree::Usage Transaction::usage_after_commit(const Tree& tree, DomId dom) const {
   Tree::Usage u = tree.usage(dom);
   for (const auto& [path, e] : entries_) {
     if (e.written == 0) continue;
@@ -52,15 +54,20 @@ Tree::Usage Transaction::usage_after_commit(const Tree& tree,
 std::size_t Transaction::recount_held_bytes() const noexcept {
   std::size_t bytes = 0;
   for (const auto& [path, e] : entries_)
-    if (e.copy) bytes += Tree::node_bytes(path, *e.copy);
+    bytes += entry_bytes(path) + copy_bytes(path, e);
+  for (const Event& ev : events_) bytes += event_bytes(ev.path);
   return bytes;
 }
 
 void Transaction::record_event(Event ev) {
   auto it = event_index_.find(ev.path);
   if (it == event_index_.end()) {
+    std::size_t bytes = event_bytes(ev.path);
+    if (events_.size() == events_.capacity())  // both inserts or neither
+      events_.reserve(std::max<std::size_t>(8, 2 * events_.size()));
     event_index_.emplace(ev.path, events_.size());
     events_.push_back(std::move(ev));
+    held_bytes_ += bytes;
     return;
   }
   Event& first = events_[it->second];
@@ -73,7 +80,7 @@ void Transaction::record_event(Event ev) {
 Status Transaction::restore_entry(std::string path, Entry e) {
   if (!is_node_path(path) || (e.copy && !e.has_copy)) return XsErr::kEINVAL;
   if (entries_.count(path)) return XsErr::kEEXIST;
-  std::size_t bytes = copy_bytes(path, e);
+  std::size_t bytes = entry_bytes(path) + copy_bytes(path, e);
   entries_.emplace(std::move(path), std::move(e));
   held_bytes_ += bytes;
   return {};

@@ -47,6 +47,7 @@
 #include <utility>
 #include <vector>
 
+#include "cxenstored/heap_cost.h"
 #include "cxenstored/ids.h"
 #include "cxenstored/result.h"
 #include "store/event.h"
@@ -93,7 +94,8 @@ class Transaction {
   // event for the same path widens the earlier one.
   void record_event(Event ev);
 
-  // Bytes of the node copies this transaction holds (paths included), kept
+  // Bytes this transaction holds: every entry (its table node and path,
+  // also for a node only read), the node copies, the events recorded. Kept
   // up to date as View changes them (it is asked on every request of an
   // unprivileged domain, so it must not walk the entries).
   std::size_t held_bytes() const noexcept { return held_bytes_; }
@@ -103,8 +105,21 @@ class Transaction {
   void copy_changed(std::size_t before, std::size_t after) noexcept {
     held_bytes_ = held_bytes_ + after - before;
   }
-  static std::size_t copy_bytes(std::string_view path, const Entry& e) noexcept {
+  static std::size_t copy_bytes(std::string_view path,
+                                const Entry& e) noexcept {
     return e.copy ? Tree::node_bytes(path, *e.copy) : 0;
+  }
+  // An entry's own cost, copy aside: its table node and its path's block.
+  static std::size_t entry_bytes(std::string_view path) noexcept {
+    return hash_entry_bytes(sizeof(std::string) + sizeof(Entry)) +
+           string_heap_bytes(path.size());
+  }
+  // A recorded event's: its slot in the list (which doubles), its index
+  // entry, and its path twice (the event's and the index key).
+  static std::size_t event_bytes(std::string_view path) noexcept {
+    return 2 * sizeof(Event) +
+           hash_entry_bytes(sizeof(std::string) + sizeof(std::size_t)) +
+           2 * string_heap_bytes(path.size());
   }
 
   // What `dom` would own (count and bytes) if this committed now.

@@ -179,4 +179,13 @@ Tree::Usage Tree::usage(DomId dom) const noexcept {
   return it == usage_.end() ? Usage{} : it->second;
 }
 
+Tree::Usage Tree::total_usage() const noexcept {
+  Usage total;
+  for (const auto& kv : usage_) {
+    total.nodes += kv.second.nodes;
+    total.bytes += kv.second.bytes;
+  }
+  return total;
+}
+
 }  // namespace cxs::store

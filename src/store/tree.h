@@ -49,6 +49,8 @@ class Tree {
 
   // What the nodes owned by `dom` cost.
   Usage usage(DomId dom) const noexcept;
+  // What all nodes cost, summed over their owners.
+  Usage total_usage() const noexcept;
   // Every domain some permission list names (owner or not), so that the
   // daemon can forget the ones that die before being introduced.
   std::vector<DomId> referenced_domains() const;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "cxenstored/heap_cost.h"
+
 namespace cxs::store {
 
 namespace {
@@ -39,6 +41,24 @@ void for_each_component(std::string_view path, Fn&& fn) {
 }
 
 }  // namespace
+
+std::size_t watch_bytes(std::string_view path,
+                        std::string_view token) noexcept {
+  // The table's node (id and Watch), two ids in vectors that double.
+  constexpr std::size_t kRecord =
+      hash_entry_bytes(sizeof(std::uint64_t) + sizeof(Watch)) + 2 * 16;
+  // A trie node and its entry (name and pointer) in its parent's table.
+  constexpr std::size_t kTrieNode =
+      heap_block_bytes(sizeof(WatchIndex::TrieNode)) +
+      hash_entry_bytes(sizeof(std::string) + sizeof(void*));
+  std::size_t bytes = kRecord + string_heap_bytes(path.size()) +
+                      string_heap_bytes(token.size());
+  for_each_component(path, [&](std::string_view c) {
+    bytes += kTrieNode + 2 * string_heap_bytes(c.size());  // key and name
+    return true;
+  });
+  return bytes;
+}
 
 WatchIndex::WatchIndex()
     : root_(std::make_unique<TrieNode>()),
@@ -85,8 +105,7 @@ Status WatchIndex::add(Watch w) {
   if (TrieNode* n = find_node(w.path)) {
     for (WatchId id : n->watches) {
       const Watch& other = watches_.at(id);
-      if (other.conn == w.conn && other.token == w.token)
-        return XsErr::kEEXIST;
+      if (other.conn == w.conn && other.token == w.token) return XsErr::kEEXIST;
     }
   }
   TrieNode& node = make_node(w.path);
@@ -102,11 +121,10 @@ Status WatchIndex::remove(ConnId conn, std::string_view path,
                           std::string_view token) {
   TrieNode* n = find_node(path);
   if (!n) return XsErr::kENOENT;
-  auto it = std::find_if(n->watches.begin(), n->watches.end(),
-                         [&](WatchId id) {
-                           const Watch& w = watches_.at(id);
-                           return w.conn == conn && w.token == token;
-                         });
+  auto it = std::find_if(n->watches.begin(), n->watches.end(), [&](WatchId id) {
+    const Watch& w = watches_.at(id);
+    return w.conn == conn && w.token == token;
+  });
   if (it == n->watches.end()) return XsErr::kENOENT;
   WatchId id = *it;
   n->watches.erase(it);
