@@ -3,6 +3,7 @@
 // unchanged.
 #include <array>
 #include <fstream>
+#include <new>
 #include <sstream>
 
 #include <spdlog/spdlog.h>
@@ -41,8 +42,18 @@ constexpr std::array<std::string_view, 9> kCommands = {
 
 }  // namespace
 
+// No exception may leave a hook (noexcept): out of memory is a refusal.
 Result<std::string> Server::control(
     const ops::Session& s, const std::vector<std::string_view>& args) noexcept {
+  try {
+    return control_command(s, args);
+  } catch (const std::bad_alloc&) {
+    return XsErr::kENOMEM;
+  }
+}
+
+Result<std::string> Server::control_command(
+    const ops::Session& s, const std::vector<std::string_view>& args) {
   std::string_view cmd = args[0];
   std::size_t nargs = args.size() - 1;
   if (cmd == "live-update") return live_update_control(s, args);

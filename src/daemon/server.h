@@ -151,6 +151,9 @@ class Server final : public ops::DaemonHooks {
   std::string check_store() const;
   void flush(Client& c);
 
+  // CONTROL, which may throw std::bad_alloc (control() answers ENOMEM).
+  Result<std::string> control_command(
+      const ops::Session& s, const std::vector<std::string_view>& args);
   // Live update (live_update_flow.cc).
   Result<std::string> live_update_control(
       const ops::Session& s, const std::vector<std::string_view>& args);
@@ -197,6 +200,8 @@ class Server final : public ops::DaemonHooks {
   void detach_domain(DomId dom, store::EventSink& events);
   void fire_special(std::string_view base, std::optional<DomId> dom,
                     store::EventSink& events);
+  store::Event special_event(std::string_view base,
+                             std::optional<DomId> dom) const;
   void run_kicks();
   void expire_events();
   void give_back_memory();

@@ -91,8 +91,22 @@ class Transaction {
   }
 
   // One event per changed path, in order of first change (as C): a later
-  // event for the same path widens the earlier one.
+  // event for the same path widens the earlier one. Strong.
   void record_event(Event ev);
+
+  // What a request is about to change, saved so that a failure half way
+  // puts the transaction back as it was (all or nothing, see tree.h): the
+  // entries of the paths it touches (or their absence), the events
+  // recorded for them, and the counts.
+  struct Savepoint {
+    std::vector<std::pair<std::string, std::optional<Entry>>> entries;
+    std::vector<std::pair<std::size_t, Event>> events;
+    std::size_t event_count = 0;
+    std::size_t held_bytes = 0;
+  };
+  // May throw (allocation): nothing changed then.
+  Savepoint save(const std::vector<std::string_view>& paths) const;
+  void restore(Savepoint& sp) noexcept;
 
   // Bytes this transaction holds: every entry (its table node and path,
   // also for a node only read), the node copies, the events recorded. Kept
@@ -105,8 +119,7 @@ class Transaction {
   void copy_changed(std::size_t before, std::size_t after) noexcept {
     held_bytes_ = held_bytes_ + after - before;
   }
-  static std::size_t copy_bytes(std::string_view path,
-                                const Entry& e) noexcept {
+  static std::size_t copy_bytes(std::string_view path, const Entry& e) noexcept {
     return e.copy ? Tree::node_bytes(path, *e.copy) : 0;
   }
   // An entry's own cost, copy aside: its table node and its path's block.
@@ -128,7 +141,9 @@ class Transaction {
   // Checks every entry against the tree; may the caller still write `path`?
   using WriteCheck = std::function<bool(NodeView)>;
   Status validate(const Tree& tree, const WriteCheck& may_write) const;
-  // Applies a validated transaction and hands its events to `sink`.
+  // Applies a validated transaction and hands its events to `sink`: all
+  // or nothing (a failed allocation leaves the tree as it was, and the
+  // transaction's copies may then be gone: it ends either way).
   void apply(Tree& tree, EventSink& sink);
 
   // --- Live update ---------------------------------------------------------

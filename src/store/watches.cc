@@ -79,14 +79,20 @@ WatchIndex::TrieNode* WatchIndex::find_node(
 
 WatchIndex::TrieNode& WatchIndex::make_node(std::string_view path) {
   TrieNode* n = is_special(path) ? special_.get() : root_.get();
-  for_each_component(path, [&n](std::string_view c) {
-    auto& slot = n->kids[std::string(c)];
-    if (!slot) {
-      slot = std::make_unique<TrieNode>();
-      slot->parent = n;
-      slot->name = std::string(c);
+  for_each_component(path, [&](std::string_view c) {
+    auto it = n->kids.find(c);
+    if (it == n->kids.end()) {
+      try {
+        auto kid = std::make_unique<TrieNode>();
+        kid->parent = n;
+        kid->name = std::string(c);
+        it = n->kids.emplace(std::string(c), std::move(kid)).first;
+      } catch (...) {
+        prune(n);  // the nodes made for this path so far
+        throw;
+      }
     }
-    n = slot.get();
+    n = it->second.get();
     return true;
   });
   return *n;
@@ -108,12 +114,32 @@ Status WatchIndex::add(Watch w) {
       if (other.conn == w.conn && other.token == w.token) return XsErr::kEEXIST;
     }
   }
+  // All or nothing: the room in every table first (a failure takes back
+  // the trie nodes and entries made for it), then pushes that cannot fail.
+  ConnId conn = w.conn;
+  std::size_t bytes = watch_bytes(w);
   TrieNode& node = make_node(w.path);
-  WatchId id = next_id_++;
+  WatchId id = next_id_;
+  try {
+    node.watches.reserve(node.watches.size() + 1);
+    std::vector<WatchId>& mine = by_conn_[conn];
+    mine.reserve(mine.size() + 1);
+    bytes_by_conn_.try_emplace(conn, 0);
+    watches_.emplace(id, std::move(w));
+  } catch (...) {
+    if (auto it = by_conn_.find(conn);
+        it != by_conn_.end() && it->second.empty())
+      by_conn_.erase(it);
+    if (auto it = bytes_by_conn_.find(conn);
+        it != bytes_by_conn_.end() && it->second == 0)
+      bytes_by_conn_.erase(it);
+    prune(&node);
+    throw;
+  }
+  ++next_id_;
   node.watches.push_back(id);
-  by_conn_[w.conn].push_back(id);
-  bytes_by_conn_[w.conn] += watch_bytes(w);
-  watches_.emplace(id, std::move(w));
+  by_conn_[conn].push_back(id);
+  bytes_by_conn_[conn] += bytes;
   return {};
 }
 
