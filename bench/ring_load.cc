@@ -125,6 +125,40 @@ Message await(SimGuest& g, int notify_fd) {
 
 }  // namespace
 
+struct StalledGuests::Rings {
+  UniqueFd evtchn;
+  UniqueFd notify;
+  std::vector<std::unique_ptr<SimGuest>> guests;
+};
+
+StalledGuests::StalledGuests(const Daemon& d, int guests,
+                             const std::string& path, int watches)
+    : rings_(std::make_unique<Rings>()) {
+  if (d.sim_dir().empty())
+    throw BenchError("no simulated hypervisor for the ring guests");
+  rings_->evtchn = open_fifo(d.sim_dir() + "/evtchn");
+  rings_->notify = open_fifo(d.sim_dir() + "/notify");
+  for (int g = 1; g <= guests; ++g) {
+    auto guest = std::make_unique<SimGuest>(
+        d.sim_dir(), static_cast<std::uint32_t>(g), rings_->evtchn.get());
+    for (int w = 0; w < watches; ++w) {
+      guest->ring().send(type_of(MsgType::XS_WATCH), ++guest->next_id, 0,
+                         nul_join({path, "w" + std::to_string(w)}));
+      // The reply; the watch's first event may come before it.
+      for (;;) {
+        Message m = await(*guest, rings_->notify.get());
+        if (m.hdr.type == type_of(MsgType::XS_WATCH_EVENT)) continue;
+        if (m.hdr.type != type_of(MsgType::XS_WATCH))
+          throw BenchError("guest watch failed: " + error_name(m.payload));
+        break;
+      }
+    }
+    rings_->guests.push_back(std::move(guest));
+  }
+}
+
+StalledGuests::~StalledGuests() = default;
+
 Result run_ring_workload(Daemon& d, const Limits& lim, RingOp op, int active) {
   if (d.sim_dir().empty())
     throw BenchError("no simulated hypervisor for the ring workloads");

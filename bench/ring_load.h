@@ -6,6 +6,9 @@
 // a dropped notification costs at most a millisecond, never a hang.
 #pragma once
 
+#include <memory>
+#include <string>
+
 #include "workloads.h"
 
 namespace cxs::bench {
@@ -22,5 +25,22 @@ Result run_ring_workload(Daemon& d, const Limits& lim, RingOp op, int active);
 // Introduces domains 1..guests through the socket (zeroed ring pages, homes
 // owned by each domain), as a toolstack does.
 void introduce_guests(const Daemon& d, int guests);
+
+// Guests 1..N (introduced already) that each set `watches` watches on
+// `path` (tokens w0, w1...) through their own rings, take the replies and
+// the first events, and then read nothing more: their rings fill and the
+// daemon queues what follows. The ring pages stay mapped while this lives.
+class StalledGuests {
+ public:
+  StalledGuests(const Daemon& d, int guests, const std::string& path,
+                int watches);
+  ~StalledGuests();
+  StalledGuests(const StalledGuests&) = delete;
+  StalledGuests& operator=(const StalledGuests&) = delete;
+
+ private:
+  struct Rings;
+  std::unique_ptr<Rings> rings_;
+};
 
 }  // namespace cxs::bench

@@ -3,6 +3,7 @@
 // unchanged.
 #include <array>
 #include <fstream>
+#include <new>
 #include <sstream>
 
 #include <spdlog/spdlog.h>
@@ -44,8 +45,18 @@ constexpr std::array<std::string_view, 10> kCommands = {
 
 }  // namespace
 
+// No exception may leave a hook (noexcept): out of memory is a refusal.
 Result<std::string> Server::control(
     const ops::Session& s, const std::vector<std::string_view>& args) noexcept {
+  try {
+    return control_command(s, args);
+  } catch (const std::bad_alloc&) {
+    return XsErr::kENOMEM;
+  }
+}
+
+Result<std::string> Server::control_command(
+    const ops::Session& s, const std::vector<std::string_view>& args) {
   std::string_view cmd = args[0];
   std::size_t nargs = args.size() - 1;
   if (cmd == "live-update") return live_update_control(s, args);
@@ -85,10 +96,16 @@ Result<std::string> Server::control(
   }
   if (cmd == "memreport") {
     std::ostringstream out;
+    // What the memory quota charges, summed: every domain's nodes, and
+    // what each connection holds (watches, transactions, queues).
+    std::size_t held = 0;
+    for (const auto& kv : clients_) held += memory_held(kv.second);
     out << rss_line() << "\nnodes: " << store_.tree().size()
         << "\nwatches: " << watches_.total()
         << "\ntransactions: " << store_.open_transactions()
-        << "\nconnections: " << clients_.size() << "\n";
+        << "\nconnections: " << clients_.size()
+        << "\ncharged-nodes: " << store_.tree().total_usage().bytes
+        << "\ncharged-connections: " << held << "\n";
     spdlog::info("memreport: {}", out.str());
     return reply_text(out.str());
   }

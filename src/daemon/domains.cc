@@ -1,6 +1,8 @@
 // Domains: the rings of introduced guests (and dom0's own), their event
 // channels, and death detection on VIRQ_DOM_EXC. A domain's ring connection
 // lives in clients_ like a socket's; a domain record names it by ConnId.
+#include <new>
+
 #include <spdlog/spdlog.h>
 
 #include "cxenstored/features.h"
@@ -100,34 +102,44 @@ bool Server::domain_exists(DomId dom) const noexcept {
 
 Status Server::introduce(DomId dom, std::uint64_t gfn, std::uint32_t port,
                          store::EventSink& events) noexcept {
-  if (!hv_) return XsErr::kEINVAL;  // standalone: no hypervisor to map rings
-  auto it = domains_.find(dom);
-  if (it != domains_.end()) {
-    // Known domain: only the event channel is re-bound (after resume).
-    Domain& d = it->second;
-    by_port_.erase(d.port);
-    hv_->events->unbind(d.port);
-    auto bound = hv_->events->bind_interdomain(dom, port);
-    d.port = bound ? *bound : 0;
-    if (bound) by_port_[*bound] = dom;
-    kicks_.push_back(d.conn);
+  // No exception may leave this hook (noexcept): out of memory is a
+  // refusal.
+  try {
+    if (!hv_) return XsErr::kEINVAL;  // standalone: no hypervisor to map rings
+    auto it = domains_.find(dom);
+    if (it != domains_.end()) {
+      // Known domain: only the event channel is re-bound (after resume).
+      Domain& d = it->second;
+      by_port_.erase(d.port);
+      hv_->events->unbind(d.port);
+      auto bound = hv_->events->bind_interdomain(dom, port);
+      d.port = bound ? *bound : 0;
+      if (bound) by_port_[*bound] = dom;
+      kicks_.push_back(d.conn);
+      return {};
+    }
+    auto ring = hv_->rings->map_domain(dom, gfn);
+    if (!ring) {
+      spdlog::warn("dom{}: cannot map ring (gfn {})", dom.value, gfn);
+      return XsErr::kEINVAL;
+    }
+    CXS_TRY(attach_domain(dom, std::move(ring), port));
+    domains_[dom].gfn = gfn;
+    fire_special("@introduceDomain", std::nullopt, events);
     return {};
+  } catch (const std::bad_alloc&) {
+    return XsErr::kENOMEM;
   }
-  auto ring = hv_->rings->map_domain(dom, gfn);
-  if (!ring) {
-    spdlog::warn("dom{}: cannot map ring (gfn {})", dom.value, gfn);
-    return XsErr::kEINVAL;
-  }
-  CXS_TRY(attach_domain(dom, std::move(ring), port));
-  domains_[dom].gfn = gfn;
-  fire_special("@introduceDomain", std::nullopt, events);
-  return {};
 }
 
 Status Server::release(DomId dom, store::EventSink& events) noexcept {
   if (!hv_ || !domains_.count(dom) || dom == master_domid_)
     return XsErr::kENOENT;
-  detach_domain(dom, events);
+  try {
+    detach_domain(dom, events);
+  } catch (const std::bad_alloc&) {
+    return XsErr::kENOMEM;  // detach_domain changed nothing
+  }
   return {};
 }
 
@@ -147,9 +159,16 @@ Status Server::set_target(DomId dom, DomId target) noexcept {
 
 // The domain's connection goes (with its watches and transactions), the
 // nodes it owns go (or pass to dom0 with -K), and @releaseDomain fires.
+// All or nothing: what can fail (allocations) comes first, the store's
+// part being all or nothing itself; std::bad_alloc leaves all as it was.
 void Server::detach_domain(DomId dom, store::EventSink& events) {
   auto it = domains_.find(dom);
   if (it == domains_.end()) return;
+  store::Event released = special_event("@releaseDomain", dom);
+  closing_.reserve(closing_.size() + 1);
+  std::optional<DomId> heir;
+  if (opts_.keep_orphans) heir = priv_domid_;
+  store_.forget_domain(dom, heir, events);  // leaves room for one event
   Domain& d = it->second;
   if (Client* c = client_of(d)) close_client(*c, "domain released");
   by_port_.erase(d.port);
@@ -157,10 +176,7 @@ void Server::detach_domain(DomId dom, store::EventSink& events) {
   domains_.erase(it);
   domain_quota_.erase(dom);  // a later domain with this id starts afresh
   preset_features_.erase(dom);
-  std::optional<DomId> heir;
-  if (opts_.keep_orphans) heir = priv_domid_;
-  store_.forget_domain(dom, heir, events);
-  fire_special("@releaseDomain", dom, events);
+  events.push_back(std::move(released));
   spdlog::info("dom{}: released", dom.value);
 }
 
@@ -168,6 +184,11 @@ void Server::detach_domain(DomId dom, store::EventSink& events) {
 // path see the bare path; see WatchIndex::match).
 void Server::fire_special(std::string_view base, std::optional<DomId> dom,
                           store::EventSink& events) {
+  events.push_back(special_event(base, dom));
+}
+
+store::Event Server::special_event(std::string_view base,
+                                   std::optional<DomId> dom) const {
   std::string path(base);
   if (dom) {
     // Two appends: GCC 12 at -O3 misreads `"/" + to_string()` (-Wrestrict).
@@ -176,7 +197,7 @@ void Server::fire_special(std::string_view base, std::optional<DomId> dom,
   }
   store::NodeView holder = store_.tree().find(base);
   store::SharedPerms perms = holder ? holder.perms() : store::SharedPerms{};
-  events.push_back(store::Event{std::move(path), false, std::move(perms), {}});
+  return store::Event{std::move(path), false, std::move(perms), {}};
 }
 
 void Server::on_event_channel() {
@@ -246,7 +267,16 @@ void Server::check_domains(bool live_update) {
       fire_special("@releaseDomain", dom, events);
     }
   }
-  for (DomId dom : gone) detach_domain(dom, events);
+  // Out of memory, a dead domain stays until the next VIRQ_DOM_EXC asks
+  // again (nothing of it has changed): the daemon goes on.
+  for (DomId dom : gone) {
+    try {
+      detach_domain(dom, events);
+    } catch (const std::bad_alloc&) {
+      spdlog::error("dom{}: out of memory releasing it; tried again later",
+                    dom.value);
+    }
+  }
   // Domains named in permissions that were never introduced die too; what
   // they were granted must not pass to a later domain with their id
   // (XSA-322/417).
@@ -259,7 +289,12 @@ void Server::check_domains(bool live_update) {
     auto state = hv_->domains->query(dom);
     if (state && !state->dying) continue;
     if (live_update && !granted_anything(store_.tree(), dom)) continue;
-    store_.forget_domain(dom, heir, events);
+    try {
+      store_.forget_domain(dom, heir, events);
+    } catch (const std::bad_alloc&) {
+      spdlog::error("dom{}: out of memory forgetting it; tried again later",
+                    dom.value);
+    }
   }
   deliver(events);
 }
@@ -279,18 +314,24 @@ Result<std::size_t> Server::get_quota(std::optional<DomId> dom,
 
 Status Server::set_quota(std::optional<DomId> dom, std::string_view name,
                          std::size_t value) noexcept {
-  store::Quota* q = &quota_;
-  if (dom) {
-    if (!is_domain_introduced(*dom)) return XsErr::kENOENT;
-    // A domain's own quota starts from the defaults in force now.
-    q = &domain_quota_.try_emplace(*dom, quota_).first->second;
+  // No exception may leave this hook (noexcept): out of memory is a
+  // refusal.
+  try {
+    store::Quota* q = &quota_;
+    if (dom) {
+      if (!is_domain_introduced(*dom)) return XsErr::kENOENT;
+      // A domain's own quota starts from the defaults in force now.
+      q = &domain_quota_.try_emplace(*dom, quota_).first->second;
+    }
+    std::size_t* field = q->field(name);
+    if (!field) return XsErr::kEINVAL;
+    *field = value;
+    spdlog::info("quota {} set to {} for {}", name, value,
+                 dom ? "dom" + std::to_string(dom->value) : "all domains");
+    return {};
+  } catch (const std::bad_alloc&) {
+    return XsErr::kENOMEM;
   }
-  std::size_t* field = q->field(name);
-  if (!field) return XsErr::kEINVAL;
-  *field = value;
-  spdlog::info("quota {} set to {} for {}", name, value,
-               dom ? "dom" + std::to_string(dom->value) : "all domains");
-  return {};
 }
 
 Result<std::uint32_t> Server::get_feature(std::optional<DomId> dom) noexcept {
@@ -311,10 +352,16 @@ std::uint32_t Server::preset_features(DomId dom) const noexcept {
 
 // Only before INTRODUCE: a ring's advertised features never shrink.
 Status Server::set_feature(DomId dom, std::uint32_t value) noexcept {
-  if (value & ~kServerFeatures) return XsErr::kEINVAL;
-  if (domains_.count(dom)) return XsErr::kEBUSY;
-  preset_features_[dom] = value;
-  return {};
+  // No exception may leave this hook (noexcept): out of memory is a
+  // refusal.
+  try {
+    if (value & ~kServerFeatures) return XsErr::kEINVAL;
+    if (domains_.count(dom)) return XsErr::kEBUSY;
+    preset_features_[dom] = value;
+    return {};
+  } catch (const std::bad_alloc&) {
+    return XsErr::kENOMEM;
+  }
 }
 
 void Server::run_kicks() {

@@ -27,8 +27,9 @@ constexpr std::uint64_t kEventChannelToken = ~std::uint64_t{0} - 2;
 // A client whose unread output passes this stops being read until it drains:
 // a slow reader cannot make the daemon queue unbounded replies.
 constexpr std::size_t kReadPauseBytes = 64 * 1024;
-// Events beyond this much queued output are dropped (and logged) for
-// privileged clients; the memory quota bounds unprivileged ones.
+// Events are dropped (and logged) for a privileged client once its queue
+// holds this much (allocation sizes, as the memory quota counts); the
+// memory quota bounds unprivileged ones.
 constexpr std::size_t kPrivilegedQueueBound = 64 * 1024 * 1024;
 
 UniqueFd make_signal_fd() {
@@ -139,10 +140,10 @@ int Server::run() {
 
 // How long the next turn may sleep (-1: until something is ready).
 int Server::wait_timeout() const noexcept {
-  int ms = !kicks_.empty()                ? 0
-           : !throttled_.empty()          ? 5
-           : hv_ || (lu_ && lu_->started) ? 1000
-                                          : -1;
+  int ms = !kicks_.empty()                                ? 0
+           : !throttled_.empty()                          ? 5
+           : hv_ || (lu_ && lu_->started) || trim_.pending() ? 1000
+                                                          : -1;
   if (!accept_pause_.paused()) return ms;
   auto left = std::chrono::ceil<std::chrono::milliseconds>(
                   accept_pause_.retry_at() - AcceptPause::Clock::now())
@@ -192,6 +193,14 @@ void Server::turn(int timeout_ms) {
   bool freed = reap();
   retry_accept(freed);
   advance_live_update();
+  give_back_memory();
+}
+
+// Watches and transactions freed with their connections are counted in
+// reap(); the out queues, the largest by far in a flood, here.
+void Server::give_back_memory() {
+  trim_.freed(transport::Connection::take_freed_bytes());
+  trim_.run(MemoryTrim::Clock::now());
 }
 
 namespace {
@@ -492,17 +501,18 @@ std::size_t Server::event_bound(const Client& c) const noexcept {
   if (c.session.caller.privileged) return kPrivilegedQueueBound;
   std::size_t memory = quota_for(c).memory;
   if (memory == 0) return kPrivilegedQueueBound;
-  std::size_t other = memory_used(c) - c.conn->queued_bytes();
+  std::size_t other = memory_used(c) - c.conn->held_bytes();
   // queue_event() treats 0 as "no bound": 1 refuses every event instead.
   return other >= memory ? 1 : memory - other;
 }
 
 // What the memory quota counts for a connection besides the nodes its
-// domain owns: watches, open transactions' node copies, queued output.
+// domain owns: watches, open transactions, its queues and buffers, each at
+// what it holds (allocation sizes, not payload sizes).
 std::size_t Server::memory_held(const Client& c) const noexcept {
   ConnId id = c.conn->id();
   return watches_.bytes(id) + store_.transaction_bytes(id) +
-         c.conn->queued_bytes();
+         c.conn->held_bytes();
 }
 
 std::size_t Server::memory_used(const Client& c) const noexcept {
@@ -597,6 +607,7 @@ bool Server::reap() {
     }
     int fd = it->second.conn->transport().poll_fd();
     if (fd >= 0) loop_.remove(fd);
+    trim_.freed(watches_.bytes(id) + store_.transaction_bytes(id));
     watches_.remove_all(id);
     store_.drop_transactions(id);
     clients_.erase(it);

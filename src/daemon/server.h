@@ -15,6 +15,7 @@
 #include "daemon/accept_pause.h"
 #include "daemon/event_loop.h"
 #include "daemon/live_update.h"
+#include "daemon/memory_trim.h"
 #include "daemon/options.h"
 #include "daemon/reply.h"
 #include "daemon/trace.h"
@@ -150,6 +151,9 @@ class Server final : public ops::DaemonHooks {
   std::string check_store() const;
   void flush(Client& c);
 
+  // CONTROL, which may throw std::bad_alloc (control() answers ENOMEM).
+  Result<std::string> control_command(
+      const ops::Session& s, const std::vector<std::string_view>& args);
   // Live update (live_update_flow.cc).
   Result<std::string> live_update_control(
       const ops::Session& s, const std::vector<std::string_view>& args);
@@ -196,8 +200,11 @@ class Server final : public ops::DaemonHooks {
   void detach_domain(DomId dom, store::EventSink& events);
   void fire_special(std::string_view base, std::optional<DomId> dom,
                     store::EventSink& events);
+  store::Event special_event(std::string_view base,
+                             std::optional<DomId> dom) const;
   void run_kicks();
   void expire_events();
+  void give_back_memory();
   void debit_write(Client& c, const wire::MessageView& msg);
   void check_soft_memory(Client& c);
   void retry_throttled();
@@ -210,6 +217,7 @@ class Server final : public ops::DaemonHooks {
   EventLoop loop_;
   transport::UnixListener listener_;
   AcceptPause accept_pause_;  // the listener's, at the descriptor limit
+  MemoryTrim trim_;           // the heap back to the system after a flood
   UniqueFd signal_fd_;
   Trace trace_;
   ReplySender sender_{&trace_};

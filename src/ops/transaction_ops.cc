@@ -1,6 +1,8 @@
 // Handlers for TRANSACTION_START and TRANSACTION_END.
 #include "ops/handlers.h"
 
+#include <new>
+
 namespace cxs::ops {
 
 Result<Reply> do_transaction_start(Ctx& ctx, const Request& req) {
@@ -15,9 +17,15 @@ Result<Reply> do_transaction_start(Ctx& ctx, const Request& req) {
   auto id = ctx.store.start_transaction(
       ctx.session.conn, limited ? ctx.limits.transaction_nodes : 0);
   if (!id) return id.error();
-  std::string out = std::to_string(id->value);
-  out += '\0';
-  return Reply{std::move(out)};
+  try {
+    std::string out = std::to_string(id->value);
+    out += '\0';
+    return Reply{std::move(out)};
+  } catch (const std::bad_alloc&) {
+    // No reply, no transaction (a failed request changes nothing).
+    ctx.store.drop_transaction(ctx.session.conn, *id);
+    throw;
+  }
 }
 
 // "T\0" commits, "F\0" aborts.

@@ -46,11 +46,14 @@ Result<Reply> do_watch(Ctx& ctx, const Request& req) {
     return XsErr::kENOSPC;
   CXS_TRY(ctx.store.check_memory(
       ctx.caller(), store::watch_bytes(parsed->path, parsed->token)));
+  // The first event is made before the watch: once the watch is added
+  // nothing may fail (a failed request changes nothing).
+  DirectEvent first{std::string(parsed->given), std::string(parsed->token)};
+  ctx.direct_events.reserve(ctx.direct_events.size() + 1);
   CXS_TRY(ctx.watches.add(store::Watch{ctx.session.conn, parsed->path,
                                        std::string(parsed->token),
                                        parsed->strip, depth}));
-  ctx.direct_events.push_back(
-      DirectEvent{std::string(parsed->given), std::string(parsed->token)});
+  ctx.direct_events.push_back(std::move(first));
   return ok_reply();
 }
 

@@ -41,10 +41,15 @@ class ChildNames {
   std::size_t bytes() const noexcept { return joined().size(); }
   bool empty() const noexcept { return joined().empty(); }
 
+  // Strong: the room is made before the name goes in.
   void add(std::string_view name) {
-    if (!joined_) joined_ = std::make_unique<std::string>();
-    joined_->append(name);
-    joined_->push_back('\0');
+    std::unique_ptr<std::string> fresh;
+    std::string& all = joined_ ? *joined_
+                               : *(fresh = std::make_unique<std::string>());
+    all.reserve(all.size() + name.size() + 1);  // doubles: amortised O(1)
+    all.append(name);
+    all.push_back('\0');
+    if (fresh) joined_ = std::move(fresh);
   }
   // Removes the first child called `name`; false if there is none.
   bool remove(std::string_view name);

@@ -113,11 +113,12 @@ std::pair<NodeRecord*, bool> NodeIndex::emplace(std::string_view path) {
     parent = slots_[pi].id;
     name = basename_of(path);
   }
+  NameValue name_value(name, {});  // may throw: before the record is taken
   std::uint32_t id = records_.allocate();
   if (path == "/") root_id_ = id;
   NodeRecord* r = records_.get(id);
   r->parent = parent;
-  r->name_value = NameValue(name, {});
+  r->name_value = std::move(name_value);
   slots_[i] = Slot{id, tag};
   ++size_;
   return {r, true};
@@ -137,10 +138,11 @@ NodeIndex::Emplaced NodeIndex::emplace_child(std::uint32_t parent,
         same_bytes(r->name().data(), name.data(), name.size()))
       return {r, s.id, false};
   }
+  NameValue name_value(name, {});  // may throw: before the record is taken
   std::uint32_t id = records_.allocate();
   NodeRecord* r = records_.get(id);
   r->parent = parent;
-  r->name_value = NameValue(name, {});
+  r->name_value = std::move(name_value);
   slots_[i] = Slot{id, tag};
   ++size_;
   return {r, id, true};

@@ -14,8 +14,8 @@ void NameValue::assign(std::string_view name, std::string_view value) {
     raw_[kValueLen] = static_cast<char>(value.size());
     return;
   }
-  void* mem = std::malloc(sizeof(Block) + name.size() + value.size());
-  if (!mem) throw std::bad_alloc();
+  // operator new, so that the allocation-failure tests can fail it too.
+  void* mem = ::operator new(sizeof(Block) + name.size() + value.size());
   Block* b = new (mem) Block{static_cast<std::uint32_t>(name.size()),
                              static_cast<std::uint32_t>(value.size())};
   if (!name.empty()) std::memcpy(b->bytes(), name.data(), name.size());
@@ -31,7 +31,7 @@ void NameValue::set_value(std::string_view value) {
 }
 
 void NameValue::release() noexcept {
-  if (on_heap()) std::free(const_cast<Block*>(block()));
+  if (on_heap()) ::operator delete(const_cast<Block*>(block()));
   set_empty();
 }
 

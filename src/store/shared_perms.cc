@@ -39,19 +39,28 @@ Pool& pool() {
 std::uint32_t acquire(const PermList& list) {
   if (list.empty()) return 0;
   Pool& p = pool();
-  auto [it, fresh] = p.ids.try_emplace(list, 0);
-  if (fresh) {
-    if (p.free_ids.empty()) {
-      it->second = static_cast<std::uint32_t>(p.entries.size());
-      p.entries.push_back(SharedPerms::Entry{list, 0});
-    } else {
-      it->second = p.free_ids.back();
-      p.free_ids.pop_back();
-      p.entries[it->second] = SharedPerms::Entry{list, 0};
-    }
+  if (auto it = p.ids.find(list); it != p.ids.end()) {
+    ++p.entries[it->second].refs;
+    return it->second;
   }
-  ++p.entries[it->second].refs;
-  return it->second;
+  // A new list: both tables get it, or neither (allocation failure).
+  SharedPerms::Entry entry{list, 1};
+  bool reuse = !p.free_ids.empty();
+  auto id = reuse ? p.free_ids.back()
+                  : static_cast<std::uint32_t>(p.entries.size());
+  // release() (noexcept) pushes the id back here: room for every id now.
+  if (p.free_ids.capacity() < p.entries.size() + 1)
+    p.free_ids.reserve(2 * (p.entries.size() + 1));
+  if (!reuse) p.entries.emplace_back();
+  try {
+    p.ids.emplace(list, id);
+  } catch (...) {
+    if (!reuse) p.entries.pop_back();
+    throw;
+  }
+  if (reuse) p.free_ids.pop_back();
+  p.entries[id] = std::move(entry);
+  return id;
 }
 
 }  // namespace

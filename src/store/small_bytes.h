@@ -39,14 +39,16 @@ class SmallBytes {
   }
   ~SmallBytes() { release(); }
 
+  // Strong: a failed allocation leaves the old bytes.
   SmallBytes& assign(std::string_view s) {
-    release();
     if (s.size() <= kInline) {
+      release();
       std::memcpy(raw_, s.data(), s.size());
       set_inline_size(s.size());
     } else {
       char* p = new char[s.size()];
       std::memcpy(p, s.data(), s.size());
+      release();
       std::memcpy(raw_, &p, sizeof p);
       auto size = static_cast<std::uint32_t>(s.size());
       std::memcpy(raw_ + 8, &size, sizeof size);

@@ -114,6 +114,12 @@ Status Store::check_node_size(const Caller& c, std::size_t record_bytes) {
 Result<std::string_view> Store::read(const Caller& c, Transaction* tx,
                                      std::string_view path) {
   View view(tree_, tx);
+  if (!tx) {  // inline: every READ outside a transaction
+    auto n = readable_node(view, c, path);
+    if (!n) return n.error();
+    return (*n)->value();
+  }
+  View::Change change(view, {path});
   auto n = readable_node(view, c, path);
   if (!n) return n.error();
   return (*n)->value();
@@ -130,11 +136,14 @@ Status Store::write(const Caller& c, Transaction* tx, std::string_view path,
     CXS_TRY(check_growth(view, c, 0,
                          static_cast<long>(value.size()) -
                              static_cast<long>(existing->value().size())));
+    Event ev{std::string(path), false, {}, {}};
+    View::Change change(view, {path}, &events, 1);
     auto n = view.modify(path, Transaction::kValue,
                          [&](Node& node) { node.value.assign(value); });
     if (!n) return n.error();
-    view.emit(Event{std::string(path), false, (*n)->perms(), {}}, events);
-    return {};
+    ev.perms = (*n)->perms();
+    view.emit(std::move(ev), events);
+      return {};
   }
   return create_path(view, c, path, value, events);
 }
@@ -155,28 +164,28 @@ Status Store::mkdir(const Caller& c, Transaction* tx, std::string_view path,
 // creator becomes their owner.
 Status Store::create_path(View& view, const Caller& c, std::string_view path,
                           std::string_view value, EventSink& events) {
+  // Looked at first, read (for a transaction's conflict check) once the
+  // change is under way: a failure must not leave the reads behind.
   std::vector<std::string_view> missing;  // deepest first
   std::string_view p = path;
   NodeView anchor = nullptr;
   for (;;) {
-    auto r = view.read(p);
-    if (!r) return r.error();
-    if ((anchor = *r)) break;
+    if ((anchor = view.peek(p))) break;
     if (p == "/" || is_special(p)) return XsErr::kENOENT;
     missing.push_back(p);
     p = parent_of(p);
   }
-  if (!may(c, anchor->perms(), kPermWrite)) return XsErr::kEACCES;
-
   std::vector<std::string_view> touched(missing);
   touched.push_back(p);
   CXS_TRY(view.reserve(touched));
+  if (!may(c, anchor->perms(), kPermWrite)) return XsErr::kEACCES;
 
   PermList perms = anchor->perms();
   if (!c.privileged) perms.front().dom = c.dom;
 
   // Quotas before any change, so that a refusal leaves nothing half-made.
-  CXS_TRY(check_node_size(c, Tree::record_bytes(value.size(), perms.size(), 0)));
+  CXS_TRY(
+      check_node_size(c, Tree::record_bytes(value.size(), perms.size(), 0)));
   CXS_TRY(check_node_size(
       c, Tree::record_bytes(anchor->value().size(), anchor->perms().size(),
                             anchor->children_bytes() +
@@ -187,27 +196,31 @@ Status Store::create_path(View& view, const Caller& c, std::string_view path,
                                m.size() + basename_of(m).size() + 1);
   bytes += static_cast<long>(value.size());
   CXS_TRY(check_growth(view, c, missing.size(), bytes));
-  std::string_view parent = p;
+  // One event, for the requested path: watches on the new ancestors hear of
+  // it as their descendant (as in C).
+  Event ev{std::string(path), false, perms, {}};
+  View::Change change(view, touched, &events, 1, missing.size());
+  for (auto t : touched) CXS_TRY(view.read(t));
+  // The new nodes shallowest first, each made with its child's name, and
+  // the anchor's list last: in the committed tree only that one changes
+  // an existing node, and it either works or changes nothing.
   for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
     std::string_view child = *it;
     bool target = child.size() == path.size();
     Node node{target ? std::string(value) : std::string(), perms, 0, {}};
-    auto par = view.modify(parent, Transaction::kChildren, [&](Node& p) {
-      p.add_child(basename_of(child));
-    });
-    if (!par) return par.error();
+    if (!target) node.add_child(basename_of(*(it + 1)));
     CXS_TRY(view.create(child, std::move(node)));
-    parent = child;
   }
-  // One event, for the requested path: watches on the new ancestors hear of
-  // it as their descendant (as in C).
-  view.emit(Event{std::string(path), false, perms, {}}, events);
+  auto anchor_now = view.add_child(p, basename_of(missing.back()));
+  if (!anchor_now) return anchor_now.error();
+  view.emit(std::move(ev), events);
   return {};
 }
 
 Status Store::rm(const Caller& c, Transaction* tx, std::string_view path,
                  EventSink& events) {
   View view(tree_, tx);
+  View::Change change(view, {path, parent_of(path)});
   auto r = view.read(path);
   if (!r) return r.error();
   NodeView node = *r;
@@ -229,55 +242,72 @@ Status Store::rm(const Caller& c, Transaction* tx, std::string_view path,
 // Iterative (never recursive: a 1500-level path must not exhaust the stack).
 // Each removed node fires the watches on exactly it, deepest first; then the
 // top fires the watches on it, its ancestors, and (with their own path) any
-// below it, as the C daemon does.
-Status Store::remove_subtree(View& view, std::string_view top,
-                             EventSink& events) {
-  std::vector<std::string> order;  // pre-order
+// below it, as the C daemon does. The paths and events are made first, so
+// that in the committed tree the removal itself cannot fail.
+Status Store::plan_removal(const View& view, std::string_view top,
+                           Removal& out) const {
   std::vector<std::string> stack{std::string(top)};
   while (!stack.empty()) {
     std::string p = std::move(stack.back());
     stack.pop_back();
-    auto r = view.read(p);
-    if (!r) return r.error();
-    if (!*r) continue;
-    (*r)->children().for_each(
+    NodeView n = view.peek(p);
+    if (!n) continue;
+    n->children().for_each(
         [&](std::string_view name) { stack.push_back(join(p, name)); });
-    order.push_back(std::move(p));
+    out.order.push_back(std::move(p));
   }
+  out.events.reserve(out.order.size());
+  for (auto it = out.order.rbegin(); it != out.order.rend(); ++it) {
+    NodeView n = view.peek(*it);
+    bool is_top = it + 1 == out.order.rend();
+    out.events.push_back(
+        Event{*it, is_top, n ? n->perms() : SharedPerms{}, {}, !is_top});
+  }
+  return {};
+}
+
+Status Store::remove_subtree(View& view, std::string_view top,
+                             EventSink& events) {
+  Removal plan;
+  CXS_TRY(plan_removal(view, top, plan));
   std::string_view parent = parent_of(top);
-  std::vector<std::string_view> touched(order.begin(), order.end());
+  std::vector<std::string_view> touched(plan.order.begin(), plan.order.end());
   touched.push_back(parent);
   CXS_TRY(view.reserve(touched));
+  View::Change change(view, touched, &events, plan.events.size());
+  for (const auto& p : plan.order) CXS_TRY(view.read(p));  // conflict check
+  CXS_TRY(apply_removal(view, plan, events));
+  return {};
+}
 
-  for (auto it = order.rbegin(); it != order.rend(); ++it) {
-    NodeView n = view.peek(*it);
-    bool is_top = it + 1 == order.rend();
-    view.emit(Event{*it, is_top, n ? n->perms() : SharedPerms{}, {}, !is_top},
-              events);
+// In the committed tree this cannot fail (the sink has room: see Change).
+Status Store::apply_removal(View& view, Removal& plan, EventSink& events) {
+  for (auto it = plan.order.rbegin(); it != plan.order.rend(); ++it)
     CXS_TRY(view.remove(*it));
-  }
-  auto par = view.modify(parent, Transaction::kChildren, [&](Node& p) {
-    p.remove_child(basename_of(top));
-  });
-  if (!par) return par.error();
+  std::string_view top = plan.order.front();
+  CXS_TRY(view.remove_child(parent_of(top), basename_of(top)));
+  for (Event& ev : plan.events) view.emit(std::move(ev), events);
   return {};
 }
 
 Result<std::string> Store::directory(const Caller& c, Transaction* tx,
                                      std::string_view path) {
   View view(tree_, tx);
+  View::Change change(view, {path});
   auto n = readable_node(view, c, path);
   if (!n) return n.error();
-  return (*n)->children().joined();
+  std::string names = (*n)->children().joined();
+  return names;
 }
 
 Result<DirectoryPart> Store::directory_part(const Caller& c, Transaction* tx,
                                             std::string_view path,
                                             std::size_t offset,
                                             std::size_t max_bytes) {
+  View view(tree_, tx);
+  View::Change change(view, {path});
   auto all = directory(c, tx, path);
   if (!all) return all.error();
-  View view(tree_, tx);
   DirectoryPart part;
   part.generation = view.peek(path)->generation();
   const std::string& list = *all;
@@ -301,9 +331,11 @@ Result<DirectoryPart> Store::directory_part(const Caller& c, Transaction* tx,
 Result<PermList> Store::get_perms(const Caller& c, Transaction* tx,
                                   std::string_view path) {
   View view(tree_, tx);
+  View::Change change(view, {path});
   auto n = readable_node(view, c, path);
   if (!n) return n.error();
-  return (*n)->perms().list();
+  PermList perms = (*n)->perms().list();
+  return perms;
 }
 
 Status Store::set_perms(const Caller& c, Transaction* tx,
@@ -324,19 +356,25 @@ Status Store::set_perms(const Caller& c, Transaction* tx,
   CXS_TRY(check_node_size(
       c, Tree::record_bytes(existing->value().size(), perms.size(),
                             existing->children_bytes())));
-  PermList old = existing->perms();
-  auto n = view.modify(path, Transaction::kPerms,
-                       [&](Node& node) { node.perms = std::move(perms); });
-  if (!n) return n.error();
   // Watches on the node and its ancestors fire, as for a write: the
   // children's own permissions did not change. A special node's watchers
   // are told of domains, not of who may watch (C fires nothing either).
-  if (!is_special(path))
-    view.emit(Event{std::string(path), false, (*n)->perms(), std::move(old)},
-              events);
+  bool fires = !is_special(path);
+  Event ev{fires ? std::string(path) : std::string(), false, {},
+           existing->perms()};
+  SharedPerms fresh(perms);  // interned before anything changes
+  View::Change change(view, {path}, &events, 1);
+  auto n = view.modify(path, Transaction::kPerms,
+                       [&](Node& node) { node.perms = fresh; });
+  if (!n) return n.error();
+  ev.perms = (*n)->perms();
+  if (fires) view.emit(std::move(ev), events);
   return {};
 }
 
+// All or nothing, as any change: the new permission lists are interned
+// and the removals planned first; the permission changes are logged (and
+// taken back if planning fails); the removals, last, cannot fail.
 void Store::forget_domain(DomId dom, std::optional<DomId> heir,
                           EventSink& events) {
   std::vector<std::string> owned;
@@ -352,33 +390,55 @@ void Store::forget_domain(DomId dom, std::optional<DomId> heir,
     if (names) mentioned.push_back(path);
     if (owns && path != "/" && !is_special(path)) owned.push_back(path);
   });
-  for (const auto& path : mentioned) {
-    tree_.edit(path, [dom](Node& n) {
-      PermList kept = n.perms;
+  // Shallowest first: removing a subtree takes its owned descendants along.
+  std::sort(owned.begin(), owned.end(), [](const auto& a, const auto& b) {
+    return a.size() < b.size();
+  });
+  Tree::UndoLog log;
+  tree_.begin(log, mentioned.size() + (heir ? owned.size() : 0));
+  std::vector<Removal> removals;
+  try {
+    for (const auto& path : mentioned) {
+      PermList kept = tree_.find(path).perms().list();
       std::erase_if(kept, [&, first = true](const Perm& p) mutable {
         bool keep = first || p.dom != dom;
         first = false;
         return !keep;
       });
-      n.perms = kept;
-    });
-  }
-  // Shallowest first: removing a subtree takes its owned descendants along.
-  std::sort(owned.begin(), owned.end(), [](const auto& a, const auto& b) {
-    return a.size() < b.size();
-  });
-  for (const auto& path : owned) {
-    if (!tree_.find(path)) continue;
-    if (heir) {
-      tree_.edit(path, [&](Node& n) {
-        PermList given = n.perms;
-        given.front().dom = *heir;
-        n.perms = given;
-      });
-      continue;
+      SharedPerms fresh(kept);
+      tree_.merge_logged(path, nullptr, &fresh, log);
     }
     View view(tree_, nullptr);
-    Status s = remove_subtree(view, path, events);
+    std::size_t removed_events = 0;
+    for (const auto& path : owned) {
+      if (heir) {
+        PermList given = tree_.find(path).perms().list();
+        given.front().dom = *heir;
+        SharedPerms fresh(given);
+        tree_.merge_logged(path, nullptr, &fresh, log);
+        continue;
+      }
+      bool below_removed = std::any_of(
+          removals.begin(), removals.end(), [&](const Removal& r) {
+            const std::string& top = r.order.front();
+            return path.size() > top.size() && path.starts_with(top) &&
+                   path[top.size()] == '/';
+          });
+      if (below_removed) continue;
+      Status s = plan_removal(view, path, removals.emplace_back());
+      (void)s;  // outside a transaction reading cannot fail
+      removed_events += removals.back().events.size();
+    }
+    // And one more: the daemon's @releaseDomain follows (detach_domain).
+    events.reserve(events.size() + removed_events + 1);
+  } catch (...) {
+    tree_.rollback(log);
+    throw;
+  }
+  tree_.commit(log);
+  View view(tree_, nullptr);
+  for (Removal& r : removals) {
+    Status s = apply_removal(view, r, events);
     (void)s;  // outside a transaction removal cannot fail
   }
 }
@@ -386,10 +446,18 @@ void Store::forget_domain(DomId dom, std::optional<DomId> heir,
 Result<TxId> Store::start_transaction(ConnId owner, std::size_t max_nodes) {
   while (next_tx_id_ == 0 || transactions_.count(TxId{next_tx_id_}))
     ++next_tx_id_;
-  TxId id{next_tx_id_++};
+  TxId id{next_tx_id_};
   auto tx = std::make_unique<Transaction>(id, owner, max_nodes);
-  by_owner_[owner].push_back(tx.get());
-  transactions_.emplace(id, std::move(tx));
+  std::vector<Transaction*>& mine = by_owner_[owner];
+  try {
+    mine.reserve(mine.size() + 1);  // both inserts or neither
+    transactions_.emplace(id, std::move(tx));
+  } catch (...) {
+    if (mine.empty()) by_owner_.erase(owner);
+    throw;
+  }
+  mine.push_back(transactions_.at(id).get());
+  ++next_tx_id_;
   return id;
 }
 
@@ -440,6 +508,13 @@ Status Store::end_transaction(const Caller& c, ConnId owner, TxId id,
   }
   tx->apply(tree_, events);
   return {};
+}
+
+void Store::drop_transaction(ConnId owner, TxId id) noexcept {
+  auto it = transactions_.find(id);
+  if (it == transactions_.end() || it->second->owner() != owner) return;
+  forget_owned(it->second.get());
+  transactions_.erase(it);
 }
 
 void Store::drop_transactions(ConnId owner) noexcept {

@@ -3,6 +3,18 @@
 // registry of open transactions. Knows nothing of connections or fds: a
 // caller is a Caller, a connection is only a ConnId owning transactions.
 // Changes append Events to a sink; matching them to watches is elsewhere.
+//
+// A failed request changes nothing. Every operation here either does all
+// it was asked or leaves the store as it was, whether it is refused (a
+// quota, a permission: checked before any change) or runs out of memory
+// half way (std::bad_alloc, which the dispatcher answers with ENOMEM): the
+// committed tree's changes are all or nothing (tree.h says how), and a
+// change of several nodes goes through a View::Change, which saves what a
+// transaction's overlay had or logs what the tree replaced, and puts it
+// back unless the change completes. Events are made before the change and
+// the sink given room for them, so that emitting them cannot fail either.
+// A transaction's commit that fails ends the transaction all the same
+// (as one that conflicts), with the tree unchanged.
 #pragma once
 
 #include <algorithm>
@@ -60,7 +72,9 @@ class Store {
   // A domain is gone: the nodes it owns go with their subtrees (or, with
   // `heir`, are given to the heir, as -K/--keep-orphans does), and
   // permission entries naming it are dropped, so that a later domain with
-  // the same id inherits nothing (XSA-322). Removal events go to `events`.
+  // the same id inherits nothing (XSA-322). Removal events go to `events`,
+  // which keeps room for one more. All or nothing: std::bad_alloc leaves
+  // the store as it was.
   void forget_domain(DomId dom, std::optional<DomId> heir, EventSink& events);
 
   // Transactions. Ids are daemon-wide, never 0, never two alive at once.
@@ -70,6 +84,7 @@ class Store {
   // commit=false aborts. The transaction is gone afterwards either way.
   Status end_transaction(const Caller& c, ConnId owner, TxId id, bool commit,
                          EventSink& events);
+  void drop_transaction(ConnId owner, TxId id) noexcept;
   void drop_transactions(ConnId owner) noexcept;
   std::size_t transaction_count(ConnId owner) const noexcept;
   // Every open transaction's running count of held bytes equals a recount
@@ -117,6 +132,15 @@ class Store {
   Status create_path(View& view, const Caller& c, std::string_view path,
                      std::string_view value, EventSink& events);
   Status remove_subtree(View& view, std::string_view path, EventSink& events);
+  // A subtree's removal, planned (its paths in pre-order, the events it
+  // fires) and then applied: see remove_subtree.
+  struct Removal {
+    std::vector<std::string> order;
+    EventSink events;
+  };
+  Status plan_removal(const View& view, std::string_view top,
+                      Removal& out) const;
+  static Status apply_removal(View& view, Removal& plan, EventSink& events);
   // Quota checks for an unprivileged caller (no-ops for privileged ones).
   Status check_growth(const View& view, const Caller& c, std::size_t nodes,
                       long bytes) const;

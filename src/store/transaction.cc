@@ -15,7 +15,10 @@ Result<Transaction::Entry*> Transaction::entry(const Tree& tree,
     return XsErr::kENOSPC;
   Entry e;
   if (NodeView n = tree.find(path)) e.base_generation = n.generation();
-  return &entries_.emplace(std::string(path), std::move(e)).first->second;
+  Entry* made =
+      &entries_.emplace(std::string(path), std::move(e)).first->second;
+  held_bytes_ += entry_bytes(path);
+  return made;
 }
 
 const Transaction::Entry* Transaction::find_entry(
@@ -52,15 +55,20 @@ Tree::Usage Transaction::usage_after_commit(const Tree& tree,
 std::size_t Transaction::recount_held_bytes() const noexcept {
   std::size_t bytes = 0;
   for (const auto& [path, e] : entries_)
-    if (e.copy) bytes += Tree::node_bytes(path, *e.copy);
+    bytes += entry_bytes(path) + copy_bytes(path, e);
+  for (const Event& ev : events_) bytes += event_bytes(ev.path);
   return bytes;
 }
 
 void Transaction::record_event(Event ev) {
   auto it = event_index_.find(ev.path);
   if (it == event_index_.end()) {
+    std::size_t bytes = event_bytes(ev.path);
+    if (events_.size() == events_.capacity())  // both inserts or neither
+      events_.reserve(std::max<std::size_t>(8, 2 * events_.size()));
     event_index_.emplace(ev.path, events_.size());
     events_.push_back(std::move(ev));
+    held_bytes_ += bytes;
     return;
   }
   Event& first = events_[it->second];
@@ -70,10 +78,43 @@ void Transaction::record_event(Event ev) {
   first.perms = std::move(ev.perms);
 }
 
+Transaction::Savepoint Transaction::save(
+    const std::vector<std::string_view>& paths) const {
+  Savepoint sp;
+  sp.entries.reserve(paths.size());
+  for (std::string_view p : paths) {
+    const Entry* e = find_entry(p);
+    sp.entries.emplace_back(std::string(p),
+                            e ? std::optional<Entry>(*e) : std::nullopt);
+    if (auto ev = event_index_.find(p); ev != event_index_.end())
+      sp.events.emplace_back(ev->second, events_[ev->second]);
+  }
+  sp.event_count = events_.size();
+  sp.held_bytes = held_bytes_;
+  return sp;
+}
+
+void Transaction::restore(Savepoint& sp) noexcept {
+  for (auto& [path, saved] : sp.entries) {
+    auto it = entries_.find(path);
+    if (!saved) {
+      if (it != entries_.end()) entries_.erase(it);
+    } else if (it != entries_.end()) {
+      it->second = std::move(*saved);
+    }
+  }
+  while (events_.size() > sp.event_count) {
+    event_index_.erase(events_.back().path);
+    events_.pop_back();
+  }
+  for (auto& [index, ev] : sp.events) events_[index] = std::move(ev);
+  held_bytes_ = sp.held_bytes;
+}
+
 Status Transaction::restore_entry(std::string path, Entry e) {
   if (!is_node_path(path) || (e.copy && !e.has_copy)) return XsErr::kEINVAL;
   if (entries_.count(path)) return XsErr::kEEXIST;
-  std::size_t bytes = copy_bytes(path, e);
+  std::size_t bytes = entry_bytes(path) + copy_bytes(path, e);
   entries_.emplace(std::move(path), std::move(e));
   held_bytes_ += bytes;
   return {};
@@ -96,8 +137,9 @@ Status Transaction::validate(const Tree& tree,
 }
 
 void Transaction::apply(Tree& tree, EventSink& sink) {
-  // The tree wants parents before children and children gone before their
-  // parent: removals deepest first, then the rest shallowest first.
+  // Changes first, shallowest first (the tree wants a parent before its
+  // children), each logged; removals last, deepest first, since they
+  // cannot fail. A failure on the way takes the logged changes back.
   std::vector<std::pair<const std::string*, Entry*>> order;
   for (auto& [path, e] : entries_)
     if (e.written != 0) order.emplace_back(&path, &e);
@@ -109,25 +151,33 @@ void Transaction::apply(Tree& tree, EventSink& sink) {
   // rebuilt the entries).
   std::sort(order.begin(), order.end(), [&](const auto& a, const auto& b) {
     bool a_rm = !a.second->copy, b_rm = !b.second->copy;
-    if (a_rm != b_rm) return a_rm;
+    if (a_rm != b_rm) return b_rm;
     auto da = depth(a.first), db = depth(b.first);
     if (da != db) return a_rm ? da > db : da < db;
     return *a.first < *b.first;
   });
-  for (const auto& item : order) {
-    const std::string* path = item.first;
-    Entry* e = item.second;
-    if (!e->copy) {
-      tree.erase(*path);
-    } else if (e->check_generation) {
-      tree.put(*path, std::move(*e->copy));
-    } else {
-      tree.edit(*path, [e](Node& merged) {
-        if (e->written & kValue) merged.value = std::move(e->copy->value);
-        if (e->written & kPerms) merged.perms = std::move(e->copy->perms);
-      });
+  sink.reserve(sink.size() + events_.size());
+  Tree::UndoLog log;
+  tree.begin(log, order.size());
+  try {
+    for (const auto& [path, e] : order) {
+      if (!e->copy) break;  // the removals
+      if (e->check_generation) {
+        tree.put_logged(*path, std::move(*e->copy), log);
+        continue;
+      }
+      tree.merge_logged(*path,
+                        (e->written & kValue) ? &e->copy->value : nullptr,
+                        (e->written & kPerms) ? &e->copy->perms : nullptr,
+                        log);
     }
+  } catch (...) {
+    tree.rollback(log);
+    throw;
   }
+  tree.commit(log);
+  for (const auto& [path, e] : order)
+    if (!e->copy) tree.erase(*path);
   entries_.clear();
   held_bytes_ = 0;
   for (auto& ev : events_) sink.push_back(std::move(ev));

@@ -47,6 +47,7 @@
 #include <utility>
 #include <vector>
 
+#include "cxenstored/heap_cost.h"
 #include "cxenstored/ids.h"
 #include "cxenstored/result.h"
 #include "store/event.h"
@@ -90,10 +91,25 @@ class Transaction {
   }
 
   // One event per changed path, in order of first change (as C): a later
-  // event for the same path widens the earlier one.
+  // event for the same path widens the earlier one. Strong.
   void record_event(Event ev);
 
-  // Bytes of the node copies this transaction holds (paths included), kept
+  // What a request is about to change, saved so that a failure half way
+  // puts the transaction back as it was (all or nothing, see tree.h): the
+  // entries of the paths it touches (or their absence), the events
+  // recorded for them, and the counts.
+  struct Savepoint {
+    std::vector<std::pair<std::string, std::optional<Entry>>> entries;
+    std::vector<std::pair<std::size_t, Event>> events;
+    std::size_t event_count = 0;
+    std::size_t held_bytes = 0;
+  };
+  // May throw (allocation): nothing changed then.
+  Savepoint save(const std::vector<std::string_view>& paths) const;
+  void restore(Savepoint& sp) noexcept;
+
+  // Bytes this transaction holds: every entry (its table node and path,
+  // also for a node only read), the node copies, the events recorded. Kept
   // up to date as View changes them (it is asked on every request of an
   // unprivileged domain, so it must not walk the entries).
   std::size_t held_bytes() const noexcept { return held_bytes_; }
@@ -106,6 +122,18 @@ class Transaction {
   static std::size_t copy_bytes(std::string_view path, const Entry& e) noexcept {
     return e.copy ? Tree::node_bytes(path, *e.copy) : 0;
   }
+  // An entry's own cost, copy aside: its table node and its path's block.
+  static std::size_t entry_bytes(std::string_view path) noexcept {
+    return hash_entry_bytes(sizeof(std::string) + sizeof(Entry)) +
+           string_heap_bytes(path.size());
+  }
+  // A recorded event's: its slot in the list (which doubles), its index
+  // entry, and its path twice (the event's and the index key).
+  static std::size_t event_bytes(std::string_view path) noexcept {
+    return 2 * sizeof(Event) +
+           hash_entry_bytes(sizeof(std::string) + sizeof(std::size_t)) +
+           2 * string_heap_bytes(path.size());
+  }
 
   // What `dom` would own (count and bytes) if this committed now.
   Tree::Usage usage_after_commit(const Tree& tree, DomId dom) const;
@@ -113,7 +141,9 @@ class Transaction {
   // Checks every entry against the tree; may the caller still write `path`?
   using WriteCheck = std::function<bool(NodeView)>;
   Status validate(const Tree& tree, const WriteCheck& may_write) const;
-  // Applies a validated transaction and hands its events to `sink`.
+  // Applies a validated transaction and hands its events to `sink`: all
+  // or nothing (a failed allocation leaves the tree as it was, and the
+  // transaction's copies may then be gone: it ends either way).
   void apply(Tree& tree, EventSink& sink);
 
   // --- Live update ---------------------------------------------------------

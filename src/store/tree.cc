@@ -1,6 +1,7 @@
 #include "store/tree.h"
 
 #include <algorithm>
+#include <cassert>
 
 #include "store/path.h"
 
@@ -16,20 +17,137 @@ Tree::Tree() {
 }
 
 NodeView Tree::put(std::string_view path, Node node) {
-  auto [r, created] = nodes_.emplace(path);
+  UndoLog log;
+  begin(log, 1);
+  NodeView v = put_logged(path, std::move(node), log);
+  commit(log);
+  return v;
+}
+
+void Tree::begin(UndoLog& log, std::size_t changes) {
+  log.entries.reserve(log.entries.size() + changes);
+  if (log.entries.empty()) log.generation = generation_;
+}
+
+NodeView Tree::put_logged(std::string_view path, Node node, UndoLog& log) {
+  assert(log.entries.size() < log.entries.capacity());
+  prepare_charge(node.perms);
+  if (NodeRecord* r = nodes_.find(path)) {
+    NameValue fresh(r->name(), node.value.view());  // may throw
+    Undo& u = log.entries.emplace_back();
+    u.record = r;
+    u.path = path;
+    u.has_value = u.has_children = true;
+    u.generation = r->generation;
+    charge(path, r, -1);
+    u.name_value = std::move(r->name_value);
+    u.perms = std::move(r->perms);
+    u.children = std::move(r->children);
+    r->name_value = std::move(fresh);
+    r->perms = std::move(node.perms);
+    r->children = std::move(node.children);
+    r->generation = next_generation();
+    charge(path, r, +1);
+    return r;
+  }
+  NodeRecord* r = nodes_.emplace(path).first;  // may throw: nothing made
   if (!r) return {};
-  if (!created) charge(path, r, -1);
-  store(*r, std::move(node));
+  try {
+    r->name_value.set_value(node.value.view());
+  } catch (...) {
+    nodes_.erase(path);  // not charged yet
+    throw;
+  }
+  Undo& u = log.entries.emplace_back();
+  u.record = r;
+  u.path = path;
+  u.created = true;
+  r->perms = std::move(node.perms);
+  r->children = std::move(node.children);
   r->generation = next_generation();
   charge(path, r, +1);
   return r;
 }
 
+NodeView Tree::merge_logged(std::string_view path, const SmallBytes* value,
+                            const SharedPerms* perms, UndoLog& log) {
+  assert(log.entries.size() < log.entries.capacity());
+  NodeRecord* r = nodes_.find(path);
+  if (!r) return {};
+  if (perms) prepare_charge(*perms);
+  std::optional<NameValue> fresh;
+  if (value) fresh.emplace(r->name(), value->view());  // may throw
+  Undo& u = log.entries.emplace_back();
+  u.record = r;
+  u.path = path;
+  u.generation = r->generation;
+  u.perms = r->perms;
+  charge(path, r, -1);
+  if (fresh) {
+    u.has_value = true;
+    u.name_value = std::move(r->name_value);
+    r->name_value = std::move(*fresh);
+  }
+  if (perms) r->perms = *perms;
+  r->generation = next_generation();
+  charge(path, r, +1);
+  return r;
+}
+
+void Tree::rollback(UndoLog& log) noexcept {
+  for (auto it = log.entries.rbegin(); it != log.entries.rend(); ++it) {
+    Undo& u = *it;
+    NodeRecord* r = u.record;
+    SharedPerms now = r->perms;
+    charge(u.path, r, -1);
+    if (u.created) {
+      nodes_.erase(u.path);
+      prune(now);
+      continue;
+    }
+    if (u.has_value) r->name_value = std::move(u.name_value);
+    if (u.has_children) r->children = std::move(u.children);
+    r->perms = std::move(u.perms);
+    r->generation = u.generation;
+    charge(u.path, r, +1);
+    prune(now);
+  }
+  generation_ = log.generation;
+  log.entries.clear();
+}
+
+void Tree::commit(UndoLog& log) noexcept {
+  for (const Undo& u : log.entries)
+    if (!u.created) prune(u.perms);
+  log.entries.clear();
+}
+
+NodeView Tree::add_child(std::string_view path, std::string_view name) {
+  NodeRecord* r = nodes_.find(path);
+  if (!r) return {};
+  add_child(*r, name);
+  r->generation = next_generation();
+  return r;
+}
+
+void Tree::remove_child(std::string_view path, std::string_view name) noexcept {
+  NodeRecord* r = nodes_.find(path);
+  if (!r) return;
+  if (r->children.remove(name)) {
+    const PermList& perms = r->perms.list();
+    usage_.find(perms.empty() ? DomId{0} : perms.front().dom)->second.bytes -=
+        name.size() + 1;
+  }
+  r->generation = next_generation();
+}
+
 void Tree::erase(std::string_view path) noexcept {
   const NodeRecord* r = nodes_.find(path);
   if (!r) return;
+  SharedPerms perms = r->perms;
   charge(path, r, -1);
   nodes_.erase(path);
+  prune(perms);
 }
 
 Node Tree::take(NodeRecord& r) {
@@ -37,37 +155,56 @@ Node Tree::take(NodeRecord& r) {
               std::move(r.children)};
 }
 
-void Tree::store(NodeRecord& r, Node&& n) {
-  r.perms = std::move(n.perms);
-  r.children = std::move(n.children);
-  if (r.value() != n.value.view()) r.name_value.set_value(n.value.view());
+namespace {
+DomId owner_of(const PermList& perms) noexcept {
+  return perms.empty() ? DomId{0} : perms.front().dom;
+}
+// fn(DomId) once for each domain a list names.
+template <typename Fn>
+void for_each_named(const PermList& perms, Fn&& fn) {
+  for (std::size_t i = 0; i < perms.size(); ++i) {
+    bool first_mention = true;
+    for (std::size_t j = 0; j < i; ++j)
+      if (perms[j].dom == perms[i].dom) first_mention = false;
+    if (first_mention) fn(perms[i].dom);
+  }
+}
+}  // namespace
+
+void Tree::prepare_charge(const SharedPerms& perms) {
+  usage_.try_emplace(owner_of(perms.list()));
+  for_each_named(perms.list(), [&](DomId d) { referenced_.try_emplace(d, 0); });
 }
 
 void Tree::charge(std::string_view path, NodeView n, int sign) noexcept {
-  const PermList& perms = n.perms().list();
-  for (std::size_t i = 0; i < perms.size(); ++i) {
-    DomId d = perms[i].dom;
-    bool first_mention = true;
-    for (std::size_t j = 0; j < i; ++j)
-      if (perms[j].dom == d) first_mention = false;
-    if (!first_mention) continue;
-    if (sign > 0) {
-      ++referenced_[d];
-    } else if (--referenced_[d] == 0) {
-      referenced_.erase(d);
-    }
-  }
-  DomId owner = perms.empty() ? DomId{0} : perms.front().dom;
-  Usage& u = usage_[owner];
   std::size_t bytes = node_bytes(path, n);
-  if (sign > 0) {
-    u.nodes += 1;
-    u.bytes += bytes;
-  } else {
-    u.nodes -= 1;
-    u.bytes -= bytes;
-    if (u.nodes == 0) usage_.erase(owner);
+  if (sign < 0) {
+    uncharge(n.perms(), bytes);
+    return;
   }
+  for_each_named(n.perms().list(),
+                 [&](DomId d) { ++referenced_.find(d)->second; });
+  Usage& u = usage_.find(owner_of(n.perms().list()))->second;
+  u.nodes += 1;
+  u.bytes += bytes;
+}
+
+void Tree::uncharge(const SharedPerms& perms, std::size_t bytes) noexcept {
+  for_each_named(perms.list(),
+                 [&](DomId d) { --referenced_.find(d)->second; });
+  Usage& u = usage_.find(owner_of(perms.list()))->second;
+  u.nodes -= 1;
+  u.bytes -= bytes;
+}
+
+// Entries at zero go (the charges of a change are all made by now).
+void Tree::prune(const SharedPerms& perms) noexcept {
+  auto u = usage_.find(owner_of(perms.list()));
+  if (u != usage_.end() && u->second.nodes == 0) usage_.erase(u);
+  for_each_named(perms.list(), [&](DomId d) {
+    auto it = referenced_.find(d);
+    if (it != referenced_.end() && it->second == 0) referenced_.erase(it);
+  });
 }
 
 void Tree::clear_for_restore() noexcept {
@@ -133,26 +270,45 @@ std::uint32_t Tree::restore_child(std::uint32_t parent_id,
 void Tree::finish_restore(std::string_view path, NodeRecord* r, bool existing,
                           std::string_view value, SharedPerms perms,
                           std::uint64_t generation) {
+  SharedPerms old = r->perms;
   if (existing) {
     NameValue fresh(r->name(), value);  // may throw: nothing changed yet
+    prepare_charge(perms);
     charge(path, r, -1);
     r->name_value = std::move(fresh);
+  } else {
+    try {
+      prepare_charge(perms);
+    } catch (...) {
+      remove_from_parent(path, r);
+      throw;
+    }
   }
   r->perms = std::move(perms);
   r->generation = generation != kAbsentGeneration ? generation
                                                   : next_generation();
   generation_ = std::max(generation_, r->generation);
   charge(path, r, +1);
+  if (existing) prune(old);
 }
 
 // The parent's record grows by the name and its NUL; its owner and its
 // permissions are unchanged, so that is all its charge changes by (what
 // charge(-1) and charge(+1) around the change would give, for one lookup).
 void Tree::add_child(NodeRecord& parent, std::string_view name) {
-  parent.children.add(name);  // may throw: nothing charged yet
-  const PermList& perms = parent.perms.list();
-  usage_[perms.empty() ? DomId{0} : perms.front().dom].bytes +=
-      name.size() + 1;
+  parent.children.add(name);  // may throw: nothing changed
+  usage_.find(owner_of(parent.perms.list()))->second.bytes += name.size() + 1;
+}
+
+// A restored node whose charge could not be made leaves the tree again.
+void Tree::remove_from_parent(std::string_view path, NodeRecord* r) noexcept {
+  if (r->parent != NodeRecord::kNoParent) {
+    NodeRecord& parent = nodes_.record(r->parent);
+    if (parent.children.remove(basename_of(path)))
+      usage_.find(owner_of(parent.perms.list()))->second.bytes -=
+          basename_of(path).size() + 1;
+  }
+  nodes_.erase(path);
 }
 
 std::vector<const NodeRecord*> Tree::special_records() const {
@@ -170,13 +326,23 @@ std::vector<const NodeRecord*> Tree::special_records() const {
 std::vector<DomId> Tree::referenced_domains() const {
   std::vector<DomId> out;
   out.reserve(referenced_.size());
-  for (const auto& kv : referenced_) out.push_back(kv.first);
+  for (const auto& kv : referenced_)
+    if (kv.second != 0) out.push_back(kv.first);
   return out;
 }
 
 Tree::Usage Tree::usage(DomId dom) const noexcept {
   auto it = usage_.find(dom);
   return it == usage_.end() ? Usage{} : it->second;
+}
+
+Tree::Usage Tree::total_usage() const noexcept {
+  Usage total;
+  for (const auto& kv : usage_) {
+    total.nodes += kv.second.nodes;
+    total.bytes += kv.second.bytes;
+  }
+  return total;
 }
 
 }  // namespace cxs::store

@@ -4,11 +4,20 @@
 // accounting is exact whatever path a change takes (XSA-414/415/421/440 were
 // all accounting missed on one path). Knows nothing of permissions or
 // transactions; the Store keeps parent/child links consistent.
+//
+// All or nothing: every change here either completes or throws (only
+// std::bad_alloc) with the tree as it was. Each makes the allocations it
+// needs first (the node's value block, its record and index slot, the
+// usage entries of its owner and of the domains its permissions name),
+// then commits with moves and counts that cannot fail. A change of
+// several nodes logs what each replaced (UndoLog) and puts it all back if
+// a later one fails; a removal cannot fail, so it comes last.
 // For live update the tree also exports itself (pre-order walk, special
 // nodes, generation counter) and is rebuilt node by node (restore_node).
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -41,14 +50,55 @@ class Tree {
   // done and the view is empty).
   NodeView put(std::string_view path, Node node);
   // Changes a node in place (fn(Node&)), stamping a new generation; an
-  // empty view if there is no such node.
+  // empty view if there is no such node. fn must change the Node or throw
+  // with it unchanged, and must not change the children together with the
+  // value or the permissions (a failure after fn puts the children back
+  // as fn left them).
   template <typename Fn>
   NodeView edit(std::string_view path, Fn&& fn);
+  // A child's name appended to (strong) or removed from (cannot fail) a
+  // node's list, stamping a new generation; an empty view if there is no
+  // such node. (Cheaper than edit: the value is not copied.)
+  NodeView add_child(std::string_view path, std::string_view name);
+  void remove_child(std::string_view path, std::string_view name) noexcept;
   // Removes one node; its children must be gone already.
   void erase(std::string_view path) noexcept;
 
-  // What the nodes owned by `dom` cost.
+  // --- Changes of several nodes --------------------------------------------
+  // What the logged changes replaced, newest last, and the generation
+  // counter before them. begin() makes room for `changes` entries, so
+  // that logging cannot fail; the log must outlive the paths given.
+  struct Undo {
+    NodeRecord* record = nullptr;
+    std::string_view path;
+    bool created = false;      // rollback erases the node
+    bool has_value = false;    // name_value holds the replaced one
+    bool has_children = false;
+    NameValue name_value;
+    SharedPerms perms;
+    ChildNames children;
+    std::uint64_t generation = 0;
+  };
+  struct UndoLog {
+    std::vector<Undo> entries;
+    std::uint64_t generation = 0;
+  };
+  void begin(UndoLog& log, std::size_t changes);
+  // put(), logged.
+  NodeView put_logged(std::string_view path, Node node, UndoLog& log);
+  // A node's value and/or permissions replaced (null: kept), logged.
+  NodeView merge_logged(std::string_view path, const SmallBytes* value,
+                        const SharedPerms* perms, UndoLog& log);
+  // Every logged change taken back, newest first; the log is empty after.
+  void rollback(UndoLog& log) noexcept;
+  // The logged changes kept; the log is empty after.
+  void commit(UndoLog& log) noexcept;
+
+  // What the nodes owned by `dom` cost (a usage entry at zero counts as
+  // none: a change that failed may leave one).
   Usage usage(DomId dom) const noexcept;
+  // What all nodes cost, summed over their owners.
+  Usage total_usage() const noexcept;
   // Every domain some permission list names (owner or not), so that the
   // daemon can forget the ones that die before being introduced.
   std::vector<DomId> referenced_domains() const;
@@ -160,7 +210,13 @@ class Tree {
   }
 
  private:
+  // The usage and reference entries a node with `perms` is charged to,
+  // made before a change (the only part of charging that allocates), so
+  // that charge() cannot fail. Entries that fall to zero stay until
+  // prune(): a change takes the old charge off before it adds the new.
+  void prepare_charge(const SharedPerms& perms);
   void charge(std::string_view path, NodeView n, int sign) noexcept;
+  void prune(const SharedPerms& perms) noexcept;
   // The end of both restores: value (of an existing node), permissions,
   // generation, charge.
   void finish_restore(std::string_view path, NodeRecord* r, bool existing,
@@ -168,11 +224,14 @@ class Tree {
                       std::uint64_t generation);
   // parent.children.add(name), with the parent's charge kept exact.
   void add_child(NodeRecord& parent, std::string_view name);
+  void remove_from_parent(std::string_view path, NodeRecord* r) noexcept;
   std::vector<const NodeRecord*> special_records() const;
-  // The record's fields as a Node to change, and back (the child list is
-  // moved, not copied: a parent of 1000 children costs no more to edit).
+  // The record's fields as a Node to change (the child list is moved, not
+  // copied: a parent of 1000 children costs no more to edit). Strong: the
+  // value is copied before anything is moved.
   static Node take(NodeRecord& r);
-  static void store(NodeRecord& r, Node&& n);
+  // charge(-1) of a node whose fields have been moved out already.
+  void uncharge(const SharedPerms& perms, std::size_t bytes) noexcept;
 
   NodeIndex nodes_;
   std::unordered_map<DomId, Usage> usage_;
@@ -184,12 +243,26 @@ template <typename Fn>
 NodeView Tree::edit(std::string_view path, Fn&& fn) {
   NodeRecord* r = nodes_.find(path);
   if (!r) return {};
-  charge(path, r, -1);
-  Node n = take(*r);
-  fn(n);
-  store(*r, std::move(n));
+  SharedPerms old_perms = r->perms;
+  std::size_t old_bytes = node_bytes(path, r);
+  Node n = take(*r);  // may throw: nothing moved yet
+  std::optional<NameValue> fresh;
+  try {
+    fn(n);
+    prepare_charge(n.perms);
+    if (n.value.view() != r->value()) fresh.emplace(r->name(), n.value.view());
+  } catch (...) {
+    r->perms = std::move(old_perms);
+    r->children = std::move(n.children);
+    throw;
+  }
+  uncharge(old_perms, old_bytes);
+  if (fresh) r->name_value = std::move(*fresh);
+  r->perms = std::move(n.perms);
+  r->children = std::move(n.children);
   r->generation = next_generation();
   charge(path, r, +1);
+  prune(old_perms);
   return r;
 }
 

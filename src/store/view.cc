@@ -1,5 +1,7 @@
 #include "store/view.h"
 
+#include <exception>
+
 namespace cxs::store {
 
 // The transaction's entry for `path`; on the first access the committed node
@@ -11,7 +13,8 @@ Result<Transaction::Entry*> View::snapshot(std::string_view path,
   Transaction::Entry* e = *entry;
   first = !e->has_copy;
   if (first) {
-    if (NodeView committed = tree_.find(path)) e->copy = committed.to_node();
+    if (NodeView committed = tree_.find(path))
+      e->copy = committed.to_node();  // may throw: the entry stays uncopied
     e->has_copy = true;
     tx_->copy_changed(0, Transaction::copy_bytes(path, *e));
   }
@@ -53,7 +56,10 @@ Result<Node*> View::tx_copy(std::string_view path, std::uint8_t fields) {
 
 Status View::create(std::string_view path, Node node) {
   if (!tx_) {
-    tree_.put(path, std::move(node));
+    if (log_)
+      tree_.put_logged(path, std::move(node), *log_);
+    else
+      tree_.put(path, std::move(node));
     return {};
   }
   auto entry = tx_->entry(tree_, path);
@@ -93,6 +99,51 @@ Status View::reserve(const std::vector<std::string_view>& paths) const {
     if (!tx_->find_entry(p)) ++fresh;
   if (!tx_->has_room_for(fresh)) return XsErr::kENOSPC;
   return {};
+}
+
+Result<NodeView> View::add_child(std::string_view path,
+                                 std::string_view name) {
+  if (!tx_) return tree_.add_child(path, name);
+  return modify(path, Transaction::kChildren,
+                [&](Node& p) { p.add_child(name); });
+}
+
+Status View::remove_child(std::string_view path, std::string_view name) {
+  if (!tx_) {
+    tree_.remove_child(path, name);
+    return {};
+  }
+  auto n = modify(path, Transaction::kChildren,
+                  [&](Node& p) { p.remove_child(name); });
+  if (!n) return n.error();
+  return {};
+}
+
+View::Change::Change(View& view, const std::vector<std::string_view>& paths,
+                     EventSink* sink, std::size_t events, std::size_t creates)
+    : view_(view), exceptions_(std::uncaught_exceptions()) {
+  if (view.tx_) {
+    saved_ = view.tx_->save(paths);
+    return;
+  }
+  if (sink) sink->reserve(sink->size() + events);
+  if (creates > 0) {
+    view.tree_.begin(log_, creates);
+    view.log_ = &log_;
+  }
+}
+
+View::Change::~Change() {
+  view_.log_ = nullptr;
+  bool failed = std::uncaught_exceptions() > exceptions_;
+  if (view_.tx_) {
+    if (failed) view_.tx_->restore(saved_);
+    return;
+  }
+  if (failed)
+    view_.tree_.rollback(log_);
+  else
+    view_.tree_.commit(log_);
 }
 
 void View::emit(Event ev, EventSink& sink) {

@@ -47,8 +47,36 @@ class View {
   // checked before a multi-node change so that it is all or nothing.
   Status reserve(const std::vector<std::string_view>& paths) const;
 
-  // Events go to the transaction until commit, else straight to `sink`.
+  // Events go to the transaction until commit, else straight to `sink`
+  // (which a Change made room in: this cannot fail then).
   void emit(Event ev, EventSink& sink);
+  // A child's name added to (strong) or removed from a node's list.
+  Result<NodeView> add_child(std::string_view path, std::string_view name);
+  Status remove_child(std::string_view path, std::string_view name);
+
+  // A request's change, all or nothing (see tree.h). In a transaction the
+  // entries of `paths` are saved first (reads make entries too); in the
+  // committed tree the nodes create() makes are logged (room for
+  // `creates`) and the sink gets room for `events`. Left by an exception
+  // (std::bad_alloc half way), everything is put back. Left by a return,
+  // what was done stays: the operations return refusals only before they
+  // change anything, and a read that found nothing (ENOENT) still counts
+  // for the transaction's conflict check.
+  class Change {
+   public:
+    Change(View& view, const std::vector<std::string_view>& paths,
+           EventSink* sink = nullptr, std::size_t events = 0,
+           std::size_t creates = 0);
+    ~Change();
+    Change(const Change&) = delete;
+    Change& operator=(const Change&) = delete;
+
+   private:
+    View& view_;
+    Transaction::Savepoint saved_;
+    Tree::UndoLog log_;
+    int exceptions_;
+  };
 
  private:
   Result<NodeView> read_in_transaction(std::string_view path);
@@ -58,6 +86,7 @@ class View {
 
   Tree& tree_;
   Transaction* tx_;
+  Tree::UndoLog* log_ = nullptr;  // the Change under way's, if any
 };
 
 template <typename Fn>

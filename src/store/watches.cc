@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "cxenstored/heap_cost.h"
+
 namespace cxs::store {
 
 namespace {
@@ -40,6 +42,24 @@ void for_each_component(std::string_view path, Fn&& fn) {
 
 }  // namespace
 
+std::size_t watch_bytes(std::string_view path,
+                        std::string_view token) noexcept {
+  // The table's node (id and Watch), two ids in vectors that double.
+  constexpr std::size_t kRecord =
+      hash_entry_bytes(sizeof(std::uint64_t) + sizeof(Watch)) + 2 * 16;
+  // A trie node and its entry (name and pointer) in its parent's table.
+  constexpr std::size_t kTrieNode =
+      heap_block_bytes(sizeof(WatchIndex::TrieNode)) +
+      hash_entry_bytes(sizeof(std::string) + sizeof(void*));
+  std::size_t bytes = kRecord + string_heap_bytes(path.size()) +
+                      string_heap_bytes(token.size());
+  for_each_component(path, [&](std::string_view c) {
+    bytes += kTrieNode + 2 * string_heap_bytes(c.size());  // key and name
+    return true;
+  });
+  return bytes;
+}
+
 WatchIndex::WatchIndex()
     : root_(std::make_unique<TrieNode>()),
       special_(std::make_unique<TrieNode>()) {}
@@ -59,14 +79,20 @@ WatchIndex::TrieNode* WatchIndex::find_node(
 
 WatchIndex::TrieNode& WatchIndex::make_node(std::string_view path) {
   TrieNode* n = is_special(path) ? special_.get() : root_.get();
-  for_each_component(path, [&n](std::string_view c) {
-    auto& slot = n->kids[std::string(c)];
-    if (!slot) {
-      slot = std::make_unique<TrieNode>();
-      slot->parent = n;
-      slot->name = std::string(c);
+  for_each_component(path, [&](std::string_view c) {
+    auto it = n->kids.find(c);
+    if (it == n->kids.end()) {
+      try {
+        auto kid = std::make_unique<TrieNode>();
+        kid->parent = n;
+        kid->name = std::string(c);
+        it = n->kids.emplace(std::string(c), std::move(kid)).first;
+      } catch (...) {
+        prune(n);  // the nodes made for this path so far
+        throw;
+      }
     }
-    n = slot.get();
+    n = it->second.get();
     return true;
   });
   return *n;
@@ -85,16 +111,35 @@ Status WatchIndex::add(Watch w) {
   if (TrieNode* n = find_node(w.path)) {
     for (WatchId id : n->watches) {
       const Watch& other = watches_.at(id);
-      if (other.conn == w.conn && other.token == w.token)
-        return XsErr::kEEXIST;
+      if (other.conn == w.conn && other.token == w.token) return XsErr::kEEXIST;
     }
   }
+  // All or nothing: the room in every table first (a failure takes back
+  // the trie nodes and entries made for it), then pushes that cannot fail.
+  ConnId conn = w.conn;
+  std::size_t bytes = watch_bytes(w);
   TrieNode& node = make_node(w.path);
-  WatchId id = next_id_++;
+  WatchId id = next_id_;
+  try {
+    node.watches.reserve(node.watches.size() + 1);
+    std::vector<WatchId>& mine = by_conn_[conn];
+    mine.reserve(mine.size() + 1);
+    bytes_by_conn_.try_emplace(conn, 0);
+    watches_.emplace(id, std::move(w));
+  } catch (...) {
+    if (auto it = by_conn_.find(conn);
+        it != by_conn_.end() && it->second.empty())
+      by_conn_.erase(it);
+    if (auto it = bytes_by_conn_.find(conn);
+        it != bytes_by_conn_.end() && it->second == 0)
+      bytes_by_conn_.erase(it);
+    prune(&node);
+    throw;
+  }
+  ++next_id_;
   node.watches.push_back(id);
-  by_conn_[w.conn].push_back(id);
-  bytes_by_conn_[w.conn] += watch_bytes(w);
-  watches_.emplace(id, std::move(w));
+  by_conn_[conn].push_back(id);
+  bytes_by_conn_[conn] += bytes;
   return {};
 }
 
@@ -102,11 +147,10 @@ Status WatchIndex::remove(ConnId conn, std::string_view path,
                           std::string_view token) {
   TrieNode* n = find_node(path);
   if (!n) return XsErr::kENOENT;
-  auto it = std::find_if(n->watches.begin(), n->watches.end(),
-                         [&](WatchId id) {
-                           const Watch& w = watches_.at(id);
-                           return w.conn == conn && w.token == token;
-                         });
+  auto it = std::find_if(n->watches.begin(), n->watches.end(), [&](WatchId id) {
+    const Watch& w = watches_.at(id);
+    return w.conn == conn && w.token == token;
+  });
   if (it == n->watches.end()) return XsErr::kENOENT;
   WatchId id = *it;
   n->watches.erase(it);

@@ -68,6 +68,8 @@ class WatchIndex {
   }
 
  private:
+  friend std::size_t watch_bytes(std::string_view path,
+                                 std::string_view token) noexcept;
   struct TrieNode;
   using WatchId = std::uint64_t;
 
@@ -77,7 +79,8 @@ class WatchIndex {
   void collect_on_path(std::string_view path,
                        std::vector<const Watch*>& out) const;
   // The watches below `node`, in registration order.
-  void collect_below(const TrieNode* node, std::vector<const Watch*>& out) const;
+  void collect_below(const TrieNode* node,
+                     std::vector<const Watch*>& out) const;
 
   // Ids grow with each add: their order is registration order.
   std::unique_ptr<TrieNode> root_;     // "/"
@@ -90,13 +93,14 @@ class WatchIndex {
   WatchId next_id_ = 1;
 };
 
-// What one watch costs against the memory quota: its path and token as
-// given, plus a fixed share for the record that holds them.
-inline std::size_t watch_bytes(std::string_view path,
-                               std::string_view token) noexcept {
-  constexpr std::size_t kRecord = 32;
-  return kRecord + path.size() + token.size();
-}
+// What one watch costs against the memory quota: what it makes the index
+// hold, at allocation sizes. Its record in the table (path, token, the
+// connection's and the trie node's id lists) and, for each component of
+// its path, a trie node with its entry in the parent's table: an upper
+// bound, since watches on nearby paths share their trie nodes, but a watch
+// on a new 1500-level path does make 1500 of them (about 300 KB, where the
+// path and token alone were 3 KB).
+std::size_t watch_bytes(std::string_view path, std::string_view token) noexcept;
 inline std::size_t watch_bytes(const Watch& w) noexcept {
   return watch_bytes(w.path, w.token);
 }

@@ -41,7 +41,14 @@ inline void copy_bytes(char* to, const char* from, std::size_t n) noexcept {
 class ByteBuffer {
  public:
   ByteBuffer() noexcept = default;
-  explicit ByteBuffer(std::string_view bytes) { append(bytes); }
+  // Exactly `bytes`, in a block of their size: a queued watch event is
+  // never appended to, and a 30-byte event in a 256-byte block (the
+  // growth minimum) made the memory quota bound a tenth of what it held.
+  explicit ByteBuffer(std::string_view bytes) {
+    if (bytes.empty()) return;
+    grow_exact(bytes.size());
+    append(bytes);
+  }
   ByteBuffer(ByteBuffer&& o) noexcept
       : data_(std::move(o.data_)), size_(o.size_), capacity_(o.capacity_) {
     o.size_ = o.capacity_ = 0;
@@ -75,6 +82,7 @@ class ByteBuffer {
 
  private:
   void grow(std::size_t needed);
+  void grow_exact(std::size_t capacity);
 
   std::unique_ptr<char[]> data_;
   std::size_t size_ = 0;

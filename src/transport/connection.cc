@@ -1,6 +1,8 @@
 #include "transport/connection.h"
 
+#include <algorithm>
 #include <array>
+#include <bit>
 #include <cstring>
 
 #include "wire/message_type.h"
@@ -9,11 +11,16 @@ namespace cxs::transport {
 
 std::string_view fault_name(Fault f) noexcept {
   switch (f) {
-    case Fault::kNone: return "none";
-    case Fault::kClosed: return "closed by peer";
-    case Fault::kIo: return "I/O error";
-    case Fault::kRingIndex: return "bad ring index";
-    case Fault::kProtocol: return "oversized request";
+    case Fault::kNone:
+      return "none";
+    case Fault::kClosed:
+      return "closed by peer";
+    case Fault::kIo:
+      return "I/O error";
+    case Fault::kRingIndex:
+      return "bad ring index";
+    case Fault::kProtocol:
+      return "oversized request";
   }
   return "?";
 }
@@ -65,10 +72,23 @@ void give_back_buffer(ByteBuffer&& b) noexcept {
 }
 }  // namespace
 
+namespace {
+std::size_t g_freed_bytes = 0;
+}  // namespace
+
+std::size_t Connection::take_freed_bytes() noexcept {
+  std::size_t n = g_freed_bytes;
+  g_freed_bytes = 0;
+  return n;
+}
+
 Connection::Connection(ConnId id, std::unique_ptr<Transport> transport)
     : id_(id), transport_(std::move(transport)) {}
 
-Connection::~Connection() { forget_read_buffer(); }
+Connection::~Connection() {
+  forget_read_buffer();
+  g_freed_bytes += out_held_;
+}
 
 void Connection::forget_read_buffer() noexcept {
   set_source(nullptr, 0);
@@ -91,6 +111,7 @@ void Connection::keep_unread() noexcept {
 
 std::optional<wire::MessageView> Connection::next_request() noexcept {
   claim_read_buffer();
+  framer_.drop_gathered();  // the request handed out before is done with
   if (put_back_) {
     handed_out_ = std::move(*put_back_);
     put_back_.reset();
@@ -109,8 +130,9 @@ std::optional<wire::MessageView> Connection::next_request() noexcept {
       if (msg) return msg;
       continue;  // a message cut short: everything buffered is in the framer
     }
-    // Everything buffered is framed: read more, if this turn may.
-    in_.clear();
+    // Everything buffered is framed: read more, if this turn may. (in_
+    // gives its block back: it is charged to the connection.)
+    if (in_.capacity() > 15) std::string().swap(in_);
     set_source(nullptr, 0);
     if (drained_) return std::nullopt;
     IoResult r = transport_->read(g_read_buffer, sizeof g_read_buffer);
@@ -122,43 +144,94 @@ std::optional<wire::MessageView> Connection::next_request() noexcept {
   }
 }
 
+// What one queue entry holds: its deque slot (a 512-byte block per 12),
+// its buffer's heap block, and an event's index entry (with up to two
+// bucket pointers: the table doubles as it grows). A reply buffer counts
+// as grown for its own bytes: it may be the spare a bigger batch of
+// replies left (up to 64 KiB, one in the daemon), which the connection
+// that happens to take it did not make.
+std::size_t Connection::out_cost(const Out& o) noexcept {
+  constexpr std::size_t kSlot = 512 / (512 / sizeof(Out));
+  constexpr std::size_t kIndexEntry =
+      hash_entry_bytes(sizeof(std::string_view)) + 8;
+  std::size_t cap = o.bytes.capacity();
+  if (!o.is_event)
+    cap = std::min(cap,
+                   std::max<std::size_t>(256, std::bit_ceil(o.bytes.size())));
+  return kSlot + (cap ? heap_block_bytes(cap) : 0) +
+         (o.is_event ? kIndexEntry : 0);
+}
+
+std::size_t Connection::event_cost(std::size_t size) noexcept {
+  Out o;
+  o.is_event = true;
+  return out_cost(o) + heap_block_bytes(size);
+}
+
 Connection::Out& Connection::new_reply_out() {
   out_.push_back(Out{take_spare_buffer()});
+  out_held_ += out_cost(out_.back());
   return out_.back();
+}
+
+char* Connection::extend_reply(std::size_t n) {
+  if (!tail_ || tail_->bytes.size() >= kCoalesceMax) tail_ = &new_reply_out();
+  std::size_t before = out_cost(*tail_);
+  char* at = tail_->bytes.extend(n);
+  out_held_ += out_cost(*tail_) - before;
+  ++tail_->messages;
+  ++out_messages_;
+  out_bytes_ += n;
+  return at;
 }
 
 void Connection::queue_reply(const wire::Header& hdr,
                              std::string_view payload) {
-  char* at = reply_tail().extend(kHeaderSize + payload.size());
+  char* at = extend_reply(kHeaderSize + payload.size());
   wire::encode_header(hdr, at);
   copy_bytes(at + kHeaderSize, payload.data(), payload.size());
-  out_bytes_ += kHeaderSize + payload.size();
 }
 
 void Connection::queue_reply(std::string_view msg) {
-  reply_tail().append(msg);
-  out_bytes_ += msg.size();
+  if (msg.empty()) return;
+  copy_bytes(extend_reply(msg.size()), msg.data(), msg.size());
 }
 
 Connection::EventQueued Connection::queue_event(std::string_view msg,
                                                 std::size_t hard_limit) {
-  if (hard_limit != 0 && out_bytes_ + msg.size() > hard_limit) {
-    // Over the limit, but an identical pending event still tells the client.
-    if (pending_events_.count(msg)) return EventQueued::kDuplicate;
+  if (pending_events_.count(msg)) return EventQueued::kDuplicate;
+  if (hard_limit != 0 && held_bytes() + event_cost(msg.size()) > hard_limit) {
     ++over_limit_;
     return EventQueued::kOverLimit;
   }
-  auto pending = pending_events_.find(msg);
-  if (pending == pending_events_.end())
-    pending = pending_events_.emplace(std::string(msg), 0).first;
-  if (pending->second > 0) return EventQueued::kDuplicate;
-  ++pending->second;
+  // Strong guarantee: an allocation failing leaves the queue as it was.
+  out_.push_back(
+      Out{ByteBuffer(msg), std::chrono::steady_clock::now(), 1, true});
+  try {
+    pending_events_.insert(out_.back().bytes.view());
+  } catch (...) {
+    out_.pop_back();
+    throw;
+  }
+  out_held_ += out_cost(out_.back());
   out_bytes_ += msg.size();
   ++out_messages_;
-  out_.push_back(
-      Out{ByteBuffer(msg), true, std::chrono::steady_clock::now(), 1});
   tail_ = nullptr;
   return EventQueued::kYes;
+}
+
+void Connection::forget_out(const Out& o) noexcept {
+  if (o.is_event) {
+    pending_events_.erase(o.bytes.view());
+    // A flood's index would keep its bucket array for the connection's
+    // life: a fresh one holds none.
+    if (pending_events_.empty() && pending_events_.bucket_count() > 64)
+      pending_events_ = {};
+  }
+  out_bytes_ -= o.bytes.size();
+  out_messages_ -= o.messages;
+  out_held_ -= out_cost(o);
+  g_freed_bytes += out_cost(o);
 }
 
 // Pipelined replies leave in one system call: 32 replies written one by one
@@ -194,14 +267,7 @@ void Connection::consume_output(std::size_t bytes) noexcept {
       return;
     }
     bytes -= left;
-    // Once it starts leaving, an event no longer absorbs duplicates.
-    if (front.is_event) {
-      auto it = pending_events_.find(front.bytes.view());
-      if (it != pending_events_.end() && --it->second == 0)
-        pending_events_.erase(it);
-    }
-    out_bytes_ -= front.bytes.size();
-    out_messages_ -= front.messages;
+    forget_out(front);
     out_off_ = 0;
     if (!front.is_event) give_back_buffer(std::move(front.bytes));
     if (tail_ == &front) tail_ = nullptr;
@@ -219,11 +285,7 @@ std::size_t Connection::drop_events_before(
       ++it;
       continue;
     }
-    auto pending = pending_events_.find(it->bytes.view());
-    if (pending != pending_events_.end() && --pending->second == 0)
-      pending_events_.erase(pending);
-    out_bytes_ -= it->bytes.size();
-    out_messages_ -= it->messages;
+    forget_out(*it);
     it = out_.erase(it);
     tail_ = nullptr;  // erasing inside a deque moves the others
     ++dropped;
@@ -240,7 +302,9 @@ void Connection::reset_io() noexcept {
   out_off_ = 0;
   out_bytes_ = 0;
   out_messages_ = 0;
-  pending_events_.clear();
+  g_freed_bytes += out_held_;
+  out_held_ = 0;
+  pending_events_ = {};
   fault_ = Fault::kNone;
 }
 
@@ -276,7 +340,8 @@ std::size_t message_end_after(std::string_view buf, std::size_t offset) {
   std::size_t pos = 0;
   while (buf.size() - pos >= kHeaderSize) {
     if (pos == offset) return offset;
-    std::size_t end = pos + kHeaderSize + wire::decode_header(buf.data() + pos).len;
+    std::size_t end =
+        pos + kHeaderSize + wire::decode_header(buf.data() + pos).len;
     if (end > buf.size()) break;
     if (end > offset) return end;
     pos = end;

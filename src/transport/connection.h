@@ -10,8 +10,10 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <unordered_map>
+#include <string_view>
+#include <unordered_set>
 
+#include "cxenstored/heap_cost.h"
 #include "cxenstored/ids.h"
 #include "transport/byte_buffer.h"
 #include "transport/transport.h"
@@ -61,7 +63,22 @@ class Connection {
   // Write what the transport takes now. false on a fault.
   bool flush() noexcept;
   bool has_output() const noexcept { return !out_.empty(); }
+  // Bytes of messages queued and not yet written (flow control).
   std::size_t queued_bytes() const noexcept { return out_bytes_; }
+  // What the connection makes the daemon hold, as the memory quota counts
+  // it: every block of its out queue at its allocation size, the queue's
+  // slots, the de-duplication index, and its input buffers. Events are
+  // refused past a bound on this figure, not on queued_bytes().
+  std::size_t held_bytes() const noexcept {
+    return out_held_ + string_heap_bytes(in_) + framer_.held_bytes() +
+           (put_back_ ? string_heap_bytes(put_back_->payload) : 0);
+  }
+  // What queue_event would add to held_bytes() for a `size`-byte event.
+  static std::size_t event_cost(std::size_t size) noexcept;
+  // The held bytes every connection's out queue gave back (written,
+  // dropped or destroyed) since the last call: the daemon trims the heap
+  // after a flood (daemon/memory_trim.h).
+  static std::size_t take_freed_bytes() noexcept;
   std::size_t queued_messages() const noexcept { return out_messages_; }
   // Bytes already read but not yet framed into a request.
   bool has_buffered_input() const noexcept {
@@ -118,24 +135,25 @@ class Connection {
     src_pos_ = 0;
   }
 
-  // The buffer a reply is appended to (a new one past the coalescing size,
-  // or when an event was queued last).
-  ByteBuffer& reply_tail() {
-    if (!tail_ || tail_->bytes.size() >= kCoalesceMax) tail_ = &new_reply_out();
-    ++tail_->messages;
-    ++out_messages_;
-    return tail_->bytes;
-  }
+  // Room for one reply of `n` bytes at the end of the queue: in the last
+  // buffer, or a new one past the coalescing size or after an event.
+  char* extend_reply(std::size_t n);
   struct Out;
   Out& new_reply_out();
+  // Out entries leave the queue only through here, which keeps the held
+  // figure and the event index in step.
+  void forget_out(const Out& o) noexcept;
+  static std::size_t out_cost(const Out& o) noexcept;
   // Replies are appended to the last queued buffer while it is smaller.
   static constexpr std::size_t kCoalesceMax = 16384;
 
+  // 40 bytes, a deque slot each: an event is one slot, one exact block and
+  // one index entry (about 160 bytes for a 40-byte event; 440 before).
   struct Out {
     ByteBuffer bytes;
+    std::chrono::steady_clock::time_point queued_at{};  // events only
+    std::uint32_t messages = 0;  // replies coalesced into `bytes`
     bool is_event = false;
-    std::chrono::steady_clock::time_point queued_at{};
-    std::size_t messages = 0;  // replies coalesced into `bytes`
   };
 
   ConnId id_;
@@ -152,15 +170,11 @@ class Connection {
   std::size_t out_off_ = 0;  // bytes of out_.front() already written
   std::size_t out_bytes_ = 0;
   std::size_t out_messages_ = 0;
-  // Looked up by the queued bytes themselves, without a string made for it.
-  struct EventHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept {
-      return std::hash<std::string_view>{}(s);
-    }
-  };
-  std::unordered_map<std::string, int, EventHash, std::equal_to<>>
-      pending_events_;
+  std::size_t out_held_ = 0;  // out_cost() summed over out_
+  // The events queued and not yet started, by their bytes: each key views
+  // the queued event's own block (no second copy), so it is erased before
+  // that entry leaves the queue.
+  std::unordered_set<std::string_view> pending_events_;
   std::uint64_t over_limit_ = 0;
   std::optional<wire::Message> put_back_;
   wire::Message handed_out_;  // the put-back request handed out last

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "cxenstored/heap_cost.h"
 #include "wire/header.h"
 
 namespace cxs::wire {
@@ -42,6 +43,13 @@ class Framer {
     return gather(data, len, used);
   }
   bool has_message() const noexcept { return complete_; }
+  // The message next() gathered last is no longer borrowed: its block goes
+  // (it is charged to the connection while kept; see held_bytes()).
+  void drop_gathered() noexcept {
+    // (Not `= std::string()`: a moved-in short string keeps the block.)
+    if (gathered_.payload.capacity() > 15)
+      std::string().swap(gathered_.payload);
+  }
 
   State state() const noexcept { return fault_ ? State::kFault : State::kOk; }
   // The length field of the offending header, for the log.
@@ -55,6 +63,11 @@ class Framer {
   // they arrived: a live update hands them to the next daemon, which frames
   // them again ahead of what it reads next.
   std::string partial_bytes() const;
+  // The heap its buffers hold (a message gathered across reads), for the
+  // memory quota: at most two payloads.
+  std::size_t held_bytes() const noexcept {
+    return string_heap_bytes(body_) + string_heap_bytes(gathered_.payload);
+  }
 
  private:
   // next() for a message not whole in `data` (or a header refused).

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <new>
+
 #include <string>
 #include <string_view>
 #include <vector>
@@ -48,9 +50,13 @@ class FakeDaemon : public DaemonHooks {
       const Session&, const std::vector<std::string_view>& args) noexcept
       override {
     if (args[0] == "fail") return XsErr::kEINVAL;
-    std::string out = "control:";
-    for (auto a : args) out += std::string(a) + ",";
-    return out;
+    try {  // noexcept, as the daemon's: out of memory is a refusal
+      std::string out = "control:";
+      for (auto a : args) out += std::string(a) + ",";
+      return out;
+    } catch (const std::bad_alloc&) {
+      return XsErr::kENOMEM;
+    }
   }
 };
 

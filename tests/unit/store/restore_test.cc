@@ -458,7 +458,9 @@ TEST(Restore, AnEntryIsRestoredOnceAndOnlyAsARequestCouldHaveMadeIt) {
   ASSERT_TRUE(tx.restore_entry("/m", absent).ok());
   EXPECT_EQ(tx.entry_count(), 2u);
   EXPECT_EQ(tx.held_bytes(), tx.recount_held_bytes());
-  EXPECT_EQ(tx.held_bytes(), Tree::node_bytes("/a", *read.copy));
+  EXPECT_EQ(tx.held_bytes(), Transaction::entry_bytes("/a") +
+                                 Tree::node_bytes("/a", *read.copy) +
+                                 Transaction::entry_bytes("/m"));
   // The limit held when the entries were made; it still bounds new ones.
   Tree t;
   ASSERT_TRUE(tx.entry(t, "/a").ok());

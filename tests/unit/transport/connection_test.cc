@@ -134,11 +134,14 @@ TEST_F(ConnectionOverRing, AnIdenticalPendingEventIsQueuedOnce) {
 TEST_F(ConnectionOverRing, AnEventPastTheHardLimitIsDropped) {
   conn_.queue_reply(std::string(100, 'x'));
   std::string ev = wire::encode_message(15, 0, 0, std::string("a\0t\0", 4));
-  EXPECT_EQ(conn_.queue_event(ev, 100), Queued::kOverLimit);
+  // The limit is on what the queue holds (allocation sizes).
+  std::size_t held = conn_.held_bytes();
+  std::size_t cost = transport::Connection::event_cost(ev.size());
+  EXPECT_EQ(conn_.queue_event(ev, held + cost - 1), Queued::kOverLimit);
   EXPECT_EQ(conn_.events_over_limit(), 1u);
-  EXPECT_EQ(conn_.queue_event(ev, 100 + ev.size()), Queued::kYes);
+  EXPECT_EQ(conn_.queue_event(ev, held + cost), Queued::kYes);
   // Pending already: not a loss, whatever the limit says.
-  EXPECT_EQ(conn_.queue_event(ev, 100), Queued::kDuplicate);
+  EXPECT_EQ(conn_.queue_event(ev, held), Queued::kDuplicate);
   EXPECT_EQ(conn_.events_over_limit(), 1u);
 }
 

@@ -1,0 +1,199 @@
+// cxs-mem-bench: does the memory quota bound what the daemon holds, and
+// does the memory come back after a flood? (issue 18)
+//
+// G simulated guests each watch /pub with W tokens and never read; one
+// privileged socket client watches /priv with K tokens and never reads.
+// A writer then rewrites /priv/n0..nP-1 (K events each for the privileged
+// client, which fills to its 64 MiB queue bound) and /pub/g0..gQ-1 (W
+// events each for every guest, which fill to their 2.5 MiB memory quota).
+// The nodes exist before the baseline, so the store is in it. Printed:
+// RSS before, at the peak and S seconds after the clients left, and, for
+// cxenstored, what it charged (CONTROL memreport) against the RSS growth.
+// The C xenstored 4.17 (under tools/refd) runs the same flood where it can.
+//
+//   cxs-mem-bench [--target cxs|c|both] [--daemon PATH] [--guests G]
+//                 [--watches W] [--priv-watches K] [--priv-writes P]
+//                 [--guest-writes Q] [--settle S] [--smoke]
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "daemon.h"
+#include "ring_load.h"
+#include "xs_conn.h"
+
+namespace cxs::bench {
+namespace {
+
+struct Options {
+  std::string target = "both";
+  int guests = 10;
+  int watches = 100;
+  int priv_watches = 64;
+  int priv_writes = 25000;
+  int guest_writes = 600;
+  int settle_s = 10;
+  DaemonPaths paths;
+  std::string workdir;
+};
+
+double mib(double bytes) { return bytes / (1024.0 * 1024.0); }
+
+// Writes `prefix`0..n-1 := value, 64 requests in flight; calls sample()
+// every 1000 replies (the RSS peak is caught on the way).
+template <typename Sample>
+void write_all(XsConn& c, const std::string& prefix, int n,
+               const std::string& value, Sample&& sample) {
+  int sent = 0, done = 0;
+  while (done < n) {
+    std::string batch;
+    while (sent < n && sent - done < 64)
+      c.append_request(batch, MsgType::XS_WRITE,
+                       prefix + std::to_string(sent++) + '\0' + value);
+    if (!batch.empty()) c.send_raw(batch);
+    Message m = c.receive();
+    if (m.hdr.type != type_of(MsgType::XS_WRITE))
+      throw BenchError("write " + prefix + ": " + error_name(m.payload));
+    if (++done % 1000 == 0) sample();
+  }
+  sample();
+}
+
+// A "name: N" line of CONTROL memreport (cxenstored only); -1 if absent.
+long report_field(XsConn& c, const std::string& name) {
+  Message m = c.request(MsgType::XS_CONTROL, nul_join({"memreport"}));
+  std::string key = name + ": ";
+  std::size_t at = m.payload.find(key);
+  if (at == std::string::npos) return -1;
+  return std::atol(m.payload.c_str() + at + key.size());
+}
+
+int run_one(DaemonKind kind, const Options& o) {
+  std::string dir = o.workdir + "/" + kind_name(kind);
+  Daemon d(kind, o.paths, dir);
+  introduce_guests(d, o.guests);
+  XsConn w(d.socket());
+  std::string perms = nul_join({"/pub", "n0"});
+  for (int g = 1; g <= o.guests; ++g) perms += "r" + std::to_string(g) + '\0';
+  w.call(MsgType::XS_MKDIR, nul_join({"/pub"}));
+  w.call(MsgType::XS_SET_PERMS, perms);
+  auto no_sample = [] {};
+  write_all(w, "/priv/n", o.priv_writes, "0", no_sample);
+  write_all(w, "/pub/g", o.guest_writes, "0", no_sample);
+  bool cxs = kind == DaemonKind::kCxs;
+  long charged_before = cxs ? report_field(w, "charged-connections") : 0;
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  long base = d.rss_bytes();
+
+  long peak = base;
+  auto sample = [&] { peak = std::max(peak, d.rss_bytes()); };
+  auto guests = std::make_unique<StalledGuests>(d, o.guests, "/pub", o.watches);
+  auto priv = std::make_unique<XsConn>(d.socket());
+  for (int k = 0; k < o.priv_watches; ++k)
+    priv->call(MsgType::XS_WATCH, nul_join({"/priv", "p" + std::to_string(k)}));
+  auto start = Clock::now();
+  write_all(w, "/priv/n", o.priv_writes, "1", sample);
+  write_all(w, "/pub/g", o.guest_writes, "1", sample);
+  double flood_s = std::chrono::duration<double>(Clock::now() - start).count();
+  long charged =
+      cxs ? report_field(w, "charged-connections") - charged_before : 0;
+  sample();
+
+  // The clients leave: the privileged one closes, the guests are released.
+  priv.reset();
+  for (int g = 1; g <= o.guests; ++g)
+    w.call(MsgType::XS_RELEASE, nul_join({std::to_string(g)}));
+  guests.reset();
+  std::this_thread::sleep_for(std::chrono::seconds(o.settle_s));
+  long after = d.rss_bytes();
+
+  std::printf(
+      "%-10s %d guests x %d watches, privileged x %d watches; "
+      "flood %.1f s\n",
+      kind_name(kind), o.guests, o.watches, o.priv_watches, flood_s);
+  std::printf(
+      "           RSS before %.1f MiB, peak %.1f MiB (+%.1f), "
+      "%d s after the clients left %.1f MiB (%+.1f%%)\n",
+      mib(base), mib(peak), mib(peak - base), o.settle_s, mib(after),
+      100.0 * (after - base) / base);
+  if (cxs)
+    std::printf(
+        "           charged to the clients %.1f MiB: RSS growth / "
+        "charged = %.2f\n",
+        mib(charged), charged > 0 ? double(peak - base) / charged : 0);
+  return 0;
+}
+
+Options parse(int argc, char** argv) {
+  Options o;
+  o.paths = default_paths(CXS_SOURCE_DIR);
+  o.workdir = "/tmp/cxsmem." + std::to_string(::getpid());
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto val = [&] {
+      if (i + 1 >= argc) throw BenchError(a + " needs a value");
+      return std::string(argv[++i]);
+    };
+    if (a == "--target")
+      o.target = val();
+    else if (a == "--daemon")
+      o.paths.cxenstored = val();
+    else if (a == "--guests")
+      o.guests = std::stoi(val());
+    else if (a == "--watches")
+      o.watches = std::stoi(val());
+    else if (a == "--priv-watches")
+      o.priv_watches = std::stoi(val());
+    else if (a == "--priv-writes")
+      o.priv_writes = std::stoi(val());
+    else if (a == "--guest-writes")
+      o.guest_writes = std::stoi(val());
+    else if (a == "--settle")
+      o.settle_s = std::stoi(val());
+    else if (a == "--smoke") {
+      o.target = "cxs";
+      o.guests = 2;
+      o.watches = 10;
+      o.priv_watches = 4;
+      o.priv_writes = 500;
+      o.guest_writes = 50;
+      o.settle_s = 1;
+    } else
+      throw BenchError("unknown option " + a);
+  }
+  return o;
+}
+
+}  // namespace
+}  // namespace cxs::bench
+
+int main(int argc, char** argv) {
+  using namespace cxs::bench;
+  ::signal(SIGPIPE, SIG_IGN);
+  try {
+    Options o = parse(argc, argv);
+    ::mkdir(o.workdir.c_str(), 0700);
+    int rc = 0;
+    if (o.target == "cxs" || o.target == "both")
+      rc |= run_one(DaemonKind::kCxs, o);
+    if (o.target == "c" || o.target == "both") {
+      if (o.paths.refd.empty())
+        std::printf("C xenstored: skipped (tools/refd absent)\n");
+      else
+        rc |= run_one(DaemonKind::kC, o);
+    }
+    std::string cmd = "rm -rf '" + o.workdir + "'";
+    if (std::system(cmd.c_str()) != 0) rc |= 0;
+    return rc;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "cxs-mem-bench: %s\n", e.what());
+    return 2;
+  }
+}
