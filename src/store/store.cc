@@ -341,6 +341,7 @@ void Store::forget_domain(DomId dom, std::optional<DomId> heir,
                           EventSink& events) {
   std::vector<std::string> owned;
   std::vector<std::string> mentioned;
+  std::vector<std::string> kept_nodes;
   tree_.for_each_node([&](NodeView n, const auto& path_of) {
     const PermList& perms = n.perms().list();
     if (perms.empty()) return;
@@ -350,8 +351,20 @@ void Store::forget_domain(DomId dom, std::optional<DomId> heir,
     if (!owns && !names) return;
     std::string path = path_of();
     if (names) mentioned.push_back(path);
-    if (owns && path != "/" && !is_special(path)) owned.push_back(path);
+    if (owns && (path == "/" || is_special(path)))
+      kept_nodes.push_back(path);
+    else if (owns)
+      owned.push_back(path);
   });
+  // "/" and the special nodes cannot go: they pass to the heir, or to dom0
+  // (which made them), never staying with an id a later domain may get.
+  for (const auto& path : kept_nodes) {
+    tree_.edit(path, [&](Node& n) {
+      PermList given = n.perms;
+      given.front().dom = heir.value_or(DomId{0});
+      n.perms = given;
+    });
+  }
   for (const auto& path : mentioned) {
     tree_.edit(path, [dom](Node& n) {
       PermList kept = n.perms;

@@ -60,7 +60,9 @@ class Store {
   // A domain is gone: the nodes it owns go with their subtrees (or, with
   // `heir`, are given to the heir, as -K/--keep-orphans does), and
   // permission entries naming it are dropped, so that a later domain with
-  // the same id inherits nothing (XSA-322). Removal events go to `events`.
+  // the same id inherits nothing (XSA-322); "/" and the special nodes,
+  // which cannot go, pass to the heir or dom0. Removal events go to
+  // `events`.
   void forget_domain(DomId dom, std::optional<DomId> heir, EventSink& events);
 
   // Transactions. Ids are daemon-wide, never 0, never two alive at once.

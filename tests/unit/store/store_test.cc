@@ -572,5 +572,23 @@ TEST_F(StoreTest, UnprivilegedRmOfAMissingNodeUnderAWritableParentIsOk) {
   EXPECT_TRUE(store_.rm(kDom5, nullptr, "/w/missing", ev).ok());
 }
 
+// Found by the differential tester (seed 122): dom0 gave "/" to a guest
+// that then died. "/" cannot go with the domain; it passes to dom0 (or the
+// -K heir), so a later domain with that id does not own the root.
+TEST_F(StoreTest, RootOwnedByAGoneDomainPassesToDom0) {
+  write("/local/domain/7/x");
+  set_perms("/", {Perm{DomId{5}, kPermNone}});
+  set_perms("@releaseDomain", {Perm{DomId{5}, kPermNone}});
+  EventSink ev;
+  store_.forget_domain(DomId{5}, std::nullopt, ev);
+  EXPECT_EQ(store_.tree().find("/")->perms().list().front().dom, DomId{0});
+  EXPECT_EQ(store_.tree().find("@releaseDomain")->perms().list().front().dom,
+            DomId{0});
+  EXPECT_TRUE(store_.tree().find("/local/domain/7/x"));
+  set_perms("/", {Perm{DomId{5}, kPermNone}});
+  store_.forget_domain(DomId{5}, DomId{3}, ev);
+  EXPECT_EQ(store_.tree().find("/")->perms().list().front().dom, DomId{3});
+}
+
 }  // namespace
 }  // namespace cxs::store
