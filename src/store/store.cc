@@ -1,6 +1,7 @@
 #include "store/store.h"
 
 #include <algorithm>
+#include <unordered_set>
 
 #include "store/path.h"
 
@@ -337,6 +338,33 @@ Status Store::set_perms(const Caller& c, Transaction* tx,
   return {};
 }
 
+// The subtrees to remove (`owned`, shallowest first), cut to their tops and
+// put in tree order (pre-order, children in creation order), which is the
+// order C 4.17 removes a dead domain's nodes in, so watchers hear of them
+// in the same order. A domain owning only its home has one top: no walk.
+std::vector<std::string> Store::in_tree_order(
+    std::vector<std::string> owned) const {
+  std::vector<std::string> tops;
+  tops.reserve(owned.size());  // top_set views them: no reallocation
+  std::unordered_set<std::string_view> top_set;
+  for (const auto& path : owned) {
+    bool below = false;
+    for (std::string_view p = path; p != "/" && !below;) {
+      p = parent_of(p);
+      below = top_set.count(p) != 0;
+    }
+    if (below) continue;
+    tops.push_back(path);
+    top_set.insert(tops.back());
+  }
+  if (tops.size() < 2) return tops;
+  std::vector<std::string> ordered;
+  tree_.for_each_preorder([&](std::string_view path, NodeView) {
+    if (top_set.count(path)) ordered.emplace_back(path);
+  });
+  return ordered;
+}
+
 void Store::forget_domain(DomId dom, std::optional<DomId> heir,
                           EventSink& events) {
   std::vector<std::string> owned;
@@ -380,6 +408,7 @@ void Store::forget_domain(DomId dom, std::optional<DomId> heir,
   std::sort(owned.begin(), owned.end(), [](const auto& a, const auto& b) {
     return a.size() < b.size();
   });
+  if (!heir) owned = in_tree_order(std::move(owned));
   for (const auto& path : owned) {
     if (!tree_.find(path)) continue;
     if (heir) {

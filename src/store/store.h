@@ -114,6 +114,8 @@ class Store {
   // missing_node_error for a read inside a transaction: the ancestors it
   // looks at are read (see store.cc).
   Status read_ancestors(View& view, std::string_view path);
+  // Subtree tops of `owned` in tree order (see store.cc).
+  std::vector<std::string> in_tree_order(std::vector<std::string> owned) const;
   // EACCES for an existing node, its reads recorded as C's (see store.cc).
   XsErr refused(View& view, std::string_view path);
   Status create_path(View& view, const Caller& c, std::string_view path,

@@ -590,5 +590,21 @@ TEST_F(StoreTest, RootOwnedByAGoneDomainPassesToDom0) {
   EXPECT_EQ(store_.tree().find("/")->perms().list().front().dom, DomId{3});
 }
 
+// Found by the differential tester (seed 210): a dead domain's nodes go in
+// tree order (children in creation order), as C 4.17 removes them, so a
+// watcher of their parent hears of /t/shared before /t/p.
+TEST_F(StoreTest, DeadDomainsNodesGoInTreeOrder) {
+  write("/t/shared");
+  write("/t/p/q");
+  set_perms("/t/shared", {Perm{DomId{5}, kPermNone}});
+  set_perms("/t/p", {Perm{DomId{5}, kPermNone}});
+  EventSink ev;
+  store_.forget_domain(DomId{5}, std::nullopt, ev);
+  std::vector<std::string> tops;
+  for (const Event& e : ev)
+    if (!e.exact) tops.push_back(e.path);
+  EXPECT_EQ(tops, (std::vector<std::string>{"/t/shared", "/t/p"}));
+}
+
 }  // namespace
 }  // namespace cxs::store
