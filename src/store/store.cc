@@ -1,6 +1,7 @@
 #include "store/store.h"
 
 #include <algorithm>
+#include <unordered_set>
 
 #include "store/path.h"
 
@@ -372,6 +373,33 @@ Status Store::set_perms(const Caller& c, Transaction* tx,
   return {};
 }
 
+// The subtrees to remove (`owned`, shallowest first), cut to their tops and
+// put in tree order (pre-order, children in creation order), which is the
+// order C 4.17 removes a dead domain's nodes in, so watchers hear of them
+// in the same order. A domain owning only its home has one top: no walk.
+std::vector<std::string> Store::in_tree_order(
+    std::vector<std::string> owned) const {
+  std::vector<std::string> tops;
+  tops.reserve(owned.size());  // top_set views them: no reallocation
+  std::unordered_set<std::string_view> top_set;
+  for (const auto& path : owned) {
+    bool below = false;
+    for (std::string_view p = path; p != "/" && !below;) {
+      p = parent_of(p);
+      below = top_set.count(p) != 0;
+    }
+    if (below) continue;
+    tops.push_back(path);
+    top_set.insert(tops.back());
+  }
+  if (tops.size() < 2) return tops;
+  std::vector<std::string> ordered;
+  tree_.for_each_preorder([&](std::string_view path, NodeView) {
+    if (top_set.count(path)) ordered.emplace_back(path);
+  });
+  return ordered;
+}
+
 // All or nothing, as any change: the new permission lists are interned
 // and the removals planned first; the permission changes are logged (and
 // taken back if planning fails); the removals, last, cannot fail.
@@ -379,6 +407,7 @@ void Store::forget_domain(DomId dom, std::optional<DomId> heir,
                           EventSink& events) {
   std::vector<std::string> owned;
   std::vector<std::string> mentioned;
+  std::vector<std::string> kept_nodes;
   tree_.for_each_node([&](NodeView n, const auto& path_of) {
     const PermList& perms = n.perms().list();
     if (perms.empty()) return;
@@ -388,16 +417,32 @@ void Store::forget_domain(DomId dom, std::optional<DomId> heir,
     if (!owns && !names) return;
     std::string path = path_of();
     if (names) mentioned.push_back(path);
-    if (owns && path != "/" && !is_special(path)) owned.push_back(path);
+    if (owns && (path == "/" || is_special(path)))
+      kept_nodes.push_back(path);
+    else if (owns)
+      owned.push_back(path);
   });
   // Shallowest first: removing a subtree takes its owned descendants along.
   std::sort(owned.begin(), owned.end(), [](const auto& a, const auto& b) {
     return a.size() < b.size();
   });
+  // Removed in tree order (parents still first), as C removes them:
+  // watchers see the events in C's order.
+  if (!heir) owned = in_tree_order(std::move(owned));
   Tree::UndoLog log;
-  tree_.begin(log, mentioned.size() + (heir ? owned.size() : 0));
+  tree_.begin(log, kept_nodes.size() + mentioned.size() +
+                       (heir ? owned.size() : 0));
   std::vector<Removal> removals;
   try {
+    // "/" and the special nodes cannot go: they pass to the heir, or to
+    // dom0 (which made them), never staying with an id a later domain may
+    // get.
+    for (const auto& path : kept_nodes) {
+      PermList given = tree_.find(path).perms().list();
+      given.front().dom = heir.value_or(DomId{0});
+      SharedPerms fresh(given);
+      tree_.merge_logged(path, nullptr, &fresh, log);
+    }
     for (const auto& path : mentioned) {
       PermList kept = tree_.find(path).perms().list();
       std::erase_if(kept, [&, first = true](const Perm& p) mutable {

@@ -72,9 +72,10 @@ class Store {
   // A domain is gone: the nodes it owns go with their subtrees (or, with
   // `heir`, are given to the heir, as -K/--keep-orphans does), and
   // permission entries naming it are dropped, so that a later domain with
-  // the same id inherits nothing (XSA-322). Removal events go to `events`,
-  // which keeps room for one more. All or nothing: std::bad_alloc leaves
-  // the store as it was.
+  // the same id inherits nothing (XSA-322); "/" and the special nodes,
+  // which cannot go, pass to the heir or dom0. Removal events go to
+  // `events`, which keeps room for one more. All or nothing: std::bad_alloc
+  // leaves the store as it was.
   void forget_domain(DomId dom, std::optional<DomId> heir, EventSink& events);
 
   // Transactions. Ids are daemon-wide, never 0, never two alive at once.
@@ -127,6 +128,8 @@ class Store {
   // missing_node_error for a read inside a transaction: the ancestors it
   // looks at are read (see store.cc).
   Status read_ancestors(View& view, std::string_view path);
+  // Subtree tops of `owned` in tree order (see store.cc).
+  std::vector<std::string> in_tree_order(std::vector<std::string> owned) const;
   // EACCES for an existing node, its reads recorded as C's (see store.cc).
   XsErr refused(View& view, std::string_view path);
   Status create_path(View& view, const Caller& c, std::string_view path,

@@ -430,6 +430,20 @@ const std::vector<AllowedDifference> kTable = {
               ours.reply == "error ENOSPC" &&
               ref.reply == "TRANSACTION_START \"<tx>\"";
      }},
+    {"root-owner-goes", "Permissions",
+     "when a domain dom0 made owner of \"/\" goes, \"/\" passes to dom0 "
+     "here; C 4.17 removes what it can below it and refuses dom0 \"/\"",
+     true, true,
+     [](const Op& op, const Observation&, const Observation&,
+        const HostModel& model) {
+       std::uint32_t dom = op.domid;
+       if (is(op, MsgType::XS_RELEASE))
+         dom = static_cast<std::uint32_t>(std::strtoul(op.payload.c_str(),
+                                                       nullptr, 10));
+       else if (op.kind != OpKind::kKill && op.kind != OpKind::kDestroy)
+         return false;
+       return model.own_root.count(dom) != 0;
+     }},
     {"target-never-released", "Rings and domains",
      "C 4.17 never releases a domain that SET_TARGET made some domain's "
      "target (its own too): no @releaseDomain, its nodes stay, when it "
@@ -459,10 +473,16 @@ const std::vector<AllowedDifference>& allowed_differences() { return kTable; }
 const AllowedDifference* find_allowed(const Op& op, const Observation& ours,
                                       const Observation& ref,
                                       const HostModel& model) {
+  // The first match, unless a later one says the stores part (then both
+  // daemons must start again whatever else explains the answers).
   bool equal = ours == ref;
-  for (const auto& a : kTable)
-    if ((!equal || a.on_equal) && a.matches(op, ours, ref, model)) return &a;
-  return nullptr;
+  const AllowedDifference* found = nullptr;
+  for (const auto& a : kTable) {
+    if ((equal && !a.on_equal) || !a.matches(op, ours, ref, model)) continue;
+    if (a.restart || a.on_equal) return &a;
+    if (!found) found = &a;
+  }
+  return found;
 }
 
 }  // namespace cxs::diff

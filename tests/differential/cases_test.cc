@@ -124,5 +124,18 @@ g7 SET_PERMS "@releaseDomain\0r5\0n6\0"
 )ops");
 }
 
+// Seed 210: a dead domain's nodes go in tree order, as in C.
+TEST(DifferentialCase, DeadDomainsNodesGoInTreeOrder) {
+  expect_same_as_c(R"ops(
+A SET_PERMS "/t/shared\0n05\0"
+A WRITE "/t/p/q\0"
+A TRANSACTION_START tx0 "\0"
+A SET_PERMS tx0 "/t/p\0w5\0"
+A TRANSACTION_END tx0 "T\0"
+A WATCH "/t\0x\0"
+host kill 5
+)ops");
+}
+
 }  // namespace
 }  // namespace cxs::diff

@@ -76,6 +76,13 @@ void update_model(const Op& op, const Observation& o, HostModel& m) {
       m.targeted.insert(static_cast<std::uint32_t>(
           std::strtoul(op.payload.c_str() + nul + 1, nullptr, 10)));
   }
+  if (op.type == ty(MsgType::XS_SET_PERMS) && o.reply == "SET_PERMS OK" &&
+      (op.payload.rfind(std::string("/\0", 2), 0) == 0)) {
+    const char* owner = op.payload.c_str() + 3;  // "/\0" + letter
+    if (op.payload.size() > 3)
+      m.own_root.insert(
+          static_cast<std::uint32_t>(std::strtoul(owner, nullptr, 10)));
+  }
   if (op.type == ty(MsgType::XS_RELEASE) && o.reply == "RELEASE OK")
     forget_guest(m, static_cast<std::uint32_t>(
                         std::strtoul(op.payload.c_str(), nullptr, 10)));

@@ -47,6 +47,8 @@ struct HostModel {
   std::set<std::uint32_t> gone;
   // Domains some SET_TARGET named as the target (C never releases them).
   std::set<std::uint32_t> targeted;
+  // Domains dom0 made owner of "/" (C wipes the tree when they go).
+  std::set<std::uint32_t> own_root;
 };
 
 class Channel;

@@ -572,5 +572,39 @@ TEST_F(StoreTest, UnprivilegedRmOfAMissingNodeUnderAWritableParentIsOk) {
   EXPECT_TRUE(store_.rm(kDom5, nullptr, "/w/missing", ev).ok());
 }
 
+// Found by the differential tester (seed 122): dom0 gave "/" to a guest
+// that then died. "/" cannot go with the domain; it passes to dom0 (or the
+// -K heir), so a later domain with that id does not own the root.
+TEST_F(StoreTest, RootOwnedByAGoneDomainPassesToDom0) {
+  write("/local/domain/7/x");
+  set_perms("/", {Perm{DomId{5}, kPermNone}});
+  set_perms("@releaseDomain", {Perm{DomId{5}, kPermNone}});
+  EventSink ev;
+  store_.forget_domain(DomId{5}, std::nullopt, ev);
+  EXPECT_EQ(store_.tree().find("/")->perms().list().front().dom, DomId{0});
+  EXPECT_EQ(store_.tree().find("@releaseDomain")->perms().list().front().dom,
+            DomId{0});
+  EXPECT_TRUE(store_.tree().find("/local/domain/7/x"));
+  set_perms("/", {Perm{DomId{5}, kPermNone}});
+  store_.forget_domain(DomId{5}, DomId{3}, ev);
+  EXPECT_EQ(store_.tree().find("/")->perms().list().front().dom, DomId{3});
+}
+
+// Found by the differential tester (seed 210): a dead domain's nodes go in
+// tree order (children in creation order), as C 4.17 removes them, so a
+// watcher of their parent hears of /t/shared before /t/p.
+TEST_F(StoreTest, DeadDomainsNodesGoInTreeOrder) {
+  write("/t/shared");
+  write("/t/p/q");
+  set_perms("/t/shared", {Perm{DomId{5}, kPermNone}});
+  set_perms("/t/p", {Perm{DomId{5}, kPermNone}});
+  EventSink ev;
+  store_.forget_domain(DomId{5}, std::nullopt, ev);
+  std::vector<std::string> tops;
+  for (const Event& e : ev)
+    if (!e.exact) tops.push_back(e.path);
+  EXPECT_EQ(tops, (std::vector<std::string>{"/t/shared", "/t/p"}));
+}
+
 }  // namespace
 }  // namespace cxs::store
