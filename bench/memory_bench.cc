@@ -128,6 +128,7 @@ int run_one(DaemonKind kind, const Options& o) {
         "           charged to the clients %.1f MiB: RSS growth / "
         "charged = %.2f\n",
         mib(charged), charged > 0 ? double(peak - base) / charged : 0);
+  std::fflush(stdout);  // a long C run may be cut short
   return 0;
 }
 
