@@ -97,6 +97,33 @@ const char* daemon_log_level() {
   return level ? level : "warn";
 }
 
+int run_targets(const std::string& target, const DaemonPaths& paths,
+                const std::string& workdir,
+                const std::function<int(DaemonKind)>& run_one) {
+  ::mkdir(workdir.c_str(), 0700);
+  int rc = 0;
+  if (target == "cxs" || target == "both") rc |= run_one(DaemonKind::kCxs);
+  if (target == "c" || target == "both") {
+    if (paths.refd.empty())
+      std::printf("C xenstored: skipped (tools/refd absent)\n");
+    else
+      rc |= run_one(DaemonKind::kC);
+  }
+  std::error_code ignored;  // a leftover directory is no reason to fail
+  std::filesystem::remove_all(workdir, ignored);
+  return rc;
+}
+
+int bench_main(const char* name, const std::function<int()>& body) {
+  ::signal(SIGPIPE, SIG_IGN);
+  try {
+    return body();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s: %s\n", name, e.what());
+    return 2;
+  }
+}
+
 Daemon::Daemon(DaemonKind kind, const DaemonPaths& paths,
                const std::string& dir)
     : kind_(kind), dir_(dir), socket_(dir + "/socket") {

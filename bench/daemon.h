@@ -8,6 +8,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <string>
 
 namespace cxs::bench {
@@ -26,6 +27,17 @@ struct DaemonPaths {
 // beside the tool's build directory, tools/refd from $CXS_REFD, else
 // ../shared/tools/refd (from the working directory or from `source_dir`).
 DaemonPaths default_paths(const std::string& source_dir);
+
+// The body of main() for a bench that measures cxenstored and/or the C
+// daemon: `run_one` for each kind `target` names ("cxs", "c" or "both"; C
+// skipped with a line when tools/refd is absent), in `workdir`, which is
+// removed afterwards. Returns the exit status: the runs' statuses or'ed.
+int run_targets(const std::string& target, const DaemonPaths& paths,
+                const std::string& workdir,
+                const std::function<int(DaemonKind)>& run_one);
+// main() for such a bench: `body`'s status, or 2 with "name: message" on
+// stderr when it throws.
+int bench_main(const char* name, const std::function<int()>& body);
 bool path_exists(const std::string& p);
 
 class Daemon {

@@ -177,24 +177,9 @@ Options parse(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   using namespace cxs::bench;
-  ::signal(SIGPIPE, SIG_IGN);
-  try {
+  return bench_main("cxs-mem-bench", [&] {
     Options o = parse(argc, argv);
-    ::mkdir(o.workdir.c_str(), 0700);
-    int rc = 0;
-    if (o.target == "cxs" || o.target == "both")
-      rc |= run_one(DaemonKind::kCxs, o);
-    if (o.target == "c" || o.target == "both") {
-      if (o.paths.refd.empty())
-        std::printf("C xenstored: skipped (tools/refd absent)\n");
-      else
-        rc |= run_one(DaemonKind::kC, o);
-    }
-    std::string cmd = "rm -rf '" + o.workdir + "'";
-    if (std::system(cmd.c_str()) != 0) rc |= 0;
-    return rc;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "cxs-mem-bench: %s\n", e.what());
-    return 2;
-  }
+    return run_targets(o.target, o.paths, o.workdir,
+                       [&](DaemonKind kind) { return run_one(kind, o); });
+  });
 }
