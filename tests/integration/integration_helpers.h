@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -60,6 +61,18 @@ inline std::string dump_store(const std::string& socket,
   std::string out;
   dump_into(c, root, out);
   return out;
+}
+
+// The fds of `pid` open on `path` (a lock handed on across a live update
+// is open exactly once).
+inline int fds_open_on(pid_t pid, const std::string& path) {
+  int n = 0;
+  std::string dir = "/proc/" + std::to_string(pid) + "/fd";
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    std::error_code ec;
+    n += std::filesystem::read_symlink(e.path(), ec) == path;
+  }
+  return n;
 }
 
 }  // namespace cxs::test

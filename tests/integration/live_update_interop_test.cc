@@ -574,17 +574,6 @@ TEST(LiveUpdateToC, WatchesCFourSeventeenLacksDoNotStopIt) {
   EXPECT_TRUE(answers(requester)) << host.log();
 }
 
-// The fds of `pid` open on `path`.
-int fds_open_on(pid_t pid, const std::string& path) {
-  int n = 0;
-  std::string dir = "/proc/" + std::to_string(pid) + "/fd";
-  for (const auto& e : std::filesystem::directory_iterator(dir)) {
-    std::error_code ec;
-    n += std::filesystem::read_symlink(e.path(), ec) == path;
-  }
-  return n;
-}
-
 // The socket's lock rides through C, which keeps the fd open unknowingly
 // (so a second cxenstored is refused meanwhile), and cxenstored adopts it
 // when the host comes back to it.

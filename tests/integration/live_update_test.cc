@@ -437,17 +437,6 @@ TEST(LiveUpdate, UpdateAfterUpdate) {
   EXPECT_EQ(c.read("/twice").payload, "1");
 }
 
-// The fds of `pid` open on `path`.
-int fds_open_on(pid_t pid, const std::string& path) {
-  int n = 0;
-  std::string dir = "/proc/" + std::to_string(pid) + "/fd";
-  for (const auto& e : std::filesystem::directory_iterator(dir)) {
-    std::error_code ec;
-    n += std::filesystem::read_symlink(e.path(), ec) == path;
-  }
-  return n;
-}
-
 // The socket's lock passes through the exec, held all the while, and the
 // new daemon adopts it (one fd on it, not one more per update): a second
 // daemon on the same socket is refused before and after.
