@@ -17,6 +17,7 @@ bool MemoryTrim::run(Clock::time_point now) noexcept {
                 .count();
   spdlog::debug("memory: {} KiB freed, trimmed the heap in {} us", freed_ >> 10,
                 us);
+  follow_up_ = freed_ >= kThreshold;
   freed_ = 0;
   last_ = now;
   return true;

@@ -20,13 +20,19 @@ class MemoryTrim {
 
   // Heap blocks given back (what the memory quota had charged for them).
   void freed(std::size_t bytes) noexcept { freed_ += bytes; }
-  // Enough freed to be worth a trim (the loop then wakes by kInterval).
-  bool pending() const noexcept { return freed_ >= kThreshold; }
+  // Enough freed to be worth a trim (the loop then wakes by kInterval):
+  // kThreshold, or anything after a trim that kThreshold set off. A flood
+  // ends in pieces (four guests die one by one); without the follow-up, a
+  // trim after the third left the fourth's megabytes in the heap.
+  bool pending() const noexcept {
+    return freed_ >= kThreshold || (follow_up_ && freed_ > 0);
+  }
   // Trims if pending and the last trim is kInterval old; true if it did.
   bool run(Clock::time_point now) noexcept;
 
  private:
   std::size_t freed_ = 0;
+  bool follow_up_ = false;  // the last trim was set off by kThreshold
   Clock::time_point last_{};
 };
 
