@@ -61,6 +61,11 @@ migrate::CxsTransactionRec transaction_record(
         n.path = path;
         if (e.has_copy) n.flags |= migrate::kTxNodeHasCopy;
         if (e.check_generation) n.flags |= migrate::kTxNodeCheckGeneration;
+        if (e.check_perms) n.flags |= migrate::kTxNodeCheckPerms;
+        if (!e.children.empty()) {
+          n.flags |= migrate::kTxNodeHasDelta;
+          n.child_delta = e.children.ops();
+        }
         n.written = e.written;
         n.base_generation = e.base_generation;
         if (e.copy) {

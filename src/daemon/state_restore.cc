@@ -190,6 +190,12 @@ void restore_transaction(const migrate::CxsTransactionRec& t, ConnId owner,
     e.has_copy = n.flags & migrate::kTxNodeHasCopy;
     if (n.flags & migrate::kTxNodeCopyPresent) e.copy = tx_copy(n, perms);
     e.check_generation = n.flags & migrate::kTxNodeCheckGeneration;
+    e.check_perms = n.flags & migrate::kTxNodeCheckPerms;
+    if ((n.flags & migrate::kTxNodeHasDelta) &&
+        !e.children.assign(n.child_delta))
+      throw RestoreError("transaction " + std::to_string(t.tx_id) +
+                         ": node " + std::string(n.path) +
+                         ": bad child delta");
     e.base_generation = n.base_generation;
     e.written = n.written;
     if (!(*tx)->restore_entry(std::string(n.path), std::move(e)))

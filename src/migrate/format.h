@@ -83,11 +83,14 @@
 //                    20 u32 zero  24 n_nodes node entries, then n_events
 //                    event entries, each padded to 8:
 //       node entry   0 u8 flags (bit 0 has_copy, 1 copy_present, 2 check_
-//                    generation)  1 u8 written (1 value, 2 perms, 4
-//                    children)  2 u16 path_len  4 u32 value_len  8 u64 base
-//                    generation  16 u64 copy generation  24 u32 perms_len
-//                    (4 per perm, as NODE)  28 u32 children_len ("a\0b\0")
-//                    32 path, value, perms, children
+//                    generation, 3 check_perms, 4 has_delta)  1 u8 written
+//                    (1 value, 2 perms, 4 children)  2 u16 path_len  4 u32
+//                    value_len  8 u64 base generation  16 u64 copy
+//                    generation  24 u32 perms_len (4 per perm, as NODE)
+//                    28 u32 children_len ("a\0b\0")  32 path, value,
+//                    perms, children; with has_delta then u32 delta_len
+//                    and the child delta ("+a\0-b\0": names added to and
+//                    removed from a list the transaction never read)
 //       event entry  0 u8 flags (bit 0 recursive, 1 exact)  1 u8 zero
 //                    2 u16 path_len  4 u32 perms_len  8 u32 old_perms_len
 //                    12 u32 zero  16 path, perms, old perms
@@ -172,6 +175,8 @@ inline constexpr std::uint32_t kCxsConnPrivileged = 2;
 inline constexpr std::uint8_t kTxNodeHasCopy = 1;
 inline constexpr std::uint8_t kTxNodeCopyPresent = 2;
 inline constexpr std::uint8_t kTxNodeCheckGeneration = 4;
+inline constexpr std::uint8_t kTxNodeCheckPerms = 8;
+inline constexpr std::uint8_t kTxNodeHasDelta = 16;
 inline constexpr std::uint8_t kTxWrittenValue = 1;
 inline constexpr std::uint8_t kTxWrittenPerms = 2;
 inline constexpr std::uint8_t kTxWrittenChildren = 4;

@@ -732,7 +732,9 @@ bool Reader::cxs_transaction(std::string_view body) {
     std::size_t children_len = get32(e + 28);
     std::size_t start = at;
     at += kCxsTxNodeFixed;
-    if (n.flags & ~(kTxNodeHasCopy | kTxNodeCopyPresent | kTxNodeCheckGeneration))
+    if (n.flags & ~(kTxNodeHasCopy | kTxNodeCopyPresent |
+                    kTxNodeCheckGeneration | kTxNodeCheckPerms |
+                    kTxNodeHasDelta))
       return fail(cat("node entry ", i, ": unknown flag bits (flags ",
                       n.flags, ")"));
     if (n.written & ~(kTxWrittenValue | kTxWrittenPerms | kTxWrittenChildren))
@@ -744,6 +746,18 @@ bool Reader::cxs_transaction(std::string_view body) {
         !plain_string(body, at, children_len, "node entry children",
                       n.children))
       return false;
+    if (n.flags & kTxNodeHasDelta) {
+      if (body.size() - at < 4)
+        return fail(cat("node entry ", i, ": child delta runs past the body"));
+      std::size_t delta_len = get32(body.data() + at);
+      at += 4;
+      if (!plain_string(body, at, delta_len, "node entry child delta",
+                        n.child_delta))
+        return false;
+      if (n.child_delta.empty() || n.child_delta.back() != '\0')
+        return fail(cat("node entry ", i, ": child delta empty or not "
+                        "NUL-terminated"));
+    }
     if (n.path.empty() || has_nul(n.path))
       return fail(cat("node entry ", i, ": empty path or NUL inside it"));
     if (!perms(n.perms_raw, "node entry perms")) return false;

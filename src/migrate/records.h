@@ -120,6 +120,7 @@ struct CxsTxNode {
   std::string_view value{};
   std::string_view perms_raw{};  // as NODE's perms; may be empty
   std::string_view children{};   // "a\0b\0", as the store keeps them
+  std::string_view child_delta{};  // "+a\0-b\0", with kTxNodeHasDelta
   bool operator==(const CxsTxNode&) const = default;
 };
 

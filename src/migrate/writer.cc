@@ -55,8 +55,10 @@ bool children_valid(std::string_view children) noexcept {
 }
 
 std::size_t tx_node_size(const CxsTxNode& n) noexcept {
+  std::size_t delta =
+      (n.flags & kTxNodeHasDelta) ? 4 + n.child_delta.size() : 0;
   return align8(kCxsTxNodeFixed + n.path.size() + n.value.size() +
-                n.perms_raw.size() + n.children.size());
+                n.perms_raw.size() + n.children.size() + delta);
 }
 
 std::size_t tx_event_size(const CxsTxEvent& e) noexcept {
@@ -282,6 +284,9 @@ bool StreamWriter::cxs_transaction(const CxsTransactionRec& rec) {
         n.children.size() > kU32Max || !children_valid(n.children) ||
         !bytes::perms_raw_valid(n.perms_raw))
       return refuse(kType, "node entry with a bad path, perms or children");
+    if (n.child_delta.size() > kU32Max || !children_valid(n.child_delta) ||
+        n.child_delta.empty() == bool(n.flags & kTxNodeHasDelta))
+      return refuse(kType, "node entry with a bad child delta");
     body += tx_node_size(n);
   }
   for (const CxsTxEvent& e : rec.events) {
@@ -308,7 +313,11 @@ bool StreamWriter::cxs_transaction(const CxsTransactionRec& rec) {
     put32(e + 24, static_cast<std::uint32_t>(n.perms_raw.size()));
     put32(e + 28, static_cast<std::uint32_t>(n.children.size()));
     char* q = put_bytes(e + kCxsTxNodeFixed, n.path);
-    put_bytes(put_bytes(put_bytes(q, n.value), n.perms_raw), n.children);
+    q = put_bytes(put_bytes(put_bytes(q, n.value), n.perms_raw), n.children);
+    if (n.flags & kTxNodeHasDelta) {
+      put32(q, static_cast<std::uint32_t>(n.child_delta.size()));
+      put_bytes(q + 4, n.child_delta);
+    }
     e += tx_node_size(n);
   }
   for (const CxsTxEvent& ev : rec.events) {

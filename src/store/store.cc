@@ -41,27 +41,28 @@ XsErr Store::missing_node_error(const View& view, const Caller& c,
 }
 
 // A read that finds a node missing inside a transaction has looked at the
-// ancestors up to the nearest existing one to choose ENOENT or EACCES: C
-// 4.17 reads them in the transaction, so they join its read set. The
-// nearest existing ancestor is then frozen (its value and permissions are
-// the transaction's snapshot) and a later outside change to it, or the
-// creation of a missing one between, makes the commit EAGAIN. Example:
-// WRITE /t/p old; T reads /t/p/missing/x (ENOENT); a client writes /t/p
-// new; T reads /t/p: "old"; T commits: EAGAIN. Only reads do this: a
-// write's permission check stays a peek, so that transactions creating
-// disjoint children conflict no more than their child-list changes make
-// them (issue 19). A transaction at its transaction-nodes bound keeps the
-// answer it could read (the missing node itself is recorded) without
-// freezing the ancestors: the bound refuses what a request asks for, not
-// what it looks at on the way.
+// ancestors up to the nearest existing one to choose ENOENT or EACCES (C
+// 4.17 reads them in the transaction). The missing ones are recorded
+// absent, and the nearest existing one as looked at (see the design note
+// in transaction.h): its value and permissions are the transaction's
+// snapshot from then on, and its permissions changing, or a missing one
+// between being created, makes the commit EAGAIN. Example: WRITE /t/p
+// old; T reads /t/p/missing/x (ENOENT); a client writes /t/p new; T reads
+// /t/p: "old" (now a read of /t/p); T commits: EAGAIN. Unlike C, a new
+// child of /t/p alone does not fail the commit (issue 19: the transaction
+// learnt nothing of /t/p's children). A transaction at its
+// transaction-nodes bound keeps the answer it could read (the missing node
+// itself is recorded) without recording the ancestors: the bound refuses
+// what a request asks for, not what it looks at on the way.
 Status Store::read_ancestors(View& view, std::string_view path) {
   if (is_special(path)) return {};
   std::string_view p = path;
-  while (p != "/") {
-    p = parent_of(p);
-    auto r = view.read(p);
+  for (;;) {
+    auto r = view.look(p);  // the missing node itself first (SET_PERMS
+                            // has only peeked at it)
     if (!r) return r.error() == XsErr::kENOSPC ? Status{} : r.error();
-    if (*r) break;
+    if ((*r && p != path) || p == "/") break;
+    p = parent_of(p);
   }
   return {};
 }
@@ -154,6 +155,10 @@ Status Store::mkdir(const Caller& c, Transaction* tx, std::string_view path,
   View view(tree_, tx);
   if (NodeView existing = view.peek(path)) {
     if (!may(c, existing->perms(), kPermWrite)) return refused(view, path);
+    // Nothing to do, but the answer came from the node's existence and
+    // permissions: a transaction records them.
+    View::Change change(view, {path});
+    CXS_TRY(view.look(path));
     return {};
   }
   return create_path(view, c, path, {}, events);
@@ -179,7 +184,22 @@ Status Store::create_path(View& view, const Caller& c, std::string_view path,
   std::vector<std::string_view> touched(missing);
   touched.push_back(p);
   CXS_TRY(view.reserve(touched));
-  if (!may(c, anchor->perms(), kPermWrite)) return XsErr::kEACCES;
+  // The missing nodes are read (absent: another creator of one of them
+  // makes the commit EAGAIN); the anchor is only looked at (its
+  // permissions, which allow the creation and which the new nodes copy).
+  auto record_reads = [&]() -> Status {
+    for (auto m : missing) CXS_TRY(view.read(m));
+    CXS_TRY(view.look(p));
+    return {};
+  };
+  if (!may(c, anchor->perms(), kPermWrite)) {
+    // The refusal came from the same looks.
+    if (view.in_transaction()) {
+      View::Change change(view, touched);
+      CXS_TRY(record_reads());
+    }
+    return XsErr::kEACCES;
+  }
 
   PermList perms = anchor->perms();
   if (!c.privileged) perms.front().dom = c.dom;
@@ -201,7 +221,7 @@ Status Store::create_path(View& view, const Caller& c, std::string_view path,
   // it as their descendant (as in C).
   Event ev{std::string(path), false, perms, {}};
   View::Change change(view, touched, &events, 1, missing.size());
-  for (auto t : touched) CXS_TRY(view.read(t));
+  CXS_TRY(record_reads());
   // The new nodes shallowest first, each made with its child's name, and
   // the anchor's list last: in the committed tree only that one changes
   // an existing node, and it either works or changes nothing.
@@ -226,12 +246,13 @@ Status Store::rm(const Caller& c, Transaction* tx, std::string_view path,
   if (!r) return r.error();
   NodeView node = *r;
   if (!node) {
+    // What RM learns of the ancestors is their existence and the nearest
+    // existing one's permissions: recorded as for a read.
+    if (view.in_transaction()) CXS_TRY(read_ancestors(view, path));
     XsErr err = missing_node_error(view, c, path, kPermWrite);
     if (err != XsErr::kENOENT) return err;
     // Removing what is already gone is fine if its parent exists.
-    auto par = view.read(parent_of(path));
-    if (!par) return par.error();
-    return *par ? Status{} : Status{XsErr::kENOENT};
+    return view.peek(parent_of(path)) ? Status{} : Status{XsErr::kENOENT};
   }
   if (!may(c, node->perms(), kPermWrite)) return refused(view, path);
   // After the permission check, as C: a guest learns EACCES, not that "/"
@@ -350,8 +371,12 @@ Status Store::set_perms(const Caller& c, Transaction* tx,
   }
   if (!may(c, existing->perms(), kPermWrite | kPermOwner))
     return refused(view, path);
-  if (!c.privileged && perms.front().dom != existing->perms().front().dom)
+  if (!c.privileged && perms.front().dom != existing->perms().front().dom) {
+    // Refused by the owner the node has: a transaction records that.
+    View::Change change(view, {path});
+    CXS_TRY(view.look(path));
     return XsErr::kEPERM;
+  }
   if (c.quota && over(perms.size(), c.quota->node_permissions))
     return XsErr::kENOSPC;
   CXS_TRY(check_node_size(
@@ -535,8 +560,8 @@ Status Store::end_transaction(const Caller& c, ConnId owner, TxId id,
   transactions_.erase(it);
   forget_owned(tx.get());
   if (!commit) return {};
-  CXS_TRY(tx->validate(tree_, [&c](NodeView n) {
-    return may(c, n.perms(), kPermWrite);
+  CXS_TRY(tx->validate(tree_, [&c](NodeView n, std::uint8_t wanted) {
+    return may(c, n.perms(), wanted);
   }));
   // Others' commits may have used up the quota since the checks inside.
   // After the commit the transaction's copies are freed: what it adds to

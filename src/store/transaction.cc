@@ -7,6 +7,101 @@
 
 namespace cxs::store {
 
+// --- ChildDelta ----------------------------------------------------------------
+
+Transaction::ChildDelta::ChildDelta(const ChildDelta& o)
+    : ops_(o.ops_ ? std::make_unique<std::string>(*o.ops_) : nullptr) {}
+
+Transaction::ChildDelta& Transaction::ChildDelta::operator=(
+    const ChildDelta& o) {
+  if (this != &o) *this = ChildDelta(o);
+  return *this;
+}
+
+namespace {
+// Calls fn(char op, std::string_view name) for each "+name\0" / "-name\0".
+template <typename Fn>
+void for_each_op(std::string_view ops, Fn&& fn) {
+  std::size_t start = 0;
+  while (start < ops.size()) {
+    std::size_t end = ops.find('\0', start);
+    fn(ops[start], ops.substr(start + 1, end - start - 1));
+    start = end + 1;
+  }
+}
+}  // namespace
+
+void Transaction::ChildDelta::add(std::string_view name) {
+  std::unique_ptr<std::string> fresh;
+  std::string& ops =
+      ops_ ? *ops_ : *(fresh = std::make_unique<std::string>());
+  ops.reserve(ops.size() + name.size() + 2);
+  ops.push_back('+');
+  ops.append(name);
+  ops.push_back('\0');
+  if (fresh) ops_ = std::move(fresh);
+}
+
+void Transaction::ChildDelta::remove(std::string_view name) {
+  if (ops_) {
+    // A name added by this transaction and removed again: as if never
+    // added (the committed list never had it: its entry was read absent).
+    std::string added = "+" + std::string(name) + '\0';
+    for (std::size_t at = 0; (at = ops_->find(added, at)) != std::string::npos;
+         at += added.size()) {
+      if (at == 0 || (*ops_)[at - 1] == '\0') {
+        ops_->erase(at, added.size());
+        if (ops_->empty()) ops_.reset();
+        return;
+      }
+    }
+  }
+  std::unique_ptr<std::string> fresh;
+  std::string& ops =
+      ops_ ? *ops_ : *(fresh = std::make_unique<std::string>());
+  ops.reserve(ops.size() + name.size() + 2);
+  ops.push_back('-');
+  ops.append(name);
+  ops.push_back('\0');
+  if (fresh) ops_ = std::move(fresh);
+}
+
+bool Transaction::ChildDelta::assign(std::string_view ops) {
+  if (!ops.empty() && ops.back() != '\0') return false;
+  bool ok = true;
+  for_each_op(ops, [&](char op, std::string_view name) {
+    ok = ok && (op == '+' || op == '-') && !name.empty() &&
+         name.find('/') == std::string_view::npos &&
+         is_valid_absolute("/" + std::string(name));
+  });
+  if (!ok) return false;
+  ops_ = ops.empty() ? nullptr : std::make_unique<std::string>(ops);
+  return true;
+}
+
+void Transaction::ChildDelta::apply(ChildNames& list) const {
+  if (!ops_) return;
+  ChildNames out(list);  // may throw: `list` untouched
+  for_each_op(*ops_, [&](char op, std::string_view name) {
+    if (op == '-') {
+      out.remove(name);
+      return;
+    }
+    bool there = false;
+    out.for_each([&](std::string_view n) { there = there || n == name; });
+    if (!there) out.add(name);
+  });
+  list = std::move(out);
+}
+
+std::size_t Transaction::ChildDelta::heap_bytes() const noexcept {
+  return ops_ ? heap_block_bytes(sizeof(std::string)) +
+                    string_heap_bytes(ops_->capacity())
+              : 0;
+}
+
+// --- Transaction ---------------------------------------------------------------
+
 Result<Transaction::Entry*> Transaction::entry(const Tree& tree,
                                                std::string_view path) {
   auto it = entries_.find(path);
@@ -113,6 +208,9 @@ void Transaction::restore(Savepoint& sp) noexcept {
 
 Status Transaction::restore_entry(std::string path, Entry e) {
   if (!is_node_path(path) || (e.copy && !e.has_copy)) return XsErr::kEINVAL;
+  // A delta is made only on a node's copy, by a change of its children.
+  if (!e.children.empty() && (!e.copy || !(e.written & kChildren)))
+    return XsErr::kEINVAL;
   if (entries_.count(path)) return XsErr::kEEXIST;
   std::size_t bytes = entry_bytes(path) + copy_bytes(path, e);
   entries_.emplace(std::move(path), std::move(e));
@@ -129,9 +227,17 @@ Status Transaction::validate(const Tree& tree,
       if (gen != e.base_generation) return XsErr::kEAGAIN;
       continue;
     }
-    if (e.written == 0) continue;
-    // Write-only entry of a node that existed when first touched.
-    if (!now || !may_write(now)) return XsErr::kEAGAIN;
+    // The rest are of nodes that existed when first touched.
+    if ((e.check_perms || e.written != 0) && !now) return XsErr::kEAGAIN;
+    // Looked-at permissions the transaction has not replaced since (a
+    // replacement makes the entry checked by generation).
+    if (e.check_perms && e.copy && !(now.perms() == e.copy->perms))
+      return XsErr::kEAGAIN;
+    // What the writes needed, as WRITE and SET_PERMS ask it.
+    std::uint8_t wanted = 0;
+    if (e.written & kValue) wanted |= kPermWrite;
+    if (e.written & kPerms) wanted |= kPermWrite | kPermOwner;
+    if (wanted && !may_write(now, wanted)) return XsErr::kEAGAIN;
   }
   return {};
 }
@@ -162,14 +268,21 @@ void Transaction::apply(Tree& tree, EventSink& sink) {
   try {
     for (const auto& [path, e] : order) {
       if (!e->copy) break;  // the removals
-      if (e->check_generation) {
+      NodeView now = tree.find(*path);
+      if (e->check_generation || !now) {
         tree.put_logged(*path, std::move(*e->copy), log);
         continue;
+      }
+      // Not read: only what was written goes onto the committed node.
+      std::optional<ChildNames> children;
+      if (!e->children.empty()) {
+        children.emplace(now.children());
+        e->children.apply(*children);
       }
       tree.merge_logged(*path,
                         (e->written & kValue) ? &e->copy->value : nullptr,
                         (e->written & kPerms) ? &e->copy->perms : nullptr,
-                        log);
+                        log, children ? &*children : nullptr);
     }
   } catch (...) {
     tree.rollback(log);

@@ -1,24 +1,44 @@
 // Design note: transactions
 // =========================
-// A transaction is an overlay on the committed tree. Its first access to a
-// node decides how the node is checked at commit:
-//   - first access a read (READ, DIRECTORY, GET_PERMS, a lookup that found the
-//     node absent, or a change to the node's child list, which depends on the
-//     list read): the node is copied (later reads in the transaction see this
-//     snapshot, not later commits), the generation seen is recorded, and the
-//     commit fails
-//     with EAGAIN unless the committed node still has that generation (or is
-//     still absent);
-//   - first access a write (WRITE or SET_PERMS of an existing node): nothing
-//     read, nothing to conflict with. At commit only the fields written
-//     (value, permissions) are copied onto the committed node, so a
-//     concurrent change of its children or of its other field survives. The
-//     node must still exist and the caller must still be allowed to write it;
-//     otherwise EAGAIN, and the retry gets the real answer. A later read of
-//     that node (READ, DIRECTORY, GET_PERMS) sees the snapshot, so from then
-//     on it is checked like a read: its generation at the first access.
-// Commit checks every entry first, then applies them all: all or nothing.
-// Events are recorded in the transaction and emitted only by the commit.
+// A transaction is an overlay on the committed tree. What it looked at in
+// each node decides how that node is checked at commit; the commit fails
+// with EAGAIN when a check fails, else it applies every change at once.
+// Validation at commit time makes a committed transaction equivalent to
+// running alone at that instant (tests/unit/store/serial_model_test.cc
+// checks this against random interleavings).
+//   - Read (READ, DIRECTORY, DIRECTORY_PART, GET_PERMS, a lookup that found
+//     the node absent): the node is copied at the first access (later
+//     reads see this snapshot, not later commits) and its generation
+//     recorded; the commit needs the committed node still at that
+//     generation (or still absent).
+//   - Looked at, not read: the nearest existing ancestor of a node that a
+//     read, RM or SET_PERMS found missing (its permissions chose ENOENT or
+//     EACCES), and the node a creation hangs new nodes on (its permissions
+//     allowed the creation and are copied to them). Copied like a read,
+//     but the commit needs only the node to exist with the same
+//     permissions: its value and children may have changed meanwhile.
+//   - Written (WRITE or SET_PERMS of an existing node) without a read:
+//     nothing read, nothing to conflict with. The commit needs the node to
+//     exist and the caller to be allowed to write it, and copies only the
+//     fields written (value, permissions) onto the committed node.
+//   - Children added or removed without a listing (a creation or removal
+//     below the node): kept as a list of names added and removed
+//     (ChildDelta), replayed at commit on the committed child list, so
+//     that others' additions and removals of other children survive. The
+//     node must still exist. Conflicts on the children themselves come
+//     from their own entries: a created child was read absent (another
+//     creator of the same name makes the commit EAGAIN), a removed one was
+//     read (any change below it does too).
+// A later read of a node first only written or looked at sees the
+// transaction's snapshot, and from then on the node is checked as read
+// (generation at the first access). Events are recorded in the
+// transaction and emitted only by the commit.
+//
+// Why children are merged (issue 19): in a boot storm several toolstack
+// processes create domains at once, each transaction adding its own child
+// to /local/domain, /vm and /libxl. Checked as reads of those lists (as
+// the C daemon does), all but one fail and retry, about five times per VM
+// at eight workers. oxenstored merges such transactions the same way.
 //
 // Worked examples (g(X) = generation of X in the committed tree):
 // 1. Disjoint writers: T1 writes /a, T2 writes /b (both existing). Neither
@@ -31,15 +51,17 @@
 //    it again (g=12); T1 commit: 5 != 12 -> EAGAIN, although /a exists.
 // 5. Absent then created: T1 reads missing /m (recorded absent); a client
 //    creates /m; T1 commit -> EAGAIN.
-// 6. New children under one parent: T1 creates /p/x, T2 creates /p/y. Both
-//    change /p's child list, so both recorded g(/p); the first commit moves
-//    g(/p), the second gets EAGAIN (as in the C daemon).
+// 6. New children under one parent: T1 creates /p/x, T2 creates /p/y. Each
+//    looked at /p (its permissions) and added one name; both commit and /p
+//    lists x then y. Had T2 created /p/x too, its /p/x read absent would
+//    now be present: EAGAIN. Had T2 listed /p first, EAGAIN as well.
 #pragma once
 
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -64,14 +86,48 @@ class Transaction {
     kChildren = 4,
   };
 
+  // The names a transaction added to (+) and removed from (-) a node's
+  // child list, in order ("+a\0-b\0"), replayed at commit onto the
+  // committed list (see the design note).
+  class ChildDelta {
+   public:
+    ChildDelta() = default;
+    ChildDelta(const ChildDelta& o);
+    ChildDelta(ChildDelta&&) noexcept = default;
+    ChildDelta& operator=(const ChildDelta& o);
+    ChildDelta& operator=(ChildDelta&&) noexcept = default;
+
+    // Strong.
+    void add(std::string_view name);
+    // Takes back an earlier add of `name`, else records a removal. Strong.
+    void remove(std::string_view name);
+    bool empty() const noexcept { return !ops_ || ops_->empty(); }
+    // "+a\0-b\0" (empty if nothing changed): the live-update form.
+    std::string_view ops() const noexcept {
+      return ops_ ? std::string_view(*ops_) : std::string_view();
+    }
+    // From ops() as exported; false (and nothing set) unless well formed.
+    bool assign(std::string_view ops);
+    // `list` with the removals and additions made (names already gone
+    // or already there are left as they are). Strong.
+    void apply(ChildNames& list) const;
+    // The heap it holds.
+    std::size_t heap_bytes() const noexcept;
+
+   private:
+    std::unique_ptr<std::string> ops_;  // most entries have none
+  };
+
   struct Entry {
     // The transaction's own copy, taken at its first access (nullopt: the
     // node was absent then, or the transaction removed it).
     std::optional<Node> copy;
     bool has_copy = false;
-    bool check_generation = false;  // first access was a read
+    bool check_generation = false;  // read: unchanged since first access
+    bool check_perms = false;  // looked at: exists, same permissions
     std::uint64_t base_generation = kAbsentGeneration;  // g(X) at first access
     std::uint8_t written = 0;  // Field bits
+    ChildDelta children;  // with kChildren written and no read
   };
 
   Transaction(TxId id, ConnId owner, std::size_t max_entries)
@@ -120,7 +176,8 @@ class Transaction {
     held_bytes_ = held_bytes_ + after - before;
   }
   static std::size_t copy_bytes(std::string_view path, const Entry& e) noexcept {
-    return e.copy ? Tree::node_bytes(path, *e.copy) : 0;
+    return (e.copy ? Tree::node_bytes(path, *e.copy) : 0) +
+           e.children.heap_bytes();
   }
   // An entry's own cost, copy aside: its table node and its path's block.
   static std::size_t entry_bytes(std::string_view path) noexcept {
@@ -138,8 +195,9 @@ class Transaction {
   // What `dom` would own (count and bytes) if this committed now.
   Tree::Usage usage_after_commit(const Tree& tree, DomId dom) const;
 
-  // Checks every entry against the tree; may the caller still write `path`?
-  using WriteCheck = std::function<bool(NodeView)>;
+  // Checks every entry against the tree. WriteCheck: has the caller still
+  // the `wanted` access (permission bits) to the node?
+  using WriteCheck = std::function<bool(NodeView, std::uint8_t wanted)>;
   Status validate(const Tree& tree, const WriteCheck& may_write) const;
   // Applies a validated transaction and hands its events to `sink`: all
   // or nothing (a failed allocation leaves the tree as it was, and the

@@ -70,7 +70,8 @@ NodeView Tree::put_logged(std::string_view path, Node node, UndoLog& log) {
 }
 
 NodeView Tree::merge_logged(std::string_view path, const SmallBytes* value,
-                            const SharedPerms* perms, UndoLog& log) {
+                            const SharedPerms* perms, UndoLog& log,
+                            ChildNames* children) {
   assert(log.entries.size() < log.entries.capacity());
   NodeRecord* r = nodes_.find(path);
   if (!r) return {};
@@ -87,6 +88,11 @@ NodeView Tree::merge_logged(std::string_view path, const SmallBytes* value,
     u.has_value = true;
     u.name_value = std::move(r->name_value);
     r->name_value = std::move(*fresh);
+  }
+  if (children) {
+    u.has_children = true;
+    u.children = std::move(r->children);
+    r->children = std::move(*children);
   }
   if (perms) r->perms = *perms;
   r->generation = next_generation();

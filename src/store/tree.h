@@ -86,9 +86,11 @@ class Tree {
   void begin(UndoLog& log, std::size_t changes);
   // put(), logged.
   NodeView put_logged(std::string_view path, Node node, UndoLog& log);
-  // A node's value and/or permissions replaced (null: kept), logged.
+  // A node's value, permissions and/or child list replaced (null: kept;
+  // the list is moved from), logged.
   NodeView merge_logged(std::string_view path, const SmallBytes* value,
-                        const SharedPerms* perms, UndoLog& log);
+                        const SharedPerms* perms, UndoLog& log,
+                        ChildNames* children = nullptr);
   // Every logged change taken back, newest first; the log is empty after.
   void rollback(UndoLog& log) noexcept;
   // The logged changes kept; the log is empty after.

@@ -13,8 +13,11 @@ Result<Transaction::Entry*> View::snapshot(std::string_view path,
   Transaction::Entry* e = *entry;
   first = !e->has_copy;
   if (first) {
-    if (NodeView committed = tree_.find(path))
+    NodeView committed = tree_.find(path);
+    if (committed)
       e->copy = committed.to_node();  // may throw: the entry stays uncopied
+    e->base_generation =
+        committed ? committed.generation() : kAbsentGeneration;
     e->has_copy = true;
     tx_->copy_changed(0, Transaction::copy_bytes(path, *e));
   }
@@ -42,16 +45,35 @@ NodeView View::peek(std::string_view path) const noexcept {
   return tree_.find(path);
 }
 
-Result<Node*> View::tx_copy(std::string_view path, std::uint8_t fields) {
+Result<NodeView> View::look(std::string_view path) {
+  if (!tx_) return tree_.find(path);
   bool first = false;
   auto entry = snapshot(path, first);
   if (!entry) return entry.error();
   Transaction::Entry* e = *entry;
-  // A write as the first access checks nothing; a child-list change depends
-  // on the list as it was, so it is checked like a read.
-  if (fields & Transaction::kChildren) e->check_generation = true;
+  // What the transaction made itself depends on nothing committed.
+  if (!e->copy) {
+    if (e->written == 0) e->check_generation = true;  // still absent
+  } else if (!(e->written & Transaction::kPerms)) {
+    e->check_perms = true;
+  }
+  return e->copy ? NodeView(*e->copy) : NodeView();
+}
+
+Result<Transaction::Entry*> View::written_entry(std::string_view path,
+                                                std::uint8_t fields) {
+  bool first = false;
+  auto entry = snapshot(path, first);
+  if (!entry) return entry.error();
+  Transaction::Entry* e = *entry;
+  // A write as the first access checks nothing. Permissions looked at and
+  // then replaced: the commit can no longer compare them with what was
+  // seen, so the whole node is checked (rare: a SET_PERMS of an ancestor
+  // the transaction found a missing node under).
+  if ((fields & Transaction::kPerms) && e->check_perms)
+    e->check_generation = true;
   e->written |= fields;
-  return e->copy ? &*e->copy : nullptr;
+  return e;
 }
 
 Status View::create(std::string_view path, Node node) {
@@ -68,6 +90,7 @@ Status View::create(std::string_view path, Node node) {
   if (!e->has_copy && e->written == 0) e->check_generation = true;
   std::size_t before = Transaction::copy_bytes(path, *e);
   e->copy = std::move(node);
+  e->children = {};  // a new node: its list is the copy's
   e->has_copy = true;
   tx_->copy_changed(before, Transaction::copy_bytes(path, *e));
   e->written |= Transaction::kValue | Transaction::kPerms |
@@ -86,6 +109,7 @@ Status View::remove(std::string_view path) {
   if (!e->has_copy && e->written == 0) e->check_generation = true;
   tx_->copy_changed(Transaction::copy_bytes(path, *e), 0);
   e->copy.reset();
+  e->children = {};
   e->has_copy = true;
   e->written |= Transaction::kValue | Transaction::kPerms |
                 Transaction::kChildren;
@@ -104,8 +128,7 @@ Status View::reserve(const std::vector<std::string_view>& paths) const {
 Result<NodeView> View::add_child(std::string_view path,
                                  std::string_view name) {
   if (!tx_) return tree_.add_child(path, name);
-  return modify(path, Transaction::kChildren,
-                [&](Node& p) { p.add_child(name); });
+  return change_children(path, name, true);
 }
 
 Status View::remove_child(std::string_view path, std::string_view name) {
@@ -113,10 +136,31 @@ Status View::remove_child(std::string_view path, std::string_view name) {
     tree_.remove_child(path, name);
     return {};
   }
-  auto n = modify(path, Transaction::kChildren,
-                  [&](Node& p) { p.remove_child(name); });
+  auto n = change_children(path, name, false);
   if (!n) return n.error();
   return {};
+}
+
+// The copy's list changes (what the transaction itself lists from now on)
+// and so does the delta (what the commit replays if the list was never
+// read). Strong: the Change under way restores the entry if the second
+// step throws.
+Result<NodeView> View::change_children(std::string_view path,
+                                       std::string_view name, bool add) {
+  auto entry = written_entry(path, Transaction::kChildren);
+  if (!entry) return entry.error();
+  Transaction::Entry* e = *entry;
+  if (!e->copy) return NodeView();
+  std::size_t before = Transaction::copy_bytes(path, *e);
+  if (add) {
+    e->copy->add_child(name);
+    e->children.add(name);
+  } else {
+    e->copy->remove_child(name);
+    e->children.remove(name);
+  }
+  tx_->copy_changed(before, Transaction::copy_bytes(path, *e));
+  return NodeView(static_cast<const Node*>(&*e->copy));
 }
 
 View::Change::Change(View& view, const std::vector<std::string_view>& paths,

@@ -30,11 +30,15 @@ class View {
   }
   // A look that is not a read (permission checks before a write).
   NodeView peek(std::string_view path) const noexcept;
+  // A look whose answer the request depends on through the node's
+  // existence and permissions only (see the design note): in a
+  // transaction the commit checks those, not the value or the children.
+  Result<NodeView> look(std::string_view path);
 
   // Changes fields of an existing node with fn(Node&); `fields` are the
-  // Transaction::Field bits it touches. Children changes count as a read of
-  // the node (see the design note). Returns the changed node (nullptr if
-  // there is none).
+  // Transaction::Field bits it touches (value and permissions: children
+  // change through add_child and remove_child). Returns the changed node
+  // (nullptr if there is none).
   template <typename Fn>
   Result<NodeView> modify(std::string_view path, std::uint8_t fields,
                           Fn&& fn);
@@ -81,8 +85,12 @@ class View {
  private:
   Result<NodeView> read_in_transaction(std::string_view path);
   Result<Transaction::Entry*> snapshot(std::string_view path, bool& first);
-  // The transaction's copy of `path`, made on first write.
-  Result<Node*> tx_copy(std::string_view path, std::uint8_t fields);
+  // The transaction's entry of `path` about to have `fields` written, its
+  // copy made on first access.
+  Result<Transaction::Entry*> written_entry(std::string_view path,
+                                            std::uint8_t fields);
+  Result<NodeView> change_children(std::string_view path,
+                                   std::string_view name, bool add);
 
   Tree& tree_;
   Transaction* tx_;
@@ -93,14 +101,14 @@ template <typename Fn>
 Result<NodeView> View::modify(std::string_view path, std::uint8_t fields,
                               Fn&& fn) {
   if (!tx_) return tree_.edit(path, std::forward<Fn>(fn));
-  auto copy = tx_copy(path, fields);
-  if (!copy) return copy.error();
-  if (Node* n = *copy) {
-    std::size_t before = Tree::node_bytes(path, *n);
-    fn(*n);
-    tx_->copy_changed(before, Tree::node_bytes(path, *n));
-  }
-  return NodeView(static_cast<const Node*>(*copy));
+  auto entry = written_entry(path, fields);
+  if (!entry) return entry.error();
+  Transaction::Entry* e = *entry;
+  if (!e->copy) return NodeView();
+  std::size_t before = Transaction::copy_bytes(path, *e);
+  fn(*e->copy);
+  tx_->copy_changed(before, Transaction::copy_bytes(path, *e));
+  return NodeView(static_cast<const Node*>(&*e->copy));
 }
 
 }  // namespace cxs::store

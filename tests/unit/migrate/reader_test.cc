@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "migrate/reader.h"
@@ -612,18 +613,27 @@ TEST(StreamReader, ATransactionWithMoreEntriesThanBytesIsRefusedBeforeUse) {
 
 TEST(StreamReader, ATransactionEntryWithBadFieldsIsRefused) {
   auto tx_with_node = [](std::uint8_t flags, std::string_view path,
-                         std::string_view perms, std::string_view children) {
+                         std::string_view perms, std::string_view children,
+                         std::optional<std::string_view> delta = {}) {
     Bytes b;
     b.u32(1).u32(1).u32(0).u32(1).u32(0).u32(0);
     b.u8(flags).u8(0).u16(static_cast<std::uint16_t>(path.size())).u32(0);
     b.u64(0).u64(0).u32(static_cast<std::uint32_t>(perms.size()));
     b.u32(static_cast<std::uint32_t>(children.size()));
     b.str(path).str(perms).str(children);
+    if (delta) b.u32(static_cast<std::uint32_t>(delta->size())).str(*delta);
     return b.bytes();
   };
   RawStream d = base().record(kCxsDaemon, cxs_daemon());
-  expect_refused(RawStream(d).record(kCxsTx, tx_with_node(8, "/a", "", "")).end(),
+  expect_refused(RawStream(d).record(kCxsTx, tx_with_node(32, "/a", "", "")).end(),
                  4, kCxsTx, "node entry 0: unknown flag bits");
+  // kTxNodeHasDelta: a length and the delta must follow the children.
+  expect_refused(RawStream(d).record(kCxsTx, tx_with_node(16, "/abcdef", "", "")).end(),
+                 4, kCxsTx, "node entry 0: child delta runs past the body");
+  expect_refused(RawStream(d).record(kCxsTx, tx_with_node(16, "/a", "", "", "+x"sv)).end(),
+                 4, kCxsTx, "child delta empty or not NUL-terminated");
+  expect_refused(RawStream(d).record(kCxsTx, tx_with_node(16, "/a", "", "", ""sv)).end(),
+                 4, kCxsTx, "child delta empty or not NUL-terminated");
   expect_refused(RawStream(d).record(kCxsTx, tx_with_node(0, "", "", "")).end(),
                  4, kCxsTx, "node entry 0: empty path");
   expect_refused(RawStream(d).record(kCxsTx, tx_with_node(0, "/a", "z\0\0\0"sv, "")).end(),

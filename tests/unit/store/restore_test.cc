@@ -96,6 +96,8 @@ std::string entry_text(std::string_view path, const Transaction::Entry& e) {
   else
     out += " absent";
   out += e.check_generation ? " check" : " no-check";
+  if (e.check_perms) out += " check-perms";
+  if (!e.children.empty()) out += " delta=" + std::string(e.children.ops());
   out += " base=" + std::to_string(e.base_generation);
   out += " written=" + std::to_string(e.written);
   return out;
@@ -329,6 +331,8 @@ Open open_transactions(Store& s) {
 
   Transaction* t3 = start(s, kConn1);
   EXPECT_TRUE(s.write(kPriv, t3, "/e", "t3", ev).ok());  // write-only
+  // A new child of /p: /p looked at, its list changed by a delta.
+  EXPECT_TRUE(s.write(kPriv, t3, "/p/s", "t3", ev).ok());
   EXPECT_TRUE(ev.empty());  // everything so far waits for its commit
   return Open{t1->id(), t2->id(), t3->id()};
 }
@@ -350,6 +354,9 @@ std::vector<std::string> go_on(Store& s, const Open& o) {
                 status_text(s.write(kPriv, nullptr, "/a/x", "outside", ev)));
   log.push_back("write /z " +
                 status_text(s.write(kPriv, nullptr, "/z", "outside", ev)));
+  // Another child of /p: t3's delta goes onto this list at its commit.
+  log.push_back("write /p/r " +
+                status_text(s.write(kPriv, nullptr, "/p/r", "outside", ev)));
   log.push_back("commit t1 " + status_text(s.end_transaction(
                                    kPriv, kConn1, o.t1, true, ev)));
   log.push_back("commit t2 " + status_text(s.end_transaction(
@@ -393,19 +400,20 @@ TEST(Restore, RestoredTransactionsCommitAndConflictAsTheOriginalsWould) {
   std::vector<std::string> log_b = go_on(b, o);
   EXPECT_EQ(log_a, log_b);
   // The outcomes themselves, so that two equal wrong logs do not pass.
-  ASSERT_GE(log_a.size(), 8u);
+  ASSERT_GE(log_a.size(), 9u);
   EXPECT_EQ(log_a[0], "t2 rm /p/q OK");
   EXPECT_EQ(log_a[1], "t1 read /b t1");
-  EXPECT_EQ(log_a[4], "commit t1 EAGAIN");
-  EXPECT_EQ(log_a[5], "commit t2 OK");
-  EXPECT_EQ(log_a[6], "commit t3 OK");
-  EXPECT_EQ(log_a[7], "next id 4");
+  EXPECT_EQ(log_a[5], "commit t1 EAGAIN");
+  EXPECT_EQ(log_a[6], "commit t2 OK");
+  EXPECT_EQ(log_a[7], "commit t3 OK");
+  EXPECT_EQ(log_a[8], "next id 4");
   EXPECT_NE(std::find(log_a.begin(), log_a.end(),
                       "event /p/q recursive perms 0:0 old "),
             log_a.end());
   expect_same_trees(a, b);
   EXPECT_EQ(*b.read(kPriv, nullptr, "/e"), "t3");
   EXPECT_EQ(*b.read(kPriv, nullptr, "/b"), "t2");
+  EXPECT_EQ(*b.directory(kPriv, nullptr, "/p"), std::string("r\0s\0", 4));
   EXPECT_EQ(b.get_perms(kPriv, nullptr, "/e")->back(),
             (Perm{DomId{9}, kPermIgnored}));
 }

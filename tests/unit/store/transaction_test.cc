@@ -280,16 +280,300 @@ TEST_F(TransactionTest, WriteBelowAMissingNodeDoesNotReadAncestorsAboveIt) {
   EXPECT_TRUE(commit(t).ok());
 }
 
-TEST_F(TransactionTest, Example6TwoCreatorsUnderOneParentSecondGetsEagain) {
+// --- children added and removed without a listing (issue 19) ----------------
+
+// Each case runs in both commit orders: `first` commits first.
+class ChildMergeTest : public TransactionTest,
+                       public ::testing::WithParamInterface<bool> {
+ protected:
+  // t1 and t2 in the order the parameter says.
+  std::pair<Transaction*, Transaction*> ordered(Transaction* t1,
+                                                Transaction* t2) {
+    return GetParam() ? std::pair{t1, t2} : std::pair{t2, t1};
+  }
+  std::string list(std::string_view path, Transaction* tx = nullptr) {
+    auto r = store_.directory(kPriv, tx, path);
+    return r ? *r : "<error>";
+  }
+};
+INSTANTIATE_TEST_SUITE_P(BothOrders, ChildMergeTest, ::testing::Bool());
+
+TEST_P(ChildMergeTest, Example6DisjointCreatorsUnderOneParentBothCommit) {
   write("/p", "");
   Transaction* t1 = start(kConnA);
   Transaction* t2 = start(kConnB);
   write("/p/x", "1", t1);
   write("/p/y", "2", t2);
-  EXPECT_TRUE(commit(t1).ok());
-  EXPECT_EQ(err(commit(t2)), XsErr::kEAGAIN);
-  EXPECT_EQ(*store_.directory(kPriv, nullptr, "/p"), std::string("x\0", 2));
-  EXPECT_EQ(store_.tree().find("/p/y"), nullptr);
+  auto [first, second] = ordered(t1, t2);
+  EXPECT_TRUE(commit(first).ok());
+  EXPECT_TRUE(commit(second).ok());
+  EXPECT_EQ(value("/p/x"), "1");
+  EXPECT_EQ(value("/p/y"), "2");
+  // Listed in commit order, as the serial order of the two would.
+  EXPECT_EQ(list("/p"), GetParam() ? std::string("x\0y\0", 4)
+                                   : std::string("y\0x\0", 4));
+}
+
+TEST_P(ChildMergeTest, CreatorsOfTheSameChildSecondGetsEagain) {
+  write("/p", "");
+  Transaction* t1 = start(kConnA);
+  Transaction* t2 = start(kConnB);
+  write("/p/x", "1", t1);
+  write("/p/x", "2", t2);
+  auto [first, second] = ordered(t1, t2);
+  EXPECT_TRUE(commit(first).ok());
+  EXPECT_EQ(err(commit(second)), XsErr::kEAGAIN);
+  EXPECT_EQ(value("/p/x"), GetParam() ? "1" : "2");
+  EXPECT_EQ(list("/p"), std::string("x\0", 2));
+}
+
+TEST_P(ChildMergeTest, ListingThenAnotherCreatorGivesEagain) {
+  write("/p/a", "");
+  Transaction* t1 = start(kConnA);
+  Transaction* t2 = start(kConnB);
+  EXPECT_EQ(list("/p", t1), std::string("a\0", 2));
+  write("/p/x", "1", t1);
+  write("/p/y", "2", t2);
+  if (GetParam()) {
+    // The lister first: its listing was still true.
+    EXPECT_TRUE(commit(t1).ok());
+    EXPECT_TRUE(commit(t2).ok());
+    EXPECT_EQ(list("/p"), std::string("a\0x\0y\0", 6));
+  } else {
+    EXPECT_TRUE(commit(t2).ok());
+    EXPECT_EQ(err(commit(t1)), XsErr::kEAGAIN);
+    EXPECT_EQ(list("/p"), std::string("a\0y\0", 4));
+  }
+}
+
+TEST_P(ChildMergeTest, ListingAfterOwnCreationThenAnotherCreatorGivesEagain) {
+  write("/p", "");
+  Transaction* t1 = start(kConnA);
+  Transaction* t2 = start(kConnB);
+  write("/p/x", "1", t1);
+  EXPECT_EQ(list("/p", t1), std::string("x\0", 2));
+  write("/p/y", "2", t2);
+  auto [first, second] = ordered(t1, t2);
+  EXPECT_TRUE(commit(first).ok());
+  if (GetParam())
+    EXPECT_TRUE(commit(second).ok());
+  else
+    EXPECT_EQ(err(commit(second)), XsErr::kEAGAIN);
+}
+
+TEST_P(ChildMergeTest, DisjointRemovalAndCreationBothCommit) {
+  write("/p/x", "");
+  Transaction* t1 = start(kConnA);
+  Transaction* t2 = start(kConnB);
+  rm("/p/x", t1);
+  write("/p/y", "2", t2);
+  auto [first, second] = ordered(t1, t2);
+  EXPECT_TRUE(commit(first).ok());
+  EXPECT_TRUE(commit(second).ok());
+  EXPECT_EQ(value("/p/x"), "<ENOENT>");
+  EXPECT_EQ(list("/p"), std::string("y\0", 2));
+}
+
+TEST_P(ChildMergeTest, DisjointRemovalsBothCommit) {
+  write("/p/x", "");
+  write("/p/y", "");
+  write("/p/z", "");
+  Transaction* t1 = start(kConnA);
+  Transaction* t2 = start(kConnB);
+  rm("/p/x", t1);
+  rm("/p/y", t2);
+  auto [first, second] = ordered(t1, t2);
+  EXPECT_TRUE(commit(first).ok());
+  EXPECT_TRUE(commit(second).ok());
+  EXPECT_EQ(list("/p"), std::string("z\0", 2));
+}
+
+TEST_P(ChildMergeTest, RemovalOfTheSameChildSecondGetsEagain) {
+  write("/p/x", "");
+  Transaction* t1 = start(kConnA);
+  Transaction* t2 = start(kConnB);
+  rm("/p/x", t1);
+  rm("/p/x", t2);
+  auto [first, second] = ordered(t1, t2);
+  EXPECT_TRUE(commit(first).ok());
+  EXPECT_EQ(err(commit(second)), XsErr::kEAGAIN);
+}
+
+TEST_P(ChildMergeTest, RemovalThenAChangeBelowTheRemovedNodeGivesEagain) {
+  write("/p/x", "");
+  Transaction* t1 = start(kConnA);
+  Transaction* t2 = start(kConnB);
+  rm("/p/x", t1);
+  write("/p/x/new", "below", t2);
+  auto [first, second] = ordered(t1, t2);
+  EXPECT_TRUE(commit(first).ok());
+  EXPECT_EQ(err(commit(second)), XsErr::kEAGAIN);
+  if (GetParam())
+    EXPECT_EQ(value("/p/x"), "<ENOENT>");
+  else
+    EXPECT_EQ(value("/p/x/new"), "below");
+}
+
+// A creation copies the anchor's permissions to the new node, so those are
+// what it depends on; the anchor's value is not.
+TEST_P(ChildMergeTest, CreationSurvivesAChangeOfTheParentsValue) {
+  write("/p", "v0");
+  Transaction* t1 = start(kConnA);
+  Transaction* t2 = start(kConnB);
+  write("/p/x", "1", t1);
+  write("/p", "v1", t2);
+  auto [first, second] = ordered(t1, t2);
+  EXPECT_TRUE(commit(first).ok());
+  EXPECT_TRUE(commit(second).ok());
+  EXPECT_EQ(value("/p"), "v1");
+  EXPECT_EQ(list("/p"), std::string("x\0", 2));
+}
+
+TEST_P(ChildMergeTest, CreationThenAChangeOfTheParentsPermissionsGivesEagain) {
+  write("/p", "");
+  Transaction* t1 = start(kConnA);
+  Transaction* t2 = start(kConnB);
+  write("/p/x", "1", t1);
+  EventSink ev;
+  ASSERT_TRUE(
+      store_.set_perms(kPriv, t2, "/p", {Perm{DomId{3}, kPermRead}}, ev).ok());
+  auto [first, second] = ordered(t1, t2);
+  EXPECT_TRUE(commit(first).ok());
+  if (GetParam()) {
+    // Created first, then re-permitted: a serial order exists.
+    EXPECT_TRUE(commit(second).ok());
+    EXPECT_EQ(*store_.get_perms(kPriv, nullptr, "/p/x"),
+              (PermList{Perm{DomId{0}, kPermNone}}));
+  } else {
+    // Else /p/x would carry permissions /p no longer has.
+    EXPECT_EQ(err(commit(second)), XsErr::kEAGAIN);
+  }
+}
+
+TEST_P(ChildMergeTest, CreationUnderARemovedParentGivesEagain) {
+  write("/p", "");
+  Transaction* t1 = start(kConnA);
+  Transaction* t2 = start(kConnB);
+  write("/p/x", "1", t1);
+  rm("/p", t2);
+  auto [first, second] = ordered(t1, t2);
+  EXPECT_TRUE(commit(first).ok());
+  // The remover read /p, whose list the creation changed; the creator
+  // needs /p to exist.
+  EXPECT_EQ(err(commit(second)), XsErr::kEAGAIN);
+  if (GetParam())
+    EXPECT_EQ(value("/p/x"), "1");
+  else
+    EXPECT_EQ(value("/p"), "<ENOENT>");
+}
+
+TEST_P(ChildMergeTest, WrittenParentKeepsBothTheValueAndTheOthersChild) {
+  write("/p", "v0");
+  Transaction* t1 = start(kConnA);
+  Transaction* t2 = start(kConnB);
+  write("/p", "v1", t1);
+  write("/p/x", "1", t1);
+  write("/p/y", "2", t2);
+  auto [first, second] = ordered(t1, t2);
+  EXPECT_TRUE(commit(first).ok());
+  EXPECT_TRUE(commit(second).ok());
+  EXPECT_EQ(value("/p"), "v1");
+  EXPECT_EQ(value("/p/x"), "1");
+  EXPECT_EQ(value("/p/y"), "2");
+}
+
+// Names keep the order the transaction made them in, after the others'.
+TEST_F(ChildMergeTest, NewNamesKeepTheTransactionsOrder) {
+  write("/p/a", "");
+  Transaction* t = start();
+  write("/p/c", "", t);
+  write("/p/b", "", t);
+  write("/p/z", "outside");
+  ASSERT_TRUE(commit(t).ok());
+  EXPECT_EQ(list("/p"), std::string("a\0z\0c\0b\0", 8));
+}
+
+TEST_F(ChildMergeTest, ChildMadeAndRemovedInOneTransactionLeavesNoName) {
+  write("/p", "");
+  Transaction* t = start();
+  write("/p/x", "", t);
+  rm("/p/x", t);
+  write("/p/y", "outside");
+  ASSERT_TRUE(commit(t).ok());
+  EXPECT_EQ(list("/p"), std::string("y\0", 2));
+}
+
+TEST_F(ChildMergeTest, ChildRemovedAndMadeAgainGoesLast) {
+  write("/p/x", "old");
+  Transaction* t = start();
+  rm("/p/x", t);
+  write("/p/x", "new", t);
+  write("/p/y", "outside");
+  ASSERT_TRUE(commit(t).ok());
+  EXPECT_EQ(list("/p"), std::string("y\0x\0", 4));
+  EXPECT_EQ(value("/p/x"), "new");
+}
+
+// A missing node's nearest existing ancestor is only looked at: a new
+// child of it does not fail the commit (C's does), a permission change
+// still does (MissingReadFreezesTheAncestorsPermissions).
+TEST_F(ChildMergeTest, MissingReadThenANewSiblingCommits) {
+  write("/t/p", "");
+  Transaction* t = start();
+  EXPECT_EQ(value("/t/p/missing", t), "<ENOENT>");
+  write("/t/p/other", "outside");
+  EXPECT_TRUE(commit(t).ok());
+}
+
+TEST_F(ChildMergeTest, MissingReadThenTheNodeCreatedGivesEagain) {
+  write("/t/p", "");
+  Transaction* t = start();
+  EXPECT_EQ(value("/t/p/missing", t), "<ENOENT>");
+  write("/t/p/missing", "outside");
+  EXPECT_EQ(err(commit(t)), XsErr::kEAGAIN);
+}
+
+TEST_F(ChildMergeTest, RemovalOfAMissingNodeThenANewSiblingCommits) {
+  write("/p", "");
+  Transaction* t = start();
+  rm("/p/gone", t);
+  write("/p/other", "outside");
+  EXPECT_TRUE(commit(t).ok());
+}
+
+// The domain-creation transaction of libxl, by two toolstacks at once:
+// RM of the domain's missing home, then its creation with permissions.
+TEST_P(ChildMergeTest, TwoDomainCreationsAtOnceBothCommit) {
+  write("/local/domain/0/name", "Domain-0");
+  write("/vm", "");
+  auto create = [&](Transaction* t, int dom) {
+    std::string home = "/local/domain/" + std::to_string(dom);
+    std::string vm = "/vm/uuid-" + std::to_string(dom);
+    rm(home, t);
+    rm(vm, t);
+    EventSink ev;
+    ASSERT_TRUE(store_.mkdir(kPriv, t, home, ev).ok());
+    ASSERT_TRUE(store_
+                    .set_perms(kPriv, t, home,
+                               {Perm{DomId{0}, kPermNone},
+                                Perm{DomId(dom), kPermRead}},
+                               ev)
+                    .ok());
+    ASSERT_TRUE(store_.mkdir(kPriv, t, vm, ev).ok());
+    write(home + "/vm", vm, t);
+    write(home + "/name", "guest" + std::to_string(dom), t);
+  };
+  Transaction* t1 = start(kConnA);
+  Transaction* t2 = start(kConnB);
+  create(t1, 5);
+  create(t2, 6);
+  auto [first, second] = ordered(t1, t2);
+  EXPECT_TRUE(commit(first).ok());
+  EXPECT_TRUE(commit(second).ok());
+  EXPECT_EQ(value("/local/domain/5/name"), "guest5");
+  EXPECT_EQ(value("/local/domain/6/name"), "guest6");
+  EXPECT_EQ(list("/vm"), GetParam() ? std::string("uuid-5\0uuid-6\0", 14)
+                                    : std::string("uuid-6\0uuid-5\0", 14));
 }
 
 // --- isolation ----------------------------------------------------------------
