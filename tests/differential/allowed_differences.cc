@@ -454,9 +454,10 @@ const std::vector<AllowedDifference> kTable = {
        return (op.kind == OpKind::kKill || op.kind == OpKind::kDestroy) &&
               model.targeted.count(op.domid) && ours.reply == ref.reply;
      }},
-    {"write-only-no-conflict", "Transactions",
-     "a node the transaction only wrote does not conflict with an outside "
-     "change of it; C fails the commit with EAGAIN",
+    {"no-conflict-without-read", "Transactions",
+     "what the transaction only wrote, a child list it changed without "
+     "listing it, and an ancestor it only looked at do not conflict with "
+     "an outside change of them; C fails the commit with EAGAIN",
      true, false,
      [](const Op& op, const Observation& ours, const Observation& ref,
         const HostModel&) {
