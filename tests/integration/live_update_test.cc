@@ -152,6 +152,25 @@ TEST(LiveUpdate, AnOpenTransactionCommitsAfterAForcedUpdate) {
   EXPECT_NE(next, tx);
 }
 
+// A child added without listing the parent (issue 19) is a delta the new
+// daemon replays: another client's new sibling survives the commit, and
+// the listing is the serial order of the two.
+TEST(LiveUpdate, AChildAddedBeforeTheUpdateMergesWithAnotherAfterIt) {
+  DaemonProcess d;
+  RawClient t(d.socket_path());
+  RawClient c(d.socket_path());
+  ASSERT_TRUE(is_type_ok(c.write("/m", "")));
+  std::uint32_t tx = t.start_transaction();
+  ASSERT_TRUE(is_type_ok(t.write("/m/mine", "t", tx)));
+  UpdateOptions o;
+  o.force = true;
+  o.timeout_s = 0;
+  EXPECT_EQ(live_update(c, o), "OK");
+  ASSERT_TRUE(is_type_ok(c.write("/m/other", "c")));
+  EXPECT_TRUE(is_type_ok(t.end_transaction(tx, true)));
+  EXPECT_EQ(c.directory("/m").payload, std::string("other\0mine\0", 11));
+}
+
 TEST(LiveUpdate, ATransactionReadBeforeTheUpdateStillConflicts) {
   DaemonProcess d;
   RawClient t(d.socket_path());
