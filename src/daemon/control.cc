@@ -24,8 +24,9 @@ std::string quota_report(const store::Quota& q, bool soft) {
     out << "memory: " << q.soft_memory << "\n";
     return out.str();
   }
-  for (auto name : store::Quota::kNames)
-    out << name << ": " << *q.field(name) << "\n";
+  store::for_each_hard_quota([&](const store::QuotaSpec& spec) {
+    out << spec.name << ": " << q.*spec.field << "\n";
+  });
   return out.str();
 }
 

@@ -6,7 +6,7 @@
 //   -N -E 2000              no_fork, quotas.nodes = 2000
 //   -Q node-permissions=8   quotas.node_permissions = 8 ("permissions" too)
 //   -q memory=1048576       quotas.soft_memory = 1048576
-//   -w watch-event=5        quotas.watch_event_timeout = 5
+//   -w watch-event=5        watch_event_timeout = 5
 //   -D                      accepted, pushes an "obsolete" warning
 //   -E 12x, -E -1, -Q foo=1 OptionsError
 #include "daemon/options.h"
@@ -112,10 +112,14 @@ std::uint32_t parse_domid(std::string_view text, std::string_view what) {
   return static_cast<std::uint32_t>(v);
 }
 
-// A path quota larger than the protocol's relative path maximum could never
-// be reached; the C daemon clamps -M the same way.
-std::uint64_t clamp_path_max(std::uint64_t v) {
-  return v > kRelPathMax ? kRelPathMax : v;
+// A quota the command line sets (clamped to its kQuotas maximum), which
+// then wins over the one a live update carries.
+void set_quota(Options& opts, const store::QuotaSpec& q, std::uint64_t v) {
+  opts.quotas.*(q.field) = std::min<std::uint64_t>(v, q.max);
+  opts.quotas_given.emplace_back(q.name);
+}
+void set_quota(Options& opts, std::string_view name, std::uint64_t v) {
+  set_quota(opts, *store::find_quota(name), v);
 }
 
 struct NameValue {
@@ -134,45 +138,14 @@ NameValue split_name_value(const char* arg, std::string_view option,
   return {s.substr(0, eq), s.substr(eq + 1)};
 }
 
-// Quota names as the C daemon spells them (plus "permissions", the short
-// form cxenstored documents), mapped to the field each one sets.
-struct QuotaName {
-  std::string_view name;
-  std::uint64_t Quotas::*field;
-};
-
-constexpr std::array<QuotaName, 10> kQuotaNames = {{
-    {"nodes", &Quotas::nodes},
-    {"node-size", &Quotas::node_size},
-    {"watches", &Quotas::watches},
-    {"transactions", &Quotas::transactions},
-    {"node-permissions", &Quotas::node_permissions},
-    {"permissions", &Quotas::node_permissions},
-    {"path-max", &Quotas::path_max},
-    {"transaction-nodes", &Quotas::transaction_nodes},
-    {"outstanding", &Quotas::outstanding},
-    {"memory", &Quotas::memory},
-}};
-
-const QuotaName* find_quota(std::string_view name) {
-  for (const auto& q : kQuotaNames) {
-    if (q.name == name) return &q;
-  }
-  return nullptr;
-}
-
 void set_hard_quota(Options& opts, const char* arg) {
   auto [name, value] = split_name_value(arg, "-Q/--quota", "nb");
-  const QuotaName* q = find_quota(name);
-  if (q == nullptr) {
+  const store::QuotaSpec* q = store::find_quota(name);
+  if (q == nullptr || !q->hard) {
     throw OptionsError("unknown quota \"" + std::string(name) +
                        "\" in -Q/--quota " + arg);
   }
-  std::uint64_t v = parse_number(value, "quota " + std::string(name));
-  if (q->field == &Quotas::path_max) v = clamp_path_max(v);
-  opts.quotas.*(q->field) = v;
-  opts.quotas_given.emplace_back(name == "node-permissions" ? "permissions"
-                                                            : name);
+  set_quota(opts, *q, parse_number(value, "quota " + std::string(name)));
 }
 
 // Only memory has a soft (warn-only) limit. Newer C daemons accept the other
@@ -180,15 +153,14 @@ void set_hard_quota(Options& opts, const char* arg) {
 // start, so those are accepted and ignored with a warning.
 void set_soft_quota(Options& opts, const char* arg) {
   auto [name, value] = split_name_value(arg, "-q/--quota-soft", "nb");
-  const QuotaName* q = find_quota(name);
-  if (q == nullptr) {
+  const store::QuotaSpec* q = store::find_quota(name);
+  if (q == nullptr || !q->hard) {
     throw OptionsError("unknown quota \"" + std::string(name) +
                        "\" in -q/--quota-soft " + arg);
   }
   std::uint64_t v = parse_number(value, "soft quota " + std::string(name));
-  if (q->field == &Quotas::memory) {
-    opts.quotas.soft_memory = v;
-    opts.quotas_given.emplace_back("soft-memory");
+  if (q->field == &store::Quota::memory) {
+    set_quota(opts, "soft-memory", v);
   } else {
     opts.warnings.push_back("soft quota \"" + std::string(name) +
                             "\" is not supported; -q " + arg + " ignored");
@@ -201,7 +173,7 @@ void set_timeout(Options& opts, const char* arg) {
     throw OptionsError("unknown timeout \"" + std::string(name) +
                        "\" in -w/--timeout " + arg);
   }
-  opts.quotas.watch_event_timeout = parse_number(value, "timeout watch-event");
+  opts.watch_event_timeout = parse_number(value, "timeout watch-event");
 }
 
 std::string non_empty(const char* arg, std::string_view option) {
@@ -278,29 +250,23 @@ Options parse_options(int argc, char** argv) {
         opts.trace_file = non_empty(optarg, "-T/--trace-file");
         break;
       case 'E':
-        opts.quotas.nodes = parse_number(optarg, "-E/--entry-nb");
-        opts.quotas_given.push_back("nodes");
+        set_quota(opts, "nodes", parse_number(optarg, "-E/--entry-nb"));
         break;
       case 'S':
-        opts.quotas.node_size = parse_number(optarg, "-S/--entry-size");
-        opts.quotas_given.push_back("node-size");
+        set_quota(opts, "node-size", parse_number(optarg, "-S/--entry-size"));
         break;
       case 'W':
-        opts.quotas.watches = parse_number(optarg, "-W/--watch-nb");
-        opts.quotas_given.push_back("watches");
+        set_quota(opts, "watches", parse_number(optarg, "-W/--watch-nb"));
         break;
       case 't':
-        opts.quotas.transactions = parse_number(optarg, "-t/--transaction");
-        opts.quotas_given.push_back("transactions");
+        set_quota(opts, "transactions",
+                  parse_number(optarg, "-t/--transaction"));
         break;
       case 'A':
-        opts.quotas.node_permissions = parse_number(optarg, "-A/--perm-nb");
-        opts.quotas_given.push_back("permissions");
+        set_quota(opts, "permissions", parse_number(optarg, "-A/--perm-nb"));
         break;
       case 'M':
-        opts.quotas.path_max =
-            clamp_path_max(parse_number(optarg, "-M/--path-max"));
-        opts.quotas_given.push_back("path-max");
+        set_quota(opts, "path-max", parse_number(optarg, "-M/--path-max"));
         break;
       case 'Q':
         set_hard_quota(opts, optarg);

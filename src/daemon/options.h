@@ -11,25 +11,12 @@
 #include <string>
 #include <vector>
 
+#include "store/quota.h"
+
 namespace cxs::daemon {
 
 struct OptionsError : std::runtime_error {
   using std::runtime_error::runtime_error;
-};
-
-// Quota names and defaults of the C daemon (0 disables a quota).
-struct Quotas {
-  std::uint64_t nodes = 1000;               // -E, -Q nodes=
-  std::uint64_t node_size = 2048;           // -S, -Q node-size=
-  std::uint64_t watches = 128;              // -W, -Q watches=
-  std::uint64_t transactions = 10;          // -t, -Q transactions=
-  std::uint64_t node_permissions = 5;       // -A, -Q permissions=
-  std::uint64_t path_max = 2048;            // -M, -Q path-max=
-  std::uint64_t transaction_nodes = 1024;   // -Q transaction-nodes=
-  std::uint64_t outstanding = 20;           // -Q outstanding=
-  std::uint64_t memory = 2621440;           // -Q memory= (hard)
-  std::uint64_t soft_memory = 2097152;      // -q memory= (soft, warn only)
-  std::uint64_t watch_event_timeout = 20;   // -w watch-event=seconds
 };
 
 struct Options {
@@ -47,7 +34,9 @@ struct Options {
   std::optional<std::string> sim_xen_dir;   // --sim-xen DIR
   std::optional<std::string> socket_path;   // --socket PATH (else env/default)
   std::string log_level = "info";           // --log-level
-  Quotas quotas;
+  // -E -S -W -t -A -M, -Q name=, -q memory= (store/quota.h's kQuotas).
+  store::Quota quotas;
+  std::uint64_t watch_event_timeout = 20;   // -w watch-event=seconds
   // The quotas the command line set, by store name ("nodes", "node-size",
   // "soft-memory"...): after a live update these win over the values the
   // daemon before had in force; the others carry over.

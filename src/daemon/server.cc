@@ -56,26 +56,11 @@ std::string socket_path_for(const Options& o) {
 
 }  // namespace
 
-store::Quota quota_defaults(const Quotas& q) {
-  store::Quota l;
-  l.nodes = q.nodes;
-  l.node_size = q.node_size;
-  l.node_permissions = q.node_permissions;
-  l.path_max = q.path_max;
-  l.transactions = q.transactions;
-  l.transaction_nodes = q.transaction_nodes;
-  l.watches = q.watches;
-  l.outstanding = q.outstanding;
-  l.memory = q.memory;
-  l.soft_memory = q.soft_memory;
-  return l;
-}
-
 Server::Server(const Options& opts, std::optional<xen::Hypervisor> hv)
     : opts_(opts),
       listener_(socket_path_for(opts)),
       signal_fd_(make_signal_fd()),
-      quota_(quota_defaults(opts.quotas)),
+      quota_(opts.quotas),
       hv_(std::move(hv)) {
   start_up();
   if (hv_) init_hypervisor();
@@ -94,7 +79,7 @@ Server::Server(const Options& opts, std::optional<xen::Hypervisor> hv,
     : opts_(opts),
       listener_(listener_for(opts, read_global_record(state).socket_fd)),
       signal_fd_(make_signal_fd()),
-      quota_(quota_defaults(opts.quotas)),
+      quota_(opts.quotas),
       hv_(std::move(hv)) {
   start_up();
   if (hv_) {
@@ -267,11 +252,11 @@ void Server::retry_throttled() {
 // the daemon hold events without bound.
 void Server::expire_events() {
   auto now = std::chrono::steady_clock::now();
-  if (opts_.quotas.watch_event_timeout == 0 ||
+  if (opts_.watch_event_timeout == 0 ||
       now - last_expiry_ < std::chrono::seconds(1))
     return;
   last_expiry_ = now;
-  auto cutoff = now - std::chrono::seconds(opts_.quotas.watch_event_timeout);
+  auto cutoff = now - std::chrono::seconds(opts_.watch_event_timeout);
   for (auto& [id, c] : clients_) {
     if (c.session.caller.privileged || !c.conn->has_output()) continue;
     if (std::size_t n = c.conn->drop_events_before(cutoff))

@@ -39,7 +39,6 @@ struct RestoredDomain;
 namespace cxs::daemon {
 
 // The quotas the command line sets, as the store applies them.
-store::Quota quota_defaults(const Quotas& q);
 
 class Server final : public ops::DaemonHooks {
  public:

@@ -19,15 +19,11 @@
 namespace cxs::daemon {
 namespace {
 
-// The quota names as the stream spells them (Xen 4.22's), the soft memory
-// quota as "soft-memory".
+// Every quota, by the name the stream spells it with (Xen 4.22's).
 std::vector<migrate::QuotaEntry> quota_entries(const store::Quota& q) {
   std::vector<migrate::QuotaEntry> out;
-  for (std::string_view name : store::Quota::kNames) {
-    std::string_view wire = name == "permissions" ? "node-permissions" : name;
-    out.push_back({wire, static_cast<std::uint32_t>(*q.field(name))});
-  }
-  out.push_back({"soft-memory", static_cast<std::uint32_t>(q.soft_memory)});
+  for (const store::QuotaSpec& spec : store::kQuotas)
+    out.push_back({spec.stream, static_cast<std::uint32_t>(q.*spec.field)});
   return out;
 }
 

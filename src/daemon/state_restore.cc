@@ -47,17 +47,15 @@ class PermCache {
 void apply_quota(store::Quota& q, const std::vector<migrate::QuotaEntry>& in,
                  const std::vector<std::string>& keep = {}) {
   for (const migrate::QuotaEntry& e : in) {
-    std::string_view name =
-        e.name == "node-permissions" ? "permissions" : e.name;
-    if (std::find(keep.begin(), keep.end(), name) != keep.end()) continue;
-    if (e.name == "soft-memory") {
-      q.soft_memory = e.value;
-    } else if (std::size_t* field = q.field(e.name)) {
-      *field = e.value;
-    } else {
+    const store::QuotaSpec* spec = store::find_stream_quota(e.name);
+    if (!spec) {
       // The format lets a daemon carry quotas others do not know.
       spdlog::info("live update: quota {} ignored", e.name);
+      continue;
     }
+    if (std::find(keep.begin(), keep.end(), spec->name) != keep.end())
+      continue;
+    q.*spec->field = e.value;
   }
 }
 

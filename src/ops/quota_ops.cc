@@ -23,10 +23,10 @@ Result<Reply> do_get_quota(Ctx& ctx, const Request& req) {
     return XsErr::kEINVAL;
   if (args.empty()) {
     std::string names;
-    for (auto n : store::Quota::kNames) {
+    store::for_each_hard_quota([&](const store::QuotaSpec& q) {
       if (!names.empty()) names += ' ';
-      names += n;
-    }
+      names += q.name;
+    });
     return text_reply(std::move(names));
   }
   std::optional<DomId> dom;

@@ -2,18 +2,25 @@
 
 namespace cxs::store {
 
-std::size_t* Quota::field(std::string_view name) noexcept {
-  if (name == "nodes") return &nodes;
-  if (name == "node-size") return &node_size;
-  if (name == "permissions" || name == "node-permissions")
-    return &node_permissions;
-  if (name == "path-max") return &path_max;
-  if (name == "transactions") return &transactions;
-  if (name == "transaction-nodes") return &transaction_nodes;
-  if (name == "watches") return &watches;
-  if (name == "outstanding") return &outstanding;
-  if (name == "memory") return &memory;
+Quota::Quota() noexcept {
+  for (const QuotaSpec& q : kQuotas) this->*q.field = q.default_value;
+}
+
+const QuotaSpec* find_quota(std::string_view name) noexcept {
+  for (const QuotaSpec& q : kQuotas)
+    if (q.named(name)) return &q;
   return nullptr;
+}
+
+const QuotaSpec* find_stream_quota(std::string_view name) noexcept {
+  for (const QuotaSpec& q : kQuotas)
+    if (q.stream == name) return &q;
+  return nullptr;
+}
+
+std::size_t* Quota::field(std::string_view name) noexcept {
+  const QuotaSpec* q = find_quota(name);
+  return q && q->hard ? &(this->*q->field) : nullptr;
 }
 
 const std::size_t* Quota::field(std::string_view name) const noexcept {

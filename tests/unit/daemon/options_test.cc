@@ -191,8 +191,8 @@ TEST(Options, UnknownSoftQuotaIsAnError) {
 }
 
 TEST(Options, WatchEventTimeoutIsSet) {
-  EXPECT_EQ(parse({"-w", "watch-event=7"}).quotas.watch_event_timeout, 7u);
-  EXPECT_EQ(parse({"--timeout=watch-event=0"}).quotas.watch_event_timeout, 0u);
+  EXPECT_EQ(parse({"-w", "watch-event=7"}).watch_event_timeout, 7u);
+  EXPECT_EQ(parse({"--timeout=watch-event=0"}).watch_event_timeout, 0u);
 }
 
 TEST(Options, UnknownTimeoutIsAnError) {
@@ -259,7 +259,7 @@ TEST(Options, TheWholeC417OptionSetWithMinusUParses) {
   EXPECT_EQ(o.quotas.outstanding, 30u);
   EXPECT_EQ(o.quotas.soft_memory, 1048576u);
   EXPECT_EQ(o.quotas.watches, 256u);
-  EXPECT_EQ(o.quotas.watch_event_timeout, 30u);
+  EXPECT_EQ(o.watch_event_timeout, 30u);
   EXPECT_EQ(o.master_domid, 0u);
   EXPECT_EQ(o.priv_domid, 0u);
   EXPECT_EQ(o.event_port, 7u);
