@@ -188,26 +188,10 @@ void Server::give_back_memory() {
   trim_.run(MemoryTrim::Clock::now());
 }
 
-namespace {
-bool is_change(std::uint32_t type) {
-  using wire::MsgType;
-  switch (static_cast<MsgType>(type)) {
-    case MsgType::XS_WRITE:
-    case MsgType::XS_MKDIR:
-    case MsgType::XS_RM:
-    case MsgType::XS_SET_PERMS:
-    case MsgType::XS_TRANSACTION_END:
-      return true;
-    default:
-      return false;
-  }
-}
-}  // namespace
-
 // XSA-206: while transactions are open, an unprivileged domain's changes
 // are rate-limited (see write_limit.h).
 void Server::debit_write(Client& c, const wire::MessageView& msg) {
-  if (c.session.caller.privileged || !is_change(msg.hdr.type) ||
+  if (c.session.caller.privileged || !ops::changes_store(msg.hdr.type) ||
       !store_.has_open_transactions())
     return;
   c.writes.debit(WriteLimit::Clock::now());

@@ -14,6 +14,9 @@ enum Flags : unsigned {
   // otherwise), but the request does not run in it. C 4.17 looks the id up
   // for every type but WATCH and UNWATCH; a stale id must fail alike here.
   kTxChecked = 4,
+  // Changes the store (or may, in a commit): rate-limited for guests while
+  // transactions are open (XSA-206, daemon/write_limit.h).
+  kChange = 8,
 };
 
 struct Row {
@@ -36,12 +39,12 @@ make_table() {
   set(MsgType::XS_WATCH, do_watch, kNoTx);
   set(MsgType::XS_UNWATCH, do_unwatch, kNoTx);
   set(MsgType::XS_TRANSACTION_START, do_transaction_start, kNone);
-  set(MsgType::XS_TRANSACTION_END, do_transaction_end, kNone);
+  set(MsgType::XS_TRANSACTION_END, do_transaction_end, kChange);
   set(MsgType::XS_GET_DOMAIN_PATH, do_get_domain_path, kTxChecked);
-  set(MsgType::XS_WRITE, do_write, kNone);
-  set(MsgType::XS_MKDIR, do_mkdir, kNone);
-  set(MsgType::XS_RM, do_rm, kNone);
-  set(MsgType::XS_SET_PERMS, do_set_perms, kNone);
+  set(MsgType::XS_WRITE, do_write, kChange);
+  set(MsgType::XS_MKDIR, do_mkdir, kChange);
+  set(MsgType::XS_RM, do_rm, kChange);
+  set(MsgType::XS_SET_PERMS, do_set_perms, kChange);
   set(MsgType::XS_IS_DOMAIN_INTRODUCED, do_is_domain_introduced,
       kPrivileged | kTxChecked);
   set(MsgType::XS_INTRODUCE, do_introduce, kPrivileged | kTxChecked);
@@ -60,6 +63,10 @@ make_table() {
 constexpr auto kTable = make_table();
 
 }  // namespace
+
+bool changes_store(std::uint32_t type) noexcept {
+  return type < kTable.size() && (kTable[type].flags & kChange);
+}
 
 Result<Reply> dispatch(Ctx& ctx, const Request& req) noexcept {
   if (req.hdr.type >= kTable.size() || !kTable[req.hdr.type].handler)

@@ -12,4 +12,8 @@ namespace cxs::ops {
 
 Result<Reply> dispatch(Ctx& ctx, const Request& req) noexcept;
 
+// Does a request of this type change the store (WRITE, MKDIR, RM,
+// SET_PERMS, TRANSACTION_END)? Unknown types do not.
+bool changes_store(std::uint32_t type) noexcept;
+
 }  // namespace cxs::ops
