@@ -1,8 +1,8 @@
-// CONTROL commands (xenstore-control): the command set is implementation
-// defined; these follow the C daemon's names so that xenstore-control works
-// unchanged.
-#include <array>
+// CONTROL commands: see control.h.
+#include "daemon/control.h"
+
 #include <fstream>
+#include <limits>
 #include <new>
 #include <sstream>
 
@@ -15,6 +15,8 @@
 
 namespace cxs::daemon {
 namespace {
+
+constexpr std::size_t kAny = std::numeric_limits<std::size_t>::max();
 
 std::string ok() { return std::string("OK\0", 3); }
 
@@ -38,114 +40,147 @@ std::string rss_line() {
   return "VmRSS: unknown";
 }
 
-// "version" is cxenstored's own (C 4.17 answers it EINVAL): which build
-// serves, as `cxenstored --version` prints it.
-constexpr std::array<std::string_view, 10> kCommands = {
-    "check",     "help",  "live-update", "log",        "logfile",
-    "memreport", "print", "quota",       "quota-soft", "version"};
-
 }  // namespace
+
+// C 4.17's commands, in its order, and "version", cxenstored's own (C
+// answers it EINVAL): which build serves, as `cxenstored --version`
+// prints it. live-update checks its own arguments (live_update.h).
+const std::array<Control::Command, 10> Control::kCommands = {{
+    {"check", "", 0, kAny, &Control::check},
+    {"log", "on|off", 1, 1, &Control::log},
+    {"live-update",
+     "[-c <cmdline>] [-F] [-t <timeout>] <file> | -s | -a\n"
+     "    The update is not started before -s; it waits up to <timeout> "
+     "seconds (60)\n    for transactions to end, -F then ends them.",
+     0, kAny, &Control::live_update},
+    {"logfile", "<file>", 1, 1, &Control::logfile},
+    {"memreport", "", 0, kAny, &Control::memreport},
+    {"print", "<string>", 1, 1, &Control::print},
+    {"quota", "[set <name> <val>|<domid>]", 0, 3, &Control::quota},
+    {"quota-soft", "[set memory <val>]", 0, 3, &Control::quota_soft},
+    {"version", "", 0, 0, &Control::version},
+    {"help", "", 0, kAny, &Control::show_help},
+}};
+
+Result<std::string> Control::run(const ops::Session& s, const Args& args) {
+  std::size_t nargs = args.size() - 1;
+  for (const Command& c : kCommands) {
+    if (c.name != args[0]) continue;
+    if (nargs < c.min_args || nargs > c.max_args) return XsErr::kEINVAL;
+    return (this->*c.handler)(s, args);
+  }
+  return XsErr::kEINVAL;
+}
+
+std::string Control::help() {
+  std::string out;
+  for (const Command& c : kCommands)
+    ((((out += c.name) += '\t') += c.params) += '\n');
+  return out;
+}
+
+Result<std::string> Control::show_help(const ops::Session&, const Args&) {
+  return reply_text(help());
+}
+
+Result<std::string> Control::check(const ops::Session&, const Args&) {
+  std::string problems = server_.check_store();
+  if (problems.empty()) return ok();
+  spdlog::error("store check: {}", problems);
+  return reply_text(problems);
+}
+
+Result<std::string> Control::log(const ops::Session&, const Args& args) {
+  if (args[1] != "on" && args[1] != "off") return XsErr::kEINVAL;
+  spdlog::set_level(args[1] == "on" ? spdlog::level::debug
+                                    : spdlog::level::info);
+  return ok();
+}
+
+Result<std::string> Control::live_update(const ops::Session& s,
+                                         const Args& args) {
+  return server_.live_update_control(s, args);
+}
+
+Result<std::string> Control::logfile(const ops::Session&, const Args& args) {
+  if (!server_.trace_.open(std::string(args[1]))) return XsErr::kEIO;
+  return ok();
+}
+
+// What the memory quota charges, summed: every domain's nodes, and what
+// each connection holds (watches, transactions, queues).
+Result<std::string> Control::memreport(const ops::Session&, const Args&) {
+  std::size_t held = 0;
+  for (const auto& kv : server_.clients_) held += server_.memory_held(kv.second);
+  const store::Store& st = server_.store_;
+  std::ostringstream out;
+  out << rss_line() << "\nnodes: " << st.tree().size()
+      << "\nwatches: " << server_.watches_.total()
+      << "\ntransactions: " << st.open_transactions()
+      << "\nconnections: " << server_.clients_.size()
+      << "\ncharged-nodes: " << st.tree().total_usage().bytes
+      << "\ncharged-connections: " << held << "\n";
+  spdlog::info("memreport: {}", out.str());
+  return reply_text(out.str());
+}
+
+Result<std::string> Control::print(const ops::Session&, const Args& args) {
+  spdlog::info("control print: {}", args[1]);
+  return ok();
+}
+
+// quota: the defaults in force; quota set <name> <value>; quota <domid>:
+// what the domain uses.
+Result<std::string> Control::quota(const ops::Session&, const Args& args) {
+  std::size_t nargs = args.size() - 1;
+  if (nargs == 0) return reply_text(quota_report(server_.quota_, false));
+  if (nargs == 3 && args[1] == "set") {
+    auto value = ops::parse_decimal<std::size_t>(args[3]);
+    if (!value) return XsErr::kEINVAL;
+    CXS_TRY(server_.set_quota(std::nullopt, args[2], *value));
+    return ok();
+  }
+  if (nargs != 1) return XsErr::kEINVAL;
+  auto domid = ops::parse_domid(args[1]);
+  if (!domid) return XsErr::kEINVAL;
+  store::Tree::Usage u = server_.store_.tree().usage(*domid);
+  std::size_t watches = 0;
+  std::size_t memory = u.bytes;  // as the memory quota counts it
+  for (const auto& [id, c] : server_.clients_) {
+    if (c.session.caller.dom.value != domid->value) continue;
+    watches += server_.watches_.count(id);
+    memory += server_.memory_held(c);
+  }
+  std::ostringstream out;
+  out << "nodes: " << u.nodes << "\nmemory: " << memory
+      << "\nwatches: " << watches << "\n";
+  return reply_text(out.str());
+}
+
+Result<std::string> Control::quota_soft(const ops::Session&,
+                                        const Args& args) {
+  std::size_t nargs = args.size() - 1;
+  if (nargs == 0) return reply_text(quota_report(server_.quota_, true));
+  if (nargs != 3 || args[1] != "set" || args[2] != "memory")
+    return XsErr::kEINVAL;
+  auto value = ops::parse_decimal<std::size_t>(args[3]);
+  if (!value) return XsErr::kEINVAL;
+  server_.quota_.soft_memory = *value;
+  return ok();
+}
+
+Result<std::string> Control::version(const ops::Session&, const Args&) {
+  return reply_text("cxenstored " + std::string(version_string()) + "\n");
+}
 
 // No exception may leave a hook (noexcept): out of memory is a refusal.
 Result<std::string> Server::control(
     const ops::Session& s, const std::vector<std::string_view>& args) noexcept {
   try {
-    return control_command(s, args);
+    return Control(*this).run(s, args);
   } catch (const std::bad_alloc&) {
     return XsErr::kENOMEM;
   }
-}
-
-Result<std::string> Server::control_command(
-    const ops::Session& s, const std::vector<std::string_view>& args) {
-  std::string_view cmd = args[0];
-  std::size_t nargs = args.size() - 1;
-  if (cmd == "live-update") return live_update_control(s, args);
-  if (cmd == "help") {
-    std::string out;
-    for (auto c : kCommands) (out += c) += '\n';
-    return reply_text(out);
-  }
-  if (cmd == "check") {
-    std::string problems = check_store();
-    if (!problems.empty()) {
-      spdlog::error("store check: {}", problems);
-      return reply_text(problems);
-    }
-    return ok();
-  }
-  if (cmd == "version") {
-    if (nargs != 0) return XsErr::kEINVAL;
-    return reply_text("cxenstored " + std::string(version_string()) + "\n");
-  }
-  if (cmd == "print") {
-    if (nargs != 1) return XsErr::kEINVAL;
-    spdlog::info("control print: {}", args[1]);
-    return ok();
-  }
-  if (cmd == "log") {
-    if (nargs != 1 || (args[1] != "on" && args[1] != "off"))
-      return XsErr::kEINVAL;
-    spdlog::set_level(args[1] == "on" ? spdlog::level::debug
-                                      : spdlog::level::info);
-    return ok();
-  }
-  if (cmd == "logfile") {
-    if (nargs != 1) return XsErr::kEINVAL;
-    return trace_.open(std::string(args[1])) ? Result<std::string>(ok())
-                                             : Result<std::string>(XsErr::kEIO);
-  }
-  if (cmd == "memreport") {
-    std::ostringstream out;
-    // What the memory quota charges, summed: every domain's nodes, and
-    // what each connection holds (watches, transactions, queues).
-    std::size_t held = 0;
-    for (const auto& kv : clients_) held += memory_held(kv.second);
-    out << rss_line() << "\nnodes: " << store_.tree().size()
-        << "\nwatches: " << watches_.total()
-        << "\ntransactions: " << store_.open_transactions()
-        << "\nconnections: " << clients_.size()
-        << "\ncharged-nodes: " << store_.tree().total_usage().bytes
-        << "\ncharged-connections: " << held << "\n";
-    spdlog::info("memreport: {}", out.str());
-    return reply_text(out.str());
-  }
-  if (cmd == "quota" || cmd == "quota-soft") {
-    bool soft = cmd == "quota-soft";
-    if (nargs == 0) return reply_text(quota_report(quota_, soft));
-    // quota set <name> <value> | quota-soft set memory <value>
-    if (nargs == 3 && args[1] == "set") {
-      auto value = ops::parse_decimal<std::size_t>(args[3]);
-      if (!value) return XsErr::kEINVAL;
-      if (soft) {
-        if (args[2] != "memory") return XsErr::kEINVAL;
-        quota_.soft_memory = *value;
-        return ok();
-      }
-      CXS_TRY(set_quota(std::nullopt, args[2], *value));
-      return ok();
-    }
-    // quota <domid>: what the domain uses
-    if (nargs == 1 && !soft) {
-      auto domid = ops::parse_domid(args[1]);
-      if (!domid) return XsErr::kEINVAL;
-      std::uint32_t dom = domid->value;
-      store::Tree::Usage u = store_.tree().usage(*domid);
-      std::size_t watches = 0;
-      std::size_t memory = u.bytes;  // as the memory quota counts it
-      for (const auto& [id, c] : clients_) {
-        if (c.session.caller.dom.value != dom) continue;
-        watches += watches_.count(id);
-        memory += memory_held(c);
-      }
-      std::ostringstream out;
-      out << "nodes: " << u.nodes << "\nmemory: " << memory
-          << "\nwatches: " << watches << "\n";
-      return reply_text(out.str());
-    }
-    return XsErr::kEINVAL;
-  }
-  return XsErr::kEINVAL;
 }
 
 // CONTROL live-update (see live_update.h). As in the C daemon, a step that

@@ -150,9 +150,8 @@ class Server final : public ops::DaemonHooks {
   std::string check_store() const;
   void flush(Client& c);
 
-  // CONTROL, which may throw std::bad_alloc (control() answers ENOMEM).
-  Result<std::string> control_command(
-      const ops::Session& s, const std::vector<std::string_view>& args);
+  // CONTROL's commands (control.h) read and change what the server holds.
+  friend class Control;
   // Live update (live_update_flow.cc).
   Result<std::string> live_update_control(
       const ops::Session& s, const std::vector<std::string_view>& args);
