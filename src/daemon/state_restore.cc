@@ -1,5 +1,5 @@
 // Restoring a migration stream: the store, watches, transactions and quotas
-// (restore_data), then sockets and rings (Server::restore_state).
+// (restore_bytes), then sockets and rings (Server::restore_state).
 //
 // A stream from the C daemon carries no node generations (fresh ones are
 // stamped in stream order), no transactions (C drops them) and no domain
@@ -144,19 +144,6 @@ void finish_tree(const migrate::Stream& s, store::Tree& tree) {
   if (s.cxs_daemon) tree.set_generation_counter(s.cxs_daemon->tree_generation);
 }
 
-// A stream read whole (its nodes in Stream::nodes).
-void restore_tree(const migrate::Stream& s, store::Tree& tree) {
-  TreeSink sink(tree);
-  sink.expect(s.nodes.size());
-  std::string why;
-  for (std::size_t i = 0; i < s.nodes.size(); ++i) {
-    std::string_view next = i + 1 < s.nodes.size() ? s.nodes[i + 1].path
-                                                   : std::string_view();
-    if (!sink.take(s.nodes[i], next, why)) throw RestoreError(why);
-  }
-  finish_tree(s, tree);
-}
-
 store::Node tx_copy(const migrate::CxsTxNode& n, PermCache& perms) {
   store::Node node;
   node.value = n.value;
@@ -230,9 +217,6 @@ void restore_watch(const migrate::WatchRec& w, const RestoredConn& conn,
                        std::to_string(w.conn_id) + " given twice");
 }
 
-}  // namespace
-
-namespace {
 
 // Everything but the tree.
 RestoredState restore_rest(const migrate::Stream& s, DomId master,
@@ -314,13 +298,6 @@ RestoredState restore_rest(const migrate::Stream& s, DomId master,
 
 }  // namespace
 
-RestoredState restore_data(const migrate::Stream& s, DomId master,
-                           const QuotaDefaults& quota, store::Store& store,
-                           store::WatchIndex& watches) {
-  restore_tree(s, store.tree());
-  return restore_rest(s, master, quota, store, watches);
-}
-
 RestoredState restore_bytes(std::string_view bytes, bool check_tree,
                             DomId master, const QuotaDefaults& quota,
                             store::Store& store, store::WatchIndex& watches,
@@ -365,15 +342,6 @@ StateFile::StateFile(const std::string& path) {
 
 StateFile::~StateFile() {
   if (addr_) ::munmap(addr_, size_);
-}
-
-migrate::Stream parse_state(std::string_view bytes, bool check_tree) {
-  migrate::Stream stream;
-  migrate::StreamError error;
-  if (!migrate::read_stream(bytes, stream, error,
-                            migrate::ReadOptions{check_tree}))
-    throw RestoreError(error.to_string());
-  return stream;
 }
 
 int check_state_file(const std::string& path, DomId master,

@@ -61,18 +61,14 @@ struct QuotaDefaults {
   std::vector<std::string> given;
 };
 
-// Restores a stream read whole into an empty `store` and `watches`.
-// Throws RestoreError.
-RestoredState restore_data(const migrate::Stream& stream, DomId master,
-                           const QuotaDefaults& quota, store::Store& store,
-                           store::WatchIndex& watches);
-
 // Reads the stream in `bytes` and restores it into an empty `store` and
 // `watches`, building the tree as the nodes are read (none is held in
 // between: at 100 000 nodes, 6 MB less to write and read again). `stream`
 // receives the other records; the result points into it and into `bytes`.
-// `check_tree` as for parse_state. Throws RestoreError naming the record
-// and its offset.
+// `check_tree` false leaves the nodes' parents and duplicates to the
+// restore, which finds both as it builds the tree (the new daemon of an
+// update does so; the dry run checks everything). Throws RestoreError
+// naming the record and its offset.
 RestoredState restore_bytes(std::string_view bytes, bool check_tree,
                             DomId master, const QuotaDefaults& quota,
                             store::Store& store, store::WatchIndex& watches,
@@ -98,12 +94,6 @@ class StateFile {
   void* addr_ = nullptr;
   std::size_t size_ = 0;
 };
-
-// Reads `bytes` as a stream; throws RestoreError with the record, its type
-// and offset on bad input. `check_tree` false leaves the nodes' parents and
-// duplicates to the restore, which finds both as it builds the tree (the
-// new daemon of an update does so; the dry run checks everything).
-migrate::Stream parse_state(std::string_view bytes, bool check_tree = true);
 
 // --check-state: the dry run of a live update's target. Restores the state
 // in memory, checks it, prints a one-line summary; returns the exit status.

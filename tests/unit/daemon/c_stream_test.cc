@@ -1,7 +1,8 @@
 // Streams written by the C xenstored 4.17 itself (tests/fixtures/live-update,
 // whose README says how each was made and what it holds), read with
-// migrate::read_stream and restored with daemon::restore_data into a fresh
-// store: what a hot swap from C to cxenstored starts from.
+// and restored with daemon::restore_bytes into a fresh store, as the new
+// daemon of a live update does: what a hot swap from C to cxenstored starts
+// from.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -25,11 +26,13 @@ std::string fixture(const std::string& name) {
 struct Restored {
   explicit Restored(const std::string& name)
       : file(fixture(name)) {
-    migrate::StreamError error;
-    ok = migrate::read_stream(file.bytes(), stream, error);
-    EXPECT_TRUE(ok) << name << ": " << error.to_string();
-    if (ok)
-      state = restore_data(stream, kDom0, QuotaDefaults{}, store, watches);
+    try {
+      state = restore_bytes(file.bytes(), /*check_tree=*/true, kDom0,
+                            QuotaDefaults{}, store, watches, stream);
+      ok = true;
+    } catch (const RestoreError& e) {
+      ADD_FAILURE() << name << ": " << e.what();
+    }
   }
 
   std::string value(std::string_view path) const {
@@ -99,7 +102,7 @@ TEST(CStream, FreshHasTheFiveNodesTheDom0RingAndTheRequester) {
 TEST(CStream, NodesKeepValuesPermsIgnoredEntriesAndChildOrder) {
   Restored r("nodes");
   ASSERT_TRUE(r.ok);
-  EXPECT_EQ(r.stream.nodes.size(), 220u);
+  EXPECT_EQ(r.stream.committed_nodes, 220u);
   EXPECT_EQ(r.store.tree().size(), 220u);
   EXPECT_EQ(r.value("/nodes/owned-by-3"), "three");
   EXPECT_EQ(r.perms("/nodes/owned-by-3"),
