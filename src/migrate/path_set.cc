@@ -21,7 +21,10 @@ const Key& process_key() noexcept {
     Key k{0x736f6d6570736575ull, 0x646f72616e646f6dull};
     // Without the kernel's randomness the key is merely fixed: still a
     // correct set, only no longer hard to aim at.
-    (void)getrandom(&k, sizeof k, GRND_NONBLOCK);
+    Key fresh;
+    if (getrandom(&fresh, sizeof fresh, GRND_NONBLOCK) ==
+        static_cast<ssize_t>(sizeof fresh))
+      k = fresh;
     return k;
   }();
   return key;
