@@ -364,7 +364,8 @@ bool Server::serve_requests(Client& c) {
     throttled_.push_back(conn.id());
   transport::Fault fault = conn.fault();
   if (fault == transport::Fault::kProtocol ||
-      fault == transport::Fault::kRingIndex) {
+      fault == transport::Fault::kRingIndex ||
+      fault == transport::Fault::kNoMemory) {
     flush(c);
     spdlog::warn("conn {} ({}, dom {}): {}: connection no longer served",
                  conn.id().value, conn.transport().kind(),

@@ -4,6 +4,7 @@
 #include <array>
 #include <bit>
 #include <cstring>
+#include <new>
 
 #include "wire/message_type.h"
 
@@ -21,6 +22,8 @@ std::string_view fault_name(Fault f) noexcept {
       return "bad ring index";
     case Fault::kProtocol:
       return "oversized request";
+    case Fault::kNoMemory:
+      return "out of memory for its input";
   }
   return "?";
 }
@@ -103,10 +106,16 @@ void Connection::claim_read_buffer() noexcept {
 
 // Copies the unframed rest of the shared buffer into in_ (it may be
 // overwritten by another connection's read).
+// Out of memory, the bytes are lost: the connection cannot go on.
 void Connection::keep_unread() noexcept {
   if (src_ != g_read_buffer) return;
-  in_.assign(src_ + src_pos_, src_len_ - src_pos_);
-  set_source(in_.data(), in_.size());
+  try {
+    in_.assign(src_ + src_pos_, src_len_ - src_pos_);
+    set_source(in_.data(), in_.size());
+  } catch (const std::bad_alloc&) {
+    set_source(nullptr, 0);
+    fault_ = Fault::kNoMemory;
+  }
 }
 
 std::optional<wire::MessageView> Connection::next_request() noexcept {
@@ -123,8 +132,10 @@ std::optional<wire::MessageView> Connection::next_request() noexcept {
       std::size_t used = 0;
       auto msg = framer_.next(src_ + src_pos_, src_len_ - src_pos_, used);
       src_pos_ += used;
-      if (framer_.state() == wire::Framer::State::kFault) {
-        fault_ = Fault::kProtocol;
+      if (framer_.state() != wire::Framer::State::kOk) {
+        fault_ = framer_.state() == wire::Framer::State::kNoMemory
+                     ? Fault::kNoMemory
+                     : Fault::kProtocol;
         return std::nullopt;
       }
       if (msg) return msg;

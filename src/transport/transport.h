@@ -15,6 +15,8 @@ enum class Fault {
   kIo,         // the system refused (errno logged where it was read)
   kRingIndex,  // a guest's ring indexes are impossible
   kProtocol,   // a header announced more than the payload limit
+  kNoMemory,   // bytes taken from the peer could not be kept (bad_alloc):
+               // the stream is lost from there
 };
 
 std::string_view fault_name(Fault f) noexcept;

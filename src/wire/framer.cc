@@ -1,6 +1,7 @@
 #include "wire/framer.h"
 
 #include <algorithm>
+#include <new>
 
 namespace cxs::wire {
 
@@ -17,7 +18,12 @@ std::size_t Framer::feed(const char* data, std::size_t len) noexcept {
     hdr_ = decode_header(hdr_bytes_);
     if (!accept(hdr_)) return used;
     body_.clear();
-    body_.reserve(hdr_.len);
+    try {
+      body_.reserve(hdr_.len);  // the one allocation: append cannot throw
+    } catch (const std::bad_alloc&) {
+      fault_ = no_memory_ = true;
+      return used;
+    }
   }
 
   std::size_t want = hdr_.len - body_.size();
@@ -64,6 +70,7 @@ void Framer::reset() noexcept {
   body_.clear();
   complete_ = false;
   fault_ = false;
+  no_memory_ = false;
   fault_len_ = 0;
 }
 

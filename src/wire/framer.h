@@ -16,7 +16,10 @@ namespace cxs::wire {
 
 class Framer {
  public:
-  enum class State { kOk, kFault };
+  // kFault: a header announced too long a payload; kNoMemory: the room
+  // for a payload could not be had (bad_alloc). Either way the stream
+  // cannot be followed from there.
+  enum class State { kOk, kFault, kNoMemory };
 
   // Consumes up to `len` bytes; returns how many were taken. It stops early
   // once a message is complete (so the caller can apply flow control before
@@ -51,7 +54,10 @@ class Framer {
       std::string().swap(gathered_.payload);
   }
 
-  State state() const noexcept { return fault_ ? State::kFault : State::kOk; }
+  State state() const noexcept {
+    if (!fault_) return State::kOk;
+    return no_memory_ ? State::kNoMemory : State::kFault;
+  }
   // The length field of the offending header, for the log.
   std::uint32_t fault_len() const noexcept { return fault_len_; }
 
@@ -77,6 +83,7 @@ class Framer {
   bool accept(const Header& h) noexcept;
 
   char hdr_bytes_[kHeaderSize] = {};
+  bool no_memory_ = false;  // the fault is a failed allocation
   std::size_t have_ = 0;  // bytes of the current message received so far
   Header hdr_{};
   std::string body_;

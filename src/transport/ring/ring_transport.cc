@@ -76,7 +76,10 @@ IoResult RingTransport::write(const char* buf, std::size_t len) noexcept {
 
 bool RingTransport::on_protocol_fault(Fault f) noexcept {
   broken_ = true;
-  store(page_->error, f == Fault::kProtocol ? kErrorProto : kErrorRingIdx);
+  std::uint32_t error = f == Fault::kProtocol    ? kErrorProto
+                        : f == Fault::kRingIndex ? kErrorRingIdx
+                                                 : kErrorComm;
+  store(page_->error, error);
   std::atomic_thread_fence(std::memory_order_release);
   notify_();
   return false;  // the domain stays known until it dies

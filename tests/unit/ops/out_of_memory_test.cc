@@ -11,34 +11,16 @@
 #include <algorithm>
 #include <cstdlib>
 #include <functional>
-#include <new>
 #include <sstream>
 
 #include "ops_fixture.h"
 #include "store/path.h"
 #include "wire/perm_string.h"
 
-namespace {
-// Allocations left before one fails (-1: none fails).
-long g_allocations_left = -1;
-long g_allocations = 0;  // made while counting
-}  // namespace
+#include "failing_new.h"
 
-void* operator new(std::size_t n) {
-  if (g_allocations_left >= 0) {
-    if (g_allocations_left == 0) throw std::bad_alloc();
-    --g_allocations_left;
-    ++g_allocations;
-  }
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-// GCC sees free() paired with new and warns; here new is malloc.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-#pragma GCC diagnostic pop
+using cxs::test::g_allocations;
+using cxs::test::g_allocations_left;
 
 namespace cxs::ops {
 namespace {
