@@ -169,11 +169,16 @@ std::pair<std::string, std::string> storm_watch(int c, int k) {
   std::string back = "/local/domain/0/backend/" + kind + "/" + ds + "/" + num;
   std::string front = "/local/domain/" + ds + "/device/" + kind + "/" + num;
   switch (slot) {
-    case 0: case 3: case 6:
+    case 0:
+    case 3:
+    case 6:
       return {front + "/state", ptr};  // the backend watches the frontend
-    case 1: case 4: case 7:
-      return {back + "/state", ptr};   // the frontend watches the backend
-    case 2: case 5:
+    case 1:
+    case 4:
+    case 7:
+      return {back + "/state", ptr};  // the frontend watches the backend
+    case 2:
+    case 5:
       return {back, "backend/" + kind + "/" + ds + "/" + num};  // libxl
     case 8:
       return {back + "/hotplug-status", "hotplug/" + ds + "/" + num};
@@ -236,9 +241,8 @@ int run_watch_rss(DaemonKind kind, const Options& o) {
   std::printf(
       "%-10s %d clients x %d watches + %d on @releaseDomain = %ld watches\n",
       kind_name(kind), o.clients, o.per_client, o.release_watches, n);
-  std::printf(
-      "           RSS %.1f -> %.1f MiB: %.0f bytes per watch",
-      mib(base), mib(after), double(after - base) / n);
+  std::printf("           RSS %.1f -> %.1f MiB: %.0f bytes per watch",
+              mib(base), mib(after), double(after - base) / n);
   if (cxs) std::printf(", charged %.0f bytes per watch", double(charged) / n);
   std::printf("\n");
   std::fflush(stdout);
@@ -300,10 +304,8 @@ int main(int argc, char** argv) {
   using namespace cxs::bench;
   return bench_main("cxs-mem-bench", [&] {
     Options o = parse(argc, argv);
-    return run_targets(o.target, o.paths, o.workdir,
-                       [&](DaemonKind kind) {
-                         return o.watch_rss ? run_watch_rss(kind, o)
-                                            : run_one(kind, o);
-                       });
+    return run_targets(o.target, o.paths, o.workdir, [&](DaemonKind kind) {
+      return o.watch_rss ? run_watch_rss(kind, o) : run_one(kind, o);
+    });
   });
 }

@@ -12,8 +12,8 @@ namespace {
 using cxs::ConnId;
 using cxs::store::Event;
 using cxs::store::Watch;
-using cxs::store::WatchRecord;
 using cxs::store::WatchIndex;
+using cxs::store::WatchRecord;
 
 void fill(WatchIndex& idx, long n) {
   for (long i = 0; i < n; ++i) {

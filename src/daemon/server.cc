@@ -481,7 +481,8 @@ void Server::deliver(const store::EventSink& events) {
       if (it == clients_.end() || it->second.conn->closing()) return;
       Client& target = it->second;
       if (target.stalled || !can_see(target, ev)) return;
-      if (!sender_.send_event(*target.conn, path, w.token(), event_bound(target)))
+      if (!sender_.send_event(*target.conn, path, w.token(),
+                              event_bound(target)))
         return;
       if (!target.has_new_events) written.push_back(&target);
       target.has_new_events = true;

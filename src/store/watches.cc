@@ -59,10 +59,11 @@ void delete_node(TrieNode* n) noexcept {
 
 // Guest-chosen names: the keyed hash, so that no one can aim names at one
 // probe run; the parent's address mixed in after it.
-std::uint64_t edge_hash(const TrieNode* parent, std::string_view name) noexcept {
-  std::uint64_t h = keyed_hash(name) ^
-                    (reinterpret_cast<std::uintptr_t>(parent) *
-                     0x9E3779B97F4A7C15ull);
+std::uint64_t edge_hash(const TrieNode* parent,
+                        std::string_view name) noexcept {
+  std::uint64_t h =
+      keyed_hash(name) ^
+      (reinterpret_cast<std::uintptr_t>(parent) * 0x9E3779B97F4A7C15ull);
   h ^= h >> 31;
   h *= 0xBF58476D1CE4E5B9ull;
   return h ^ (h >> 29);

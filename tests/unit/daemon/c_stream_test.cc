@@ -44,8 +44,8 @@ struct Restored {
   std::vector<std::string> watches_of(std::uint64_t conn) const {
     std::vector<std::string> out;
     watches.for_each_of(ConnId{conn}, [&](const store::WatchRecord& w) {
-      out.push_back(std::string(w.path()) + "|" + std::string(w.token()) +
-                    "|" + std::to_string(w.strip()));
+      out.push_back(std::string(w.path()) + "|" + std::string(w.token()) + "|" +
+                    std::to_string(w.strip()));
     });
     std::sort(out.begin(), out.end());
     return out;
