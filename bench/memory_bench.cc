@@ -11,9 +11,20 @@
 // cxenstored, what it charged (CONTROL memreport) against the RSS growth.
 // The C xenstored 4.17 (under tools/refd) runs the same flood where it can.
 //
+// --watch-rss: what a registered watch costs instead (issue 19). N socket
+// clients each register M watches on the paths a boot storm's backends and
+// frontends watch (/local/domain/<d>/device/vif/0/state,
+// /local/domain/0/backend/vbd/<d>/51712, ...) with libxl- and Linux-style
+// tokens ("backend/vif/5/0", "FFFF888004A1C000"), then R watches on
+// @releaseDomain spread over the same clients. Printed: RSS growth per
+// watch (the clients connect before the baseline) and, for cxenstored, the
+// bytes the memory quota charges per watch.
+//
 //   cxs-mem-bench [--target cxs|c|both] [--daemon PATH] [--guests G]
 //                 [--watches W] [--priv-watches K] [--priv-writes P]
 //                 [--guest-writes Q] [--settle S] [--smoke]
+//   cxs-mem-bench --watch-rss [--target ...] [--daemon PATH]
+//                 [--clients N] [--per-client M] [--release-watches R]
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -24,6 +35,8 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "daemon.h"
 #include "ring_load.h"
@@ -34,6 +47,10 @@ namespace {
 
 struct Options {
   std::string target = "both";
+  bool watch_rss = false;
+  int clients = 100;
+  int per_client = 100;
+  int release_watches = 1000;
   int guests = 10;
   int watches = 100;
   int priv_watches = 64;
@@ -132,6 +149,106 @@ int run_one(DaemonKind kind, const Options& o) {
   return 0;
 }
 
+// The path and token of client c's k-th watch: domain d's frontend and
+// backend state nodes and backend directories, as the Linux drivers and
+// libxl watch them (tokens: a kernel pointer in hex, or libxl's path-like
+// ones).
+std::pair<std::string, std::string> storm_watch(int c, int k) {
+  int d = c * 10 + k / 10 + 1;  // ten domains per client, ten watches each
+  std::string ds = std::to_string(d);
+  char ptr[24];
+  std::snprintf(ptr, sizeof ptr, "FFFF8880%08X",
+                static_cast<unsigned>(0x04a1c000u + 0x400u * (c * 1000 + k)));
+  // Per domain: frontend and backend state of a vif, a vbd and a console,
+  // libxl's watches on the vif's and vbd's backend directories and on the
+  // vif's hotplug status, and the guest's shutdown control node.
+  static const char* const kDev[] = {"vif", "vbd", "console"};
+  int slot = k % 10;
+  std::string kind = kDev[slot < 8 ? slot / 3 : 0];
+  std::string num = kind == "vbd" ? "51712" : "0";
+  std::string back = "/local/domain/0/backend/" + kind + "/" + ds + "/" + num;
+  std::string front = "/local/domain/" + ds + "/device/" + kind + "/" + num;
+  switch (slot) {
+    case 0:
+    case 3:
+    case 6:
+      return {front + "/state", ptr};  // the backend watches the frontend
+    case 1:
+    case 4:
+    case 7:
+      return {back + "/state", ptr};  // the frontend watches the backend
+    case 2:
+    case 5:
+      return {back, "backend/" + kind + "/" + ds + "/" + num};  // libxl
+    case 8:
+      return {back + "/hotplug-status", "hotplug/" + ds + "/" + num};
+    default:
+      return {"/local/domain/" + ds + "/control/shutdown", ptr};
+  }
+}
+
+// Registers `watches` on `c`, 64 in flight.
+void watch_all(XsConn& c,
+               const std::vector<std::pair<std::string, std::string>>& ws) {
+  std::size_t sent = 0, done = 0;
+  while (done < ws.size()) {
+    std::string batch;
+    while (sent < ws.size() && sent - done < 64) {
+      c.append_request(batch, MsgType::XS_WATCH,
+                       nul_join({ws[sent].first, ws[sent].second}));
+      ++sent;
+    }
+    if (!batch.empty()) c.send_raw(batch);
+    Message m = c.receive();
+    if (m.hdr.type != type_of(MsgType::XS_WATCH))
+      throw BenchError("watch " + ws[done].first + ": " +
+                       error_name(m.payload));
+    ++done;
+  }
+}
+
+int run_watch_rss(DaemonKind kind, const Options& o) {
+  std::string dir = o.workdir + "/" + kind_name(kind);
+  Daemon d(kind, o.paths, dir);
+  bool cxs = kind == DaemonKind::kCxs;
+  XsConn ctl(d.socket());
+  std::vector<std::unique_ptr<XsConn>> clients;
+  for (int c = 0; c < o.clients; ++c)
+    clients.push_back(std::make_unique<XsConn>(d.socket()));
+  for (auto& c : clients) c->call(MsgType::XS_READ, nul_join({"/"}));
+  long charged_before = cxs ? report_field(ctl, "charged-connections") : 0;
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  long base = d.rss_bytes();
+
+  std::vector<std::pair<std::string, std::string>> ws;
+  for (int c = 0; c < o.clients; ++c) {
+    ws.clear();
+    for (int k = 0; k < o.per_client; ++k) ws.push_back(storm_watch(c, k));
+    watch_all(*clients[c], ws);
+  }
+  for (int r = 0; r < o.release_watches; ++r) {
+    int c = r % o.clients;
+    char tok[32];
+    std::snprintf(tok, sizeof tok, "%d/%x", r, 0x55d0c000u + 0x40u * r);
+    clients[c]->call(MsgType::XS_WATCH, nul_join({"@releaseDomain", tok}));
+  }
+  for (auto& c : clients) c->read_available();  // the first events
+  long charged =
+      cxs ? report_field(ctl, "charged-connections") - charged_before : 0;
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  long after = d.rss_bytes();
+  long n = long(o.clients) * o.per_client + o.release_watches;
+  std::printf(
+      "%-10s %d clients x %d watches + %d on @releaseDomain = %ld watches\n",
+      kind_name(kind), o.clients, o.per_client, o.release_watches, n);
+  std::printf("           RSS %.1f -> %.1f MiB: %.0f bytes per watch",
+              mib(base), mib(after), double(after - base) / n);
+  if (cxs) std::printf(", charged %.0f bytes per watch", double(charged) / n);
+  std::printf("\n");
+  std::fflush(stdout);
+  return 0;
+}
+
 Options parse(int argc, char** argv) {
   Options o;
   o.paths = default_paths(CXS_SOURCE_DIR);
@@ -156,6 +273,14 @@ Options parse(int argc, char** argv) {
       o.priv_writes = std::stoi(val());
     else if (a == "--guest-writes")
       o.guest_writes = std::stoi(val());
+    else if (a == "--watch-rss")
+      o.watch_rss = true;
+    else if (a == "--clients")
+      o.clients = std::stoi(val());
+    else if (a == "--per-client")
+      o.per_client = std::stoi(val());
+    else if (a == "--release-watches")
+      o.release_watches = std::stoi(val());
     else if (a == "--settle")
       o.settle_s = std::stoi(val());
     else if (a == "--smoke") {
@@ -179,7 +304,8 @@ int main(int argc, char** argv) {
   using namespace cxs::bench;
   return bench_main("cxs-mem-bench", [&] {
     Options o = parse(argc, argv);
-    return run_targets(o.target, o.paths, o.workdir,
-                       [&](DaemonKind kind) { return run_one(kind, o); });
+    return run_targets(o.target, o.paths, o.workdir, [&](DaemonKind kind) {
+      return o.watch_rss ? run_watch_rss(kind, o) : run_one(kind, o);
+    });
   });
 }

@@ -13,6 +13,7 @@ using cxs::ConnId;
 using cxs::store::Event;
 using cxs::store::Watch;
 using cxs::store::WatchIndex;
+using cxs::store::WatchRecord;
 
 void fill(WatchIndex& idx, long n) {
   for (long i = 0; i < n; ++i) {
@@ -29,7 +30,7 @@ void BM_MatchUnwatchedPath(benchmark::State& state) {
   Event ev{"/local/domain/7/data/unwatched/leaf", false, {}, {}};
   std::size_t hits = 0;
   for (auto _ : state)
-    idx.match(ev, [&](const Watch&, std::string_view) { ++hits; });
+    idx.match(ev, [&](const WatchRecord&, std::string_view) { ++hits; });
   benchmark::DoNotOptimize(hits);
   state.counters["watches"] = static_cast<double>(idx.total());
 }
@@ -40,7 +41,7 @@ void BM_MatchWatchedPath(benchmark::State& state) {
   Event ev{"/local/domain/3/device/vif/0/state", false, {}, {}};
   std::size_t hits = 0;
   for (auto _ : state)
-    idx.match(ev, [&](const Watch&, std::string_view) { ++hits; });
+    idx.match(ev, [&](const WatchRecord&, std::string_view) { ++hits; });
   benchmark::DoNotOptimize(hits);
   state.counters["watches"] = static_cast<double>(idx.total());
 }

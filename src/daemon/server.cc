@@ -446,12 +446,13 @@ bool Server::can_see(const Client& c, const store::Event& ev) const noexcept {
 void Server::deliver(const store::EventSink& events) {
   std::vector<Client*> written;
   for (const store::Event& ev : events) {
-    watches_.match(ev, [&](const store::Watch& w, std::string_view path) {
-      auto it = clients_.find(w.conn);
+    watches_.match(ev, [&](const store::WatchRecord& w, std::string_view path) {
+      auto it = clients_.find(w.conn());
       if (it == clients_.end() || it->second.conn->closing()) return;
       Client& target = it->second;
       if (target.stalled || !can_see(target, ev)) return;
-      if (!sender_.send_event(*target.conn, path, w.token, event_bound(target)))
+      if (!sender_.send_event(*target.conn, path, w.token(),
+                              event_bound(target)))
         return;
       if (!target.has_new_events) written.push_back(&target);
       target.has_new_events = true;

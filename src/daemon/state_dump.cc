@@ -167,16 +167,16 @@ bool Server::dump_state(std::uint32_t version, const LiveUpdateSession* session,
     if (c->session.caller.privileged) flags |= migrate::kCxsConnPrivileged;
     if (flags || dom) w.cxs_connection({id, flags});
     // In registration order: the order its events fire in.
-    watches_.for_each_of(c->conn->id(), [&](const store::Watch& watch) {
+    watches_.for_each_of(c->conn->id(), [&](const store::WatchRecord& watch) {
       // A relative watch is written as the client gave it (C re-derives
       // relativeness from the path).
-      std::string_view given = std::string_view(watch.path).substr(watch.strip);
+      std::string_view given = watch.path().substr(watch.strip());
       std::optional<std::uint16_t> depth;
-      if (watch.depth >= 0)
-        depth = static_cast<std::uint16_t>(std::min(watch.depth, 0xFFFE));
-      w.watch({id, given, watch.token, version >= 2 ? depth : std::nullopt});
+      if (watch.depth() >= 0)
+        depth = static_cast<std::uint16_t>(std::min(watch.depth(), 0xFFFE));
+      w.watch({id, given, watch.token(), version >= 2 ? depth : std::nullopt});
       if (depth && version < 2)
-        w.cxs_watch_depth({id, *depth, given, watch.token});
+        w.cxs_watch_depth({id, *depth, given, watch.token()});
     });
   }
 

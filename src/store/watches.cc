@@ -1,32 +1,33 @@
 #include "store/watches.h"
 
-#include <algorithm>
+#include <cstring>
+#include <new>
 
 #include "cxenstored/heap_cost.h"
+#include "store/keyed_hash.h"
 
 namespace cxs::store {
 
-namespace {
-// Looks a component up by string_view: matching an event must not build a
-// std::string per path component.
-struct ComponentHash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view s) const noexcept {
-    return std::hash<std::string_view>{}(s);
+// One block: these links, then the component's name. Its children are a
+// doubly linked list (a walk below a removed subtree needs them, an unwatch
+// unlinks in constant time); finding a child by name goes through the
+// index's edge table.
+struct WatchTrieNode {
+  WatchTrieNode* parent = nullptr;
+  WatchTrieNode* first_child = nullptr;
+  WatchTrieNode* prev_sibling = nullptr;
+  WatchTrieNode* next_sibling = nullptr;
+  WatchRecord* first_watch = nullptr;  // in registration order
+  std::uint16_t name_len = 0;          // a component is at most 3072 bytes
+
+  std::string_view name() const noexcept {
+    return {reinterpret_cast<const char*>(this + 1), name_len};
   }
 };
-}  // namespace
-
-struct WatchIndex::TrieNode {
-  TrieNode* parent = nullptr;
-  std::string name;
-  std::unordered_map<std::string, std::unique_ptr<TrieNode>, ComponentHash,
-                     std::equal_to<>>
-      kids;
-  std::vector<WatchId> watches;
-};
 
 namespace {
+
+using TrieNode = WatchTrieNode;
 
 // Components of a canonical path: "/a/b" -> a, b; "@x/5" -> @x, 5.
 template <typename Fn>
@@ -40,106 +41,239 @@ void for_each_component(std::string_view path, Fn&& fn) {
   }
 }
 
+// Throws std::bad_alloc (the caller undoes what it made before).
+TrieNode* new_node(TrieNode* parent, std::string_view name) {
+  void* mem = ::operator new(sizeof(TrieNode) + name.size());
+  auto* n = new (mem) TrieNode();
+  n->parent = parent;
+  n->name_len = static_cast<std::uint16_t>(name.size());
+  if (!name.empty())
+    std::memcpy(reinterpret_cast<char*>(n + 1), name.data(), name.size());
+  return n;
+}
+
+void delete_node(TrieNode* n) noexcept {
+  n->~TrieNode();
+  ::operator delete(n);
+}
+
+// Guest-chosen names: the keyed hash, so that no one can aim names at one
+// probe run; the parent's address mixed in after it.
+std::uint64_t edge_hash(const TrieNode* parent,
+                        std::string_view name) noexcept {
+  std::uint64_t h =
+      keyed_hash(name) ^
+      (reinterpret_cast<std::uintptr_t>(parent) * 0x9E3779B97F4A7C15ull);
+  h ^= h >> 31;
+  h *= 0xBF58476D1CE4E5B9ull;
+  return h ^ (h >> 29);
+}
+
+// 8-byte slots in a table kept between 3/8 and 3/4 full: about two slots
+// per node over the table's doublings (at most 2.7).
+constexpr std::size_t kEdgeSlotBytes = 2 * sizeof(TrieNode*);
+
 }  // namespace
 
 std::size_t watch_bytes(std::string_view path,
                         std::string_view token) noexcept {
-  // The table's node (id and Watch), two ids in vectors that double.
-  constexpr std::size_t kRecord =
-      hash_entry_bytes(sizeof(std::uint64_t) + sizeof(Watch)) + 2 * 16;
-  // A trie node and its entry (name and pointer) in its parent's table.
-  constexpr std::size_t kTrieNode =
-      heap_block_bytes(sizeof(WatchIndex::TrieNode)) +
-      hash_entry_bytes(sizeof(std::string) + sizeof(void*));
-  std::size_t bytes = kRecord + string_heap_bytes(path.size()) +
-                      string_heap_bytes(token.size());
+  std::size_t bytes =
+      heap_block_bytes(sizeof(WatchRecord) + path.size() + token.size());
   for_each_component(path, [&](std::string_view c) {
-    bytes += kTrieNode + 2 * string_heap_bytes(c.size());  // key and name
+    bytes += heap_block_bytes(sizeof(TrieNode) + c.size()) + kEdgeSlotBytes;
     return true;
   });
   return bytes;
 }
 
-WatchIndex::WatchIndex()
-    : root_(std::make_unique<TrieNode>()),
-      special_(std::make_unique<TrieNode>()) {}
+WatchIndex::WatchIndex() {
+  root_ = new_node(nullptr, {});
+  try {
+    special_ = new_node(nullptr, {});
+  } catch (...) {
+    delete_node(root_);
+    throw;
+  }
+}
 
-WatchIndex::~WatchIndex() = default;
+WatchIndex::~WatchIndex() {
+  for (auto& kv : by_conn_) {
+    for (WatchRecord* r = kv.second.head; r;) {
+      WatchRecord* next = r->conn_next_;
+      free_record(r);
+      r = next;
+    }
+  }
+  for (TrieNode* n : edges_)
+    if (n) delete_node(n);
+  delete_node(root_);
+  delete_node(special_);
+}
+
+// --- the edge table ----------------------------------------------------------
+
+std::size_t WatchIndex::slot_of(const TrieNode* parent,
+                                std::string_view name) const noexcept {
+  return edge_hash(parent, name) & (edges_.size() - 1);
+}
+
+WatchIndex::TrieNode* WatchIndex::find_child(
+    const TrieNode* parent, std::string_view name) const noexcept {
+  if (edges_.empty() || !parent->first_child) return nullptr;
+  const std::size_t mask = edges_.size() - 1;
+  for (std::size_t i = slot_of(parent, name);; i = (i + 1) & mask) {
+    TrieNode* n = edges_[i];
+    if (!n) return nullptr;
+    if (n->parent == parent && n->name() == name) return n;
+  }
+}
+
+void WatchIndex::grow() {
+  std::vector<TrieNode*> bigger(edges_.empty() ? 16 : 2 * edges_.size(),
+                                nullptr);
+  std::swap(edges_, bigger);
+  const std::size_t mask = edges_.size() - 1;
+  for (TrieNode* n : bigger) {
+    if (!n) continue;
+    std::size_t i = slot_of(n->parent, n->name());
+    while (edges_[i]) i = (i + 1) & mask;
+    edges_[i] = n;
+  }
+}
+
+void WatchIndex::insert_edge(TrieNode* node) noexcept {
+  const std::size_t mask = edges_.size() - 1;
+  std::size_t i = slot_of(node->parent, node->name());
+  while (edges_[i]) i = (i + 1) & mask;
+  edges_[i] = node;
+  ++edges_used_;
+}
+
+// Backward-shift deletion: the entries after the hole that may move into
+// it do, so lookups never need tombstones.
+void WatchIndex::erase_edge(TrieNode* node) noexcept {
+  const std::size_t mask = edges_.size() - 1;
+  std::size_t hole = slot_of(node->parent, node->name());
+  while (edges_[hole] != node) hole = (hole + 1) & mask;
+  for (std::size_t j = (hole + 1) & mask; edges_[j]; j = (j + 1) & mask) {
+    TrieNode* n = edges_[j];
+    std::size_t home = slot_of(n->parent, n->name());
+    if (((j - home) & mask) >= ((j - hole) & mask)) {
+      edges_[hole] = n;
+      hole = j;
+    }
+  }
+  edges_[hole] = nullptr;
+  --edges_used_;
+}
+
+// --- the trie ----------------------------------------------------------------
 
 WatchIndex::TrieNode* WatchIndex::find_node(
     std::string_view path) const noexcept {
-  TrieNode* n = is_special(path) ? special_.get() : root_.get();
-  for_each_component(path, [&n](std::string_view c) {
-    auto it = n->kids.find(c);
-    n = it == n->kids.end() ? nullptr : it->second.get();
+  TrieNode* n = is_special(path) ? special_ : root_;
+  for_each_component(path, [&](std::string_view c) {
+    n = find_child(n, c);
     return n != nullptr;
   });
   return n;
 }
 
 WatchIndex::TrieNode& WatchIndex::make_node(std::string_view path) {
-  TrieNode* n = is_special(path) ? special_.get() : root_.get();
-  for_each_component(path, [&](std::string_view c) {
-    auto it = n->kids.find(c);
-    if (it == n->kids.end()) {
-      try {
-        auto kid = std::make_unique<TrieNode>();
-        kid->parent = n;
-        kid->name = std::string(c);
-        it = n->kids.emplace(std::string(c), std::move(kid)).first;
-      } catch (...) {
-        prune(n);  // the nodes made for this path so far
-        throw;
+  TrieNode* n = is_special(path) ? special_ : root_;
+  try {
+    for_each_component(path, [&](std::string_view c) {
+      TrieNode* kid = find_child(n, c);
+      if (!kid) {
+        if ((edges_used_ + 1) * 4 > edges_.size() * 3) grow();
+        kid = new_node(n, c);
+        insert_edge(kid);
+        kid->next_sibling = n->first_child;
+        if (n->first_child) n->first_child->prev_sibling = kid;
+        n->first_child = kid;
       }
-    }
-    n = it->second.get();
-    return true;
-  });
+      n = kid;
+      return true;
+    });
+  } catch (...) {
+    prune(n);  // the nodes made for this path so far
+    throw;
+  }
   return *n;
 }
 
 // Drops trie nodes that no longer hold watches or children.
 void WatchIndex::prune(TrieNode* node) noexcept {
-  while (node->parent && node->watches.empty() && node->kids.empty()) {
+  while (node->parent && !node->first_watch && !node->first_child) {
     TrieNode* parent = node->parent;
-    parent->kids.erase(node->name);
+    erase_edge(node);
+    if (node->prev_sibling)
+      node->prev_sibling->next_sibling = node->next_sibling;
+    else
+      parent->first_child = node->next_sibling;
+    if (node->next_sibling)
+      node->next_sibling->prev_sibling = node->prev_sibling;
+    delete_node(node);
     node = parent;
   }
 }
 
-Status WatchIndex::add(Watch w) {
+// --- watches -----------------------------------------------------------------
+
+void WatchIndex::free_record(WatchRecord* r) noexcept {
+  r->~WatchRecord();
+  ::operator delete(r);
+}
+
+void WatchIndex::unlink_from_node(WatchRecord* r) noexcept {
+  WatchRecord** link = &r->node_->first_watch;
+  while (*link != r) link = &(*link)->node_next_;
+  *link = r->node_next_;
+}
+
+Status WatchIndex::add(const Watch& w) {
+  if (w.path.size() > 0xFFFF || w.token.size() > 0xFFFF || w.strip > 0xFFFF)
+    return XsErr::kEINVAL;
+  WatchRecord* tail = nullptr;  // the node's last watch: this one goes after
   if (TrieNode* n = find_node(w.path)) {
-    for (WatchId id : n->watches) {
-      const Watch& other = watches_.at(id);
-      if (other.conn == w.conn && other.token == w.token) return XsErr::kEEXIST;
+    for (WatchRecord* r = n->first_watch; r; r = r->node_next_) {
+      if (r->conn_ == w.conn && r->token() == w.token) return XsErr::kEEXIST;
+      tail = r;
     }
   }
-  // All or nothing: the room in every table first (a failure takes back
-  // the trie nodes and entries made for it), then pushes that cannot fail.
-  ConnId conn = w.conn;
+  // All or nothing: every block first (a failure takes back the trie nodes
+  // made for it), then links that cannot fail.
   std::size_t bytes = watch_bytes(w);
   TrieNode& node = make_node(w.path);
-  WatchId id = next_id_;
+  void* mem = nullptr;
+  ConnWatches* mine = nullptr;
   try {
-    node.watches.reserve(node.watches.size() + 1);
-    std::vector<WatchId>& mine = by_conn_[conn];
-    mine.reserve(mine.size() + 1);
-    bytes_by_conn_.try_emplace(conn, 0);
-    watches_.emplace(id, std::move(w));
+    mem = ::operator new(sizeof(WatchRecord) + w.path.size() + w.token.size());
+    mine = &by_conn_[w.conn];
   } catch (...) {
-    if (auto it = by_conn_.find(conn);
-        it != by_conn_.end() && it->second.empty())
-      by_conn_.erase(it);
-    if (auto it = bytes_by_conn_.find(conn);
-        it != bytes_by_conn_.end() && it->second == 0)
-      bytes_by_conn_.erase(it);
+    ::operator delete(mem);
     prune(&node);
     throw;
   }
-  ++next_id_;
-  node.watches.push_back(id);
-  by_conn_[conn].push_back(id);
-  bytes_by_conn_[conn] += bytes;
+  auto* r = new (mem) WatchRecord();
+  r->node_ = &node;
+  r->seq_ = next_seq_++;
+  r->conn_ = w.conn;
+  r->depth_ = w.depth;
+  r->path_len_ = static_cast<std::uint16_t>(w.path.size());
+  r->token_len_ = static_cast<std::uint16_t>(w.token.size());
+  r->strip_ = static_cast<std::uint16_t>(w.strip);
+  char* text = reinterpret_cast<char*>(r + 1);
+  if (!w.path.empty()) std::memcpy(text, w.path.data(), w.path.size());
+  if (!w.token.empty())
+    std::memcpy(text + w.path.size(), w.token.data(), w.token.size());
+  (tail ? tail->node_next_ : node.first_watch) = r;
+  r->conn_prev_ = mine->tail;
+  (mine->tail ? mine->tail->conn_next_ : mine->head) = r;
+  mine->tail = r;
+  ++mine->count;
+  mine->bytes += bytes;
+  ++total_;
   return {};
 }
 
@@ -147,94 +281,96 @@ Status WatchIndex::remove(ConnId conn, std::string_view path,
                           std::string_view token) {
   TrieNode* n = find_node(path);
   if (!n) return XsErr::kENOENT;
-  auto it = std::find_if(n->watches.begin(), n->watches.end(), [&](WatchId id) {
-    const Watch& w = watches_.at(id);
-    return w.conn == conn && w.token == token;
-  });
-  if (it == n->watches.end()) return XsErr::kENOENT;
-  WatchId id = *it;
-  n->watches.erase(it);
-  auto& mine = by_conn_[conn];
-  mine.erase(std::find(mine.begin(), mine.end(), id));
-  if (mine.empty()) by_conn_.erase(conn);
-  std::size_t& bytes = bytes_by_conn_[conn];
-  bytes -= watch_bytes(watches_.at(id));
-  if (bytes == 0) bytes_by_conn_.erase(conn);
-  watches_.erase(id);
+  WatchRecord* r = n->first_watch;
+  while (r && !(r->conn_ == conn && r->token() == token)) r = r->node_next_;
+  if (!r) return XsErr::kENOENT;
+  unlink_from_node(r);
+  auto it = by_conn_.find(conn);
+  ConnWatches& mine = it->second;
+  (r->conn_prev_ ? r->conn_prev_->conn_next_ : mine.head) = r->conn_next_;
+  (r->conn_next_ ? r->conn_next_->conn_prev_ : mine.tail) = r->conn_prev_;
+  mine.bytes -= watch_bytes(r->path(), r->token());
+  if (--mine.count == 0) by_conn_.erase(it);
+  free_record(r);
+  --total_;
   prune(n);
   return {};
 }
 
-void WatchIndex::remove_all(ConnId conn) {
+void WatchIndex::remove_all(ConnId conn) noexcept {
   auto it = by_conn_.find(conn);
   if (it == by_conn_.end()) return;
-  std::vector<WatchId> ids = std::move(it->second);
+  WatchRecord* r = it->second.head;
   by_conn_.erase(it);
-  bytes_by_conn_.erase(conn);
-  for (WatchId id : ids) {
-    const Watch& w = watches_.at(id);
-    TrieNode* n = find_node(w.path);
-    if (n) {
-      n->watches.erase(std::find(n->watches.begin(), n->watches.end(), id));
-      watches_.erase(id);
-      prune(n);
-    } else {
-      watches_.erase(id);
-    }
+  while (r) {
+    WatchRecord* next = r->conn_next_;
+    TrieNode* n = r->node_;
+    unlink_from_node(r);
+    free_record(r);
+    --total_;
+    prune(n);
+    r = next;
   }
 }
 
 std::size_t WatchIndex::count(ConnId conn) const noexcept {
   auto it = by_conn_.find(conn);
-  return it == by_conn_.end() ? 0 : it->second.size();
+  return it == by_conn_.end() ? 0 : it->second.count;
 }
 
 std::size_t WatchIndex::bytes(ConnId conn) const noexcept {
-  auto it = bytes_by_conn_.find(conn);
-  return it == bytes_by_conn_.end() ? 0 : it->second;
+  auto it = by_conn_.find(conn);
+  return it == by_conn_.end() ? 0 : it->second.bytes;
 }
+
+// --- matching ----------------------------------------------------------------
+
+namespace {
+void sort_by_registration(std::vector<const WatchRecord*>& v) {
+  std::sort(v.begin(), v.end(), [](const WatchRecord* a, const WatchRecord* b) {
+    return a->seq() < b->seq();
+  });
+}
+}  // namespace
 
 // In registration order whatever the depth, as C 4.17 fires one
 // connection's watches (it walks the connection's list of them): a client
 // that registered /local/domain before /local hears of a change under both
 // in that order.
 void WatchIndex::collect_on_path(std::string_view path,
-                                 std::vector<const Watch*>& out) const {
-  const TrieNode* n = is_special(path) ? special_.get() : root_.get();
-  std::vector<WatchId> ids;
+                                 std::vector<const WatchRecord*>& out) const {
+  const TrieNode* n = is_special(path) ? special_ : root_;
   auto take = [&](const TrieNode* t) {
-    ids.insert(ids.end(), t->watches.begin(), t->watches.end());
+    for (const WatchRecord* r = t->first_watch; r; r = r->node_next_)
+      out.push_back(r);
   };
   if (!is_special(path)) take(n);
   // Nothing watched below this point: the walk ends at once.
   for_each_component(path, [&](std::string_view c) {
-    if (n->kids.empty()) return false;
-    auto it = n->kids.find(c);
-    if (it == n->kids.end()) return false;
-    n = it->second.get();
+    n = find_child(n, c);
+    if (!n) return false;
     take(n);
     return true;
   });
-  std::sort(ids.begin(), ids.end());
-  for (WatchId id : ids) out.push_back(&watches_.at(id));
+  sort_by_registration(out);
 }
 
-// Iterative walk: watch trees can be as deep as paths are long. The trie's
-// children are in hash order, which a live update does not reproduce: the
-// ids are sorted, so that the order is registration order.
+// Iterative walk: watch trees can be as deep as paths are long. The
+// children's order is not registration order: the watches are sorted.
 void WatchIndex::collect_below(const TrieNode* top,
-                               std::vector<const Watch*>& out) const {
-  std::vector<WatchId> ids;
+                               std::vector<const WatchRecord*>& out) const {
   std::vector<const TrieNode*> stack;
-  for (const auto& kv : top->kids) stack.push_back(kv.second.get());
+  for (const TrieNode* k = top->first_child; k; k = k->next_sibling)
+    stack.push_back(k);
   while (!stack.empty()) {
     const TrieNode* n = stack.back();
     stack.pop_back();
-    ids.insert(ids.end(), n->watches.begin(), n->watches.end());
-    for (const auto& kv : n->kids) stack.push_back(kv.second.get());
+    for (const WatchRecord* r = n->first_watch; r; r = r->node_next_)
+      out.push_back(r);
+    for (const TrieNode* k = n->first_child; k; k = k->next_sibling)
+      stack.push_back(k);
   }
-  std::sort(ids.begin(), ids.end());
-  for (WatchId id : ids) out.push_back(&watches_.at(id));
+  sort_by_registration(out);
 }
 
 }  // namespace cxs::store

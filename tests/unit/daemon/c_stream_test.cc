@@ -46,8 +46,9 @@ struct Restored {
   // "path|token|strip" for each watch of the connection restored as `conn`.
   std::vector<std::string> watches_of(std::uint64_t conn) const {
     std::vector<std::string> out;
-    watches.for_each_of(ConnId{conn}, [&](const store::Watch& w) {
-      out.push_back(w.path + "|" + w.token + "|" + std::to_string(w.strip));
+    watches.for_each_of(ConnId{conn}, [&](const store::WatchRecord& w) {
+      out.push_back(std::string(w.path()) + "|" + std::string(w.token()) + "|" +
+                    std::to_string(w.strip()));
     });
     std::sort(out.begin(), out.end());
     return out;

@@ -72,9 +72,9 @@ std::string dump(const store::Store& st, const store::WatchIndex& w) {
     for (const auto& ev : tx.events())
       out << "  event " << ev.path << " " << ev.recursive << ev.exact << "\n";
   });
-  w.for_each([&](const store::Watch& watch) {
-    out << "watch " << watch.conn.value << " " << watch.path << " "
-        << watch.token << " " << watch.depth << "\n";
+  w.for_each([&](const store::WatchRecord& watch) {
+    out << "watch " << watch.conn().value << " " << watch.path() << " "
+        << watch.token() << " " << watch.depth() << "\n";
   });
   for (std::uint32_t c : {1u, 5u})
     out << "watches " << c << " " << w.count(ConnId{c}) << " "
