@@ -112,7 +112,8 @@ int run_storm(DaemonKind kind, const Options& o) {
   Counters c;
   Failure f;
   DomainList domains(d.sim_dir());
-  std::vector<std::atomic<bool>> destroying(static_cast<std::size_t>(o.vms) + 1);
+  std::vector<std::atomic<bool>> destroying(static_cast<std::size_t>(o.vms) +
+                                            1);
   for (auto& b : destroying) b = false;
   std::vector<VmRecord> vms(static_cast<std::size_t>(o.vms) + 1);
   long rss0 = rss_settled(d);
@@ -153,9 +154,9 @@ int run_storm(DaemonKind kind, const Options& o) {
   while (c.fe_connected < 2 * o.vms) {
     if (f.first) std::rethrow_exception(f.first);
     if (Clock::now() > limit)
-      throw BenchError("frontends connected: " +
-                       std::to_string(c.fe_connected.load()) + " of " +
-                       std::to_string(2 * o.vms));
+      throw BenchError(
+          "frontends connected: " + std::to_string(c.fe_connected.load()) +
+          " of " + std::to_string(2 * o.vms));
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   long rss1 = rss_settled(d);
@@ -173,9 +174,9 @@ int run_storm(DaemonKind kind, const Options& o) {
     constexpr int kExtra = 5000;
     std::string batch;
     for (int i = 0; i < kExtra; ++i)
-      extra.append_request(batch, MsgType::XS_WATCH,
-                           nul_join({"/storm/w" + std::to_string(i),
-                                     "x" + std::to_string(i)}));
+      extra.append_request(
+          batch, MsgType::XS_WATCH,
+          nul_join({"/storm/w" + std::to_string(i), "x" + std::to_string(i)}));
     extra.send_raw(batch);
     int refused = 0;
     std::string why;
@@ -207,8 +208,8 @@ int run_storm(DaemonKind kind, const Options& o) {
       seen[i] = workers[i]->releases();
       if (seen[i] > static_cast<std::uint64_t>(o.vms))
         throw BenchError("a worker saw " + std::to_string(seen[i]) +
-                         " @releaseDomain events for " +
-                         std::to_string(o.vms) + " releases");
+                         " @releaseDomain events for " + std::to_string(o.vms) +
+                         " releases");
       all = all && seen[i] == static_cast<std::uint64_t>(o.vms);
     }
     if (all) break;
@@ -226,7 +227,8 @@ int run_storm(DaemonKind kind, const Options& o) {
   long sum_retries = 0;
   for (int v = 1; v <= o.vms; ++v) {
     lat.push_back(vms[static_cast<std::size_t>(v)].start_us);
-    max_retries = std::max(max_retries, vms[static_cast<std::size_t>(v)].retries);
+    max_retries =
+        std::max(max_retries, vms[static_cast<std::size_t>(v)].retries);
     sum_retries += vms[static_cast<std::size_t>(v)].retries;
   }
   double secs = std::chrono::duration<double>(t1 - t0).count();
@@ -296,8 +298,8 @@ std::pair<double, double> read_latency(SimGuest& g, int notify_fd, int n) {
   std::vector<double> lat;
   for (int i = 0; i < n; ++i) {
     auto t = Clock::now();
-    Message m = ring_call(g, notify_fd, MsgType::XS_READ,
-                          g.home() + "/name" + '\0');
+    Message m =
+        ring_call(g, notify_fd, MsgType::XS_READ, g.home() + "/name" + '\0');
     lat.push_back(us_between(t, Clock::now()));
     if (m.payload != "vm" + std::to_string(g.dom()))
       throw BenchError("guest READ of its name: " + m.payload);
@@ -321,7 +323,8 @@ int run_idle(DaemonKind kind, const Options& o) {
     xs.call(MsgType::XS_SET_PERMS, dp + '\0' + perms({"n" + ds}));
     xs.call(MsgType::XS_WRITE, dp + "/name" + '\0' + "vm" + ds);
     zero_ring(d.sim_dir(), g);
-    xs.call(MsgType::XS_INTRODUCE, nul_join({ds, std::to_string(0x1000 + g), "1"}));
+    xs.call(MsgType::XS_INTRODUCE,
+            nul_join({ds, std::to_string(0x1000 + g), "1"}));
     gs.push_back(std::make_unique<SimGuest>(
         d.sim_dir(), static_cast<std::uint32_t>(g), evtchn.get()));
   };
@@ -337,8 +340,9 @@ int run_idle(DaemonKind kind, const Options& o) {
   std::vector<std::unique_ptr<XsConn>> watchers;
   for (int i = 0; i < o.guests; ++i) {
     watchers.push_back(std::make_unique<XsConn>(d.socket()));
-    watchers.back()->call(MsgType::XS_WATCH,
-                          nul_join({"@releaseDomain", "w" + std::to_string(i)}));
+    watchers.back()->call(
+        MsgType::XS_WATCH,
+        nul_join({"@releaseDomain", "w" + std::to_string(i)}));
   }
   long rss_w = rss_settled(d);
   for (auto& w : watchers) {
@@ -396,8 +400,7 @@ int run_idle(DaemonKind kind, const Options& o) {
     Message m;
     while (w->take(m)) throw BenchError("a watcher got a reply to nothing");
     if (w->events_seen() != 2)
-      throw BenchError("a watcher got " +
-                       std::to_string(w->events_seen() - 1) +
+      throw BenchError("a watcher got " + std::to_string(w->events_seen() - 1) +
                        " events for one release");
   }
   // How close the order seen is to the order the watches were set in: the
@@ -444,19 +447,27 @@ Options parse(int argc, char** argv) {
       if (i + 1 >= argc) throw BenchError(a + " needs a value");
       return std::string(argv[++i]);
     };
-    if (a == "--target") o.target = val();
-    else if (a == "--vms") o.vms = std::stoi(val());
-    else if (a == "--workers") o.workers = std::stoi(val());
-    else if (a == "--daemon") o.paths.cxenstored = val();
-    else if (a == "--idle") o.idle = true;
-    else if (a == "--guests") o.guests = std::stoi(val());
-    else if (a == "--idle-seconds") o.idle_seconds = std::stod(val());
+    if (a == "--target")
+      o.target = val();
+    else if (a == "--vms")
+      o.vms = std::stoi(val());
+    else if (a == "--workers")
+      o.workers = std::stoi(val());
+    else if (a == "--daemon")
+      o.paths.cxenstored = val();
+    else if (a == "--idle")
+      o.idle = true;
+    else if (a == "--guests")
+      o.guests = std::stoi(val());
+    else if (a == "--idle-seconds")
+      o.idle_seconds = std::stod(val());
     else if (a == "--smoke") {
       o.vms = 10;
       o.workers = 2;
       o.guests = 10;
       o.idle_seconds = 0.2;
-    } else throw BenchError("unknown option " + a);
+    } else
+      throw BenchError("unknown option " + a);
   }
   if (o.vms < 1 || o.workers < 1 || o.guests < 2)
     throw BenchError("--vms and --workers at least 1, --guests at least 2");

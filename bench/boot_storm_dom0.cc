@@ -14,8 +14,8 @@ class Dom0 {
  public:
   Dom0(const Daemon& d, Counters& c) : xs_(d.socket()), c_(c) {
     xs_.keep_events(true);
-    xs_.set_timeout(std::chrono::duration_cast<std::chrono::milliseconds>(
-        kPatience));
+    xs_.set_timeout(
+        std::chrono::duration_cast<std::chrono::milliseconds>(kPatience));
   }
   Message request(MsgType t, std::string_view payload, std::uint32_t tx = 0) {
     ++c_.requests;
@@ -33,14 +33,13 @@ class Dom0 {
                        ": answered " + r);
   }
   std::uint32_t start_tx() {
-    return static_cast<std::uint32_t>(
-        std::atoll(call(MsgType::XS_TRANSACTION_START, std::string(1, '\0'))
-                       .c_str()));
+    return static_cast<std::uint32_t>(std::atoll(
+        call(MsgType::XS_TRANSACTION_START, std::string(1, '\0')).c_str()));
   }
   // True when committed, false on EAGAIN.
   bool end_tx(std::uint32_t tx) {
-    Message m = request(MsgType::XS_TRANSACTION_END, "T" + std::string(1, '\0'),
-                        tx);
+    Message m =
+        request(MsgType::XS_TRANSACTION_END, "T" + std::string(1, '\0'), tx);
     if (m.payload == kOk) return true;
     if (error_name(m.payload) == "EAGAIN") return false;
     throw BenchError("TRANSACTION_END: " + error_name(m.payload));
@@ -61,7 +60,7 @@ struct BackDev {
 
 struct Backends::Impl {
   Impl(const Daemon& d, Counters& c, Failure& f,
-           const std::vector<std::atomic<bool>>& destroying)
+       const std::vector<std::atomic<bool>>& destroying)
       : x_(d, c), c_(c), f_(f), destroying_(destroying) {
     x_.ok(MsgType::XS_WATCH, nul_join({"/local/domain/0/backend", "be"}));
     thread_ = std::thread([this] { run(); });
@@ -141,13 +140,12 @@ struct Backends::Impl {
       bool ready = dev.type == "vif" ? fe == 4 : fe == 3;
       if (ready && dev.state == 2) {
         // connect: the frontend's ring references, then Connected.
-        for (const char* n : dev.type == "vif"
-                                 ? std::vector<const char*>{"tx-ring-ref",
-                                                            "rx-ring-ref",
-                                                            "event-channel"}
-                                 : std::vector<const char*>{"ring-ref",
-                                                            "event-channel",
-                                                            "protocol"})
+        for (const char* n :
+             dev.type == "vif"
+                 ? std::vector<const char*>{"tx-ring-ref", "rx-ring-ref",
+                                            "event-channel"}
+                 : std::vector<const char*>{"ring-ref", "event-channel",
+                                            "protocol"})
           x_.call(MsgType::XS_READ, dev.fe + "/" + n + '\0');
         switch_state(dev, 4);
       }
@@ -168,10 +166,13 @@ struct Backends::Impl {
     // The driver's features, in a transaction.
     std::vector<std::pair<std::string, std::string>> w;
     if (type == "vif")
-      w = {{"feature-sg", "1"}, {"feature-gso-tcpv4", "1"},
-           {"feature-rx-copy", "1"}, {"feature-split-event-channels", "1"}};
+      w = {{"feature-sg", "1"},
+           {"feature-gso-tcpv4", "1"},
+           {"feature-rx-copy", "1"},
+           {"feature-split-event-channels", "1"}};
     else
-      w = {{"feature-flush-cache", "1"}, {"feature-discard", "0"},
+      w = {{"feature-flush-cache", "1"},
+           {"feature-discard", "0"},
            {"max-ring-page-order", "4"}};
     for (;;) {
       std::uint32_t tx = x_.start_tx();
@@ -277,10 +278,10 @@ struct Worker::Impl {
       }
       x_.ok(MsgType::XS_WRITE, vm + "/uuid" + '\0' + uuid, t);
       x_.ok(MsgType::XS_WRITE, vm + "/name" + '\0' + "vm" + ds, t);
-      x_.ok(MsgType::XS_WRITE,
-            dp + "/control/platform-feature-multiprocessor-suspend" + '\0' +
-                "1",
-            t);
+      x_.ok(
+          MsgType::XS_WRITE,
+          dp + "/control/platform-feature-multiprocessor-suspend" + '\0' + "1",
+          t);
       x_.ok(MsgType::XS_WRITE,
             dp + "/control/platform-feature-xs_reset_watches" + '\0' + "1", t);
       x_.ok(MsgType::XS_WRITE, lx + "/type" + '\0' + "pvh", t);
@@ -290,12 +291,18 @@ struct Worker::Impl {
     // libxl__build_post, then the introduction.
     for (;;) {
       std::uint32_t t = x_.start_tx();
-      for (const auto& [k, v] : std::vector<std::pair<std::string, std::string>>{
-               {"memory/static-max", "1048576"}, {"memory/target", "1048576"},
-               {"memory/videoram", "-1"}, {"cpu/0/availability", "online"},
-               {"cpu/1/availability", "online"}, {"domid", ds},
-               {"store/port", "1"}, {"store/ring-ref", std::to_string(0x1000 + d)},
-               {"console/port", "2"}, {"console/ring-ref", "1044479"}})
+      for (const auto& [k, v] :
+           std::vector<std::pair<std::string, std::string>>{
+               {"memory/static-max", "1048576"},
+               {"memory/target", "1048576"},
+               {"memory/videoram", "-1"},
+               {"cpu/0/availability", "online"},
+               {"cpu/1/availability", "online"},
+               {"domid", ds},
+               {"store/port", "1"},
+               {"store/ring-ref", std::to_string(0x1000 + d)},
+               {"console/port", "2"},
+               {"console/ring-ref", "1044479"}})
         x_.ok(MsgType::XS_WRITE, dp + "/" + k + '\0' + v, t);
       x_.ok(MsgType::XS_WRITE, vm + "/start_time" + '\0' + "1765000000.00", t);
       if (x_.end_tx(t)) break;
@@ -306,28 +313,46 @@ struct Worker::Impl {
           nul_join({ds, std::to_string(0x1000 + d), "1"}));
     // libxl__device_generic_add for each device.
     add_device(d, "vif", "0",
-               {{"frontend-id", ds}, {"online", "1"}, {"state", "1"},
+               {{"frontend-id", ds},
+                {"online", "1"},
+                {"state", "1"},
                 {"script", "/etc/xen/scripts/vif-bridge"},
-                {"mac", "00:16:3e:00:00:01"}, {"bridge", "xenbr0"},
-                {"handle", "0"}, {"type", "vif"}},
-               {{"backend-id", "0"}, {"state", "1"}, {"handle", "0"},
+                {"mac", "00:16:3e:00:00:01"},
+                {"bridge", "xenbr0"},
+                {"handle", "0"},
+                {"type", "vif"}},
+               {{"backend-id", "0"},
+                {"state", "1"},
+                {"handle", "0"},
                 {"mac", "00:16:3e:00:00:01"}},
                {}, rec);
     add_device(d, "vbd", "51712",
-               {{"frontend-id", ds}, {"online", "1"}, {"state", "1"},
-                {"params", "/dev/vg/vm" + ds}, {"script", "/etc/xen/scripts/block"},
-                {"mode", "w"}, {"removable", "0"}, {"bootable", "1"},
-                {"type", "phy"}, {"device-type", "disk"},
+               {{"frontend-id", ds},
+                {"online", "1"},
+                {"state", "1"},
+                {"params", "/dev/vg/vm" + ds},
+                {"script", "/etc/xen/scripts/block"},
+                {"mode", "w"},
+                {"removable", "0"},
+                {"bootable", "1"},
+                {"type", "phy"},
+                {"device-type", "disk"},
                 {"discard-enable", "0"}},
-               {{"backend-id", "0"}, {"state", "1"},
-                {"virtual-device", "51712"}, {"device-type", "disk"}},
+               {{"backend-id", "0"},
+                {"state", "1"},
+                {"virtual-device", "51712"},
+                {"device-type", "disk"}},
                {}, rec);
     add_device(d, "console", "0",
-               {{"frontend-id", ds}, {"online", "1"}, {"state", "1"},
+               {{"frontend-id", ds},
+                {"online", "1"},
+                {"state", "1"},
                 {"protocol", "vt100"}},
                {{"backend-id", "0"}},
-               {{"limit", "1048576"}, {"type", "xenconsoled"},
-                {"output", "pty"}, {"tty", ""}},
+               {{"limit", "1048576"},
+                {"type", "xenconsoled"},
+                {"output", "pty"},
+                {"tty", ""}},
                rec);
     // Unpaused: the guest's kernel starts; wait for the backends.
     s_.guests.start(d);
@@ -339,7 +364,8 @@ struct Worker::Impl {
     std::string ds = std::to_string(d), dp = dom_path(d);
     s_.destroying[static_cast<std::size_t>(d)] = true;
     s_.guests.halt(d);
-    for (const auto& [type, id] : std::vector<std::pair<std::string, std::string>>{
+    for (const auto& [type, id] :
+         std::vector<std::pair<std::string, std::string>>{
              {"vif", "0"}, {"vbd", "51712"}, {"console", "0"}}) {
       std::string fe = type == "console" ? dp + "/console"
                                          : dp + "/device/" + type + "/" + id;
@@ -356,11 +382,10 @@ struct Worker::Impl {
     s_.domains.remove(d);
     for (;;) {
       std::uint32_t t = x_.start_tx();
-      for (const auto& p :
-           {dp, "/vm/" + uuid_of(d), "/libxl/" + ds,
-            "/local/domain/0/backend/vif/" + ds,
-            "/local/domain/0/backend/vbd/" + ds,
-            "/local/domain/0/backend/console/" + ds})
+      for (const auto& p : {dp, "/vm/" + uuid_of(d), "/libxl/" + ds,
+                            "/local/domain/0/backend/vif/" + ds,
+                            "/local/domain/0/backend/vbd/" + ds,
+                            "/local/domain/0/backend/console/" + ds})
         rm(p, t);
       if (x_.end_tx(t)) break;
     }
@@ -388,8 +413,9 @@ struct Worker::Impl {
                   std::vector<std::pair<std::string, std::string>> ro_fents,
                   VmRecord& rec) {
     std::string ds = std::to_string(d);
-    std::string fe = type == "console" ? dom_path(d) + "/console"
-                                       : dom_path(d) + "/device/" + type + "/" + id;
+    std::string fe = type == "console"
+                         ? dom_path(d) + "/console"
+                         : dom_path(d) + "/device/" + type + "/" + id;
     std::string be = "/local/domain/0/backend/" + type + "/" + ds + "/" + id;
     std::string lx = "/libxl/" + ds + "/device/" + type + "/" + id;
     std::string fe_perms = perms({"n" + ds, "r0"});

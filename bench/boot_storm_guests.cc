@@ -267,12 +267,11 @@ struct GuestDriver::Impl {
       list_type(only_type);
       return;
     }
-    op(g, MsgType::XS_DIRECTORY, base + '\0', 0,
-       [list_type](const Message& m) {
-         if (m.hdr.type == type_of(MsgType::XS_ERROR))
-           throw BenchError("guest DIRECTORY device: " + error_name(m.payload));
-         for (const auto& type : split_dir(m.payload)) list_type(type);
-       });
+    op(g, MsgType::XS_DIRECTORY, base + '\0', 0, [list_type](const Message& m) {
+      if (m.hdr.type == type_of(MsgType::XS_ERROR))
+        throw BenchError("guest DIRECTORY device: " + error_name(m.payload));
+      for (const auto& type : split_dir(m.payload)) list_type(type);
+    });
   }
 
   // A device seen for the first time (talk_to_otherend): its backend-id and
@@ -307,16 +306,18 @@ struct GuestDriver::Impl {
       // then the state switch.
       std::vector<std::pair<std::string, std::string>> w;
       if (dev.type == "vif")
-        w = {{"tx-ring-ref", "8"}, {"rx-ring-ref", "9"},
-             {"event-channel", "10"}, {"request-rx-copy", "1"},
+        w = {{"tx-ring-ref", "8"},
+             {"rx-ring-ref", "9"},
+             {"event-channel", "10"},
+             {"request-rx-copy", "1"},
              {"feature-rx-notify", "1"}};
       else
-        w = {{"ring-ref", "8"}, {"event-channel", "11"},
+        w = {{"ring-ref", "8"},
+             {"event-channel", "11"},
              {"protocol", "x86_64-abi"}};
       int next = dev.type == "vif" ? 4 : 3;
-      write_tx(g, dev.fe, w, [this, &g, key, next] {
-        switch_state(g, key, next);
-      });
+      write_tx(g, dev.fe, w,
+               [this, &g, key, next] { switch_state(g, key, next); });
     } else if (be_state == 4 && dev.type == "vbd" && dev.fe_state == 3) {
       // blkfront_connect: what the backend says about the disk, then
       // Connected.
@@ -324,8 +325,8 @@ struct GuestDriver::Impl {
         op(g, MsgType::XS_READ, dev.be + "/" + n + '\0', 0,
            [n](const Message& m) {
              if (m.hdr.type == type_of(MsgType::XS_ERROR))
-               throw BenchError(std::string("guest READ backend ") + n +
-                                ": " + error_name(m.payload));
+               throw BenchError(std::string("guest READ backend ") + n + ": " +
+                                error_name(m.payload));
            });
       switch_state(g, key, 4);
     }
@@ -338,7 +339,8 @@ struct GuestDriver::Impl {
     op(g, MsgType::XS_TRANSACTION_START, std::string(1, '\0'), 0,
        [this, &g, base, w, then](const Message& m) {
          if (m.hdr.type == type_of(MsgType::XS_ERROR))
-           throw BenchError("guest TRANSACTION_START: " + error_name(m.payload));
+           throw BenchError("guest TRANSACTION_START: " +
+                            error_name(m.payload));
          auto tx = static_cast<std::uint32_t>(std::atoll(m.payload.c_str()));
          for (const auto& [k, v] : w)
            op(g, MsgType::XS_WRITE, base + "/" + k + '\0' + v, tx,
@@ -362,15 +364,16 @@ struct GuestDriver::Impl {
     op(g, MsgType::XS_TRANSACTION_START, std::string(1, '\0'), 0,
        [this, &g, key, to, fe](const Message& m) {
          if (m.hdr.type == type_of(MsgType::XS_ERROR))
-           throw BenchError("guest TRANSACTION_START: " + error_name(m.payload));
+           throw BenchError("guest TRANSACTION_START: " +
+                            error_name(m.payload));
          auto tx = static_cast<std::uint32_t>(std::atoll(m.payload.c_str()));
          op(g, MsgType::XS_READ, fe + "/state" + '\0', tx,
             [](const Message& r) {
               if (r.hdr.type == type_of(MsgType::XS_ERROR))
                 throw BenchError("guest READ state: " + error_name(r.payload));
             });
-         op(g, MsgType::XS_WRITE, fe + "/state" + '\0' + std::to_string(to),
-            tx, [](const Message& r) { expect_ok(r, "guest WRITE state"); });
+         op(g, MsgType::XS_WRITE, fe + "/state" + '\0' + std::to_string(to), tx,
+            [](const Message& r) { expect_ok(r, "guest WRITE state"); });
          op(g, MsgType::XS_TRANSACTION_END, "T" + std::string(1, '\0'), tx,
             [this, &g, key, to](const Message& r) {
               if (error_name(r.payload) == "EAGAIN") {

@@ -15,7 +15,8 @@ double us_between(Clock::time_point a, Clock::time_point b) {
 double percentile(std::vector<double> v, double p) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
-  std::size_t i = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1));
+  std::size_t i =
+      static_cast<std::size_t>(p * static_cast<double>(v.size() - 1));
   return v[i];
 }
 
