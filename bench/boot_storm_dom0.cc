@@ -51,6 +51,8 @@ class Dom0 {
   Counters& c_;
 };
 
+using Entries = std::vector<std::pair<std::string, std::string>>;
+
 struct BackDev {
   std::string type, dom, id, root, fe;
   int state = 1;
@@ -408,10 +410,8 @@ struct Worker::Impl {
   }
 
   void add_device(int d, const std::string& type, const std::string& id,
-                  std::vector<std::pair<std::string, std::string>> bents,
-                  std::vector<std::pair<std::string, std::string>> fents,
-                  std::vector<std::pair<std::string, std::string>> ro_fents,
-                  VmRecord& rec) {
+                  const Entries& bents, const Entries& fents,
+                  const Entries& ro_fents, VmRecord& rec) {
     std::string ds = std::to_string(d);
     std::string fe = type == "console"
                          ? dom_path(d) + "/console"

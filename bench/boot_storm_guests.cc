@@ -334,8 +334,8 @@ struct GuestDriver::Impl {
 
   // TRANSACTION_START, the writes, TRANSACTION_END; again on EAGAIN.
   void write_tx(Guest& g, const std::string& base,
-                std::vector<std::pair<std::string, std::string>> w,
-                std::function<void()> then) {
+                const std::vector<std::pair<std::string, std::string>>& w,
+                const std::function<void()>& then) {
     op(g, MsgType::XS_TRANSACTION_START, std::string(1, '\0'), 0,
        [this, &g, base, w, then](const Message& m) {
          if (m.hdr.type == type_of(MsgType::XS_ERROR))
