@@ -27,6 +27,10 @@ const char* kind_name(DaemonKind k) {
       return "C-xenstored";
     case DaemonKind::kEcho:
       return "echo";
+    case DaemonKind::kOx:
+      return "oxenstored";
+    case DaemonKind::kOxNoLog:
+      return "oxenstored-nolog";
   }
   return "?";
 }
@@ -100,14 +104,25 @@ const char* daemon_log_level() {
 int run_targets(const std::string& target, const DaemonPaths& paths,
                 const std::string& workdir,
                 const std::function<int(DaemonKind)>& run_one) {
+  std::string list = target == "both"  ? "cxs,c"
+                     : target == "all" ? "cxs,c,ox,ox-nolog"
+                                       : target;
+  std::vector<DaemonKind> kinds;
+  std::stringstream in(list);
+  for (std::string t; std::getline(in, t, ',');) {
+    if (t == "cxs") kinds.push_back(DaemonKind::kCxs);
+    else if (t == "c") kinds.push_back(DaemonKind::kC);
+    else if (t == "ox") kinds.push_back(DaemonKind::kOx);
+    else if (t == "ox-nolog") kinds.push_back(DaemonKind::kOxNoLog);
+    else throw BenchError("unknown target " + t);
+  }
   ::mkdir(workdir.c_str(), 0700);
   int rc = 0;
-  if (target == "cxs" || target == "both") rc |= run_one(DaemonKind::kCxs);
-  if (target == "c" || target == "both") {
-    if (paths.refd.empty())
-      std::printf("C xenstored: skipped (tools/refd absent)\n");
+  for (DaemonKind k : kinds) {
+    if (k != DaemonKind::kCxs && paths.refd.empty())
+      std::printf("%s: skipped (tools/refd absent)\n", kind_name(k));
     else
-      rc |= run_one(DaemonKind::kC);
+      rc |= run_one(k);
   }
   std::error_code ignored;  // a leftover directory is no reason to fail
   std::filesystem::remove_all(workdir, ignored);
@@ -139,12 +154,18 @@ Daemon::Daemon(DaemonKind kind, const DaemonPaths& paths,
     case DaemonKind::kEcho:
       pid_ = spawn({paths.echo, socket_}, dir + "/daemon.log");
       break;
-    case DaemonKind::kC: {
+    case DaemonKind::kC:
+    case DaemonKind::kOx:
+    case DaemonKind::kOxNoLog: {
       if (paths.refd.empty())
         throw BenchError("the reference daemons (tools/refd) are absent");
       sim_dir_ = dir;
       stop_script_ = paths.refd + "/stop-peer.sh";
-      std::string cmd = paths.refd + "/start-peer.sh c " + dir;
+      std::string cmd =
+          kind == DaemonKind::kC ? paths.refd + "/start-peer.sh c " + dir
+          : kind == DaemonKind::kOx
+              ? paths.refd + "/start-peer.sh ocaml " + dir
+              : "OX_ACCESS_LOG=0 " + paths.refd + "/start-peer.sh ocaml " + dir;
       std::FILE* p = ::popen(cmd.c_str(), "r");
       if (!p) throw BenchError("cannot run " + cmd);
       char buf[64] = {};
@@ -188,7 +209,7 @@ void Daemon::wait_ready() {
 
 Daemon::~Daemon() {
   if (!owned_ || pid_ <= 0) return;
-  if (kind_ == DaemonKind::kC) {
+  if (is_reference()) {
     std::string cmd = stop_script_ + " " + std::to_string(pid_) + " >&2";
     if (std::system(cmd.c_str()) != 0)
       std::fprintf(stderr, "warning: %s failed\n", cmd.c_str());

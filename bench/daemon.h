@@ -3,7 +3,8 @@
 // live there) and stopped on destruction. Three kinds: cxenstored (run with
 // --sim-xen so the ring workloads can use it too), the reference C
 // xenstored 4.17 through tools/refd's start-peer.sh, and the bench's echo
-// server. Also reads the process's CPU time and RSS from /proc.
+// server, and oxenstored 4.17 through refd too (its access log on, as
+// shipped, or off). Also reads the process's CPU time and RSS from /proc.
 #pragma once
 
 #include <sys/types.h>
@@ -13,7 +14,7 @@
 
 namespace cxs::bench {
 
-enum class DaemonKind { kCxs, kC, kEcho };
+enum class DaemonKind { kCxs, kC, kEcho, kOx, kOxNoLog };
 
 const char* kind_name(DaemonKind k);
 
@@ -29,9 +30,11 @@ struct DaemonPaths {
 DaemonPaths default_paths(const std::string& source_dir);
 
 // The body of main() for a bench that measures cxenstored and/or the C
-// daemon: `run_one` for each kind `target` names ("cxs", "c" or "both"; C
-// skipped with a line when tools/refd is absent), in `workdir`, which is
-// removed afterwards. Returns the exit status: the runs' statuses or'ed.
+// daemon: `run_one` for each kind `target` names ("cxs", "c", "ox",
+// "ox-nolog", a comma-separated list of those, "both" = cxs,c or "all";
+// the reference daemons skipped with a line when tools/refd is absent), in
+// `workdir`, which is removed afterwards. Returns the exit status: the
+// runs' statuses or'ed.
 int run_targets(const std::string& target, const DaemonPaths& paths,
                 const std::string& workdir,
                 const std::function<int(DaemonKind)>& run_one);
@@ -59,6 +62,11 @@ class Daemon {
   pid_t pid() const noexcept { return pid_; }
   // A real store behind it (the echo server has none).
   bool has_store() const noexcept { return kind_ != DaemonKind::kEcho; }
+  // One of the 4.17 daemons run under tools/refd.
+  bool is_reference() const noexcept {
+    return kind_ == DaemonKind::kC || kind_ == DaemonKind::kOx ||
+           kind_ == DaemonKind::kOxNoLog;
+  }
 
   // CPU time of the process, in seconds: the scheduler's nanosecond count
   // (/proc/PID/task/*/schedstat), else utime + stime in clock ticks.

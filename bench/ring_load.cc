@@ -24,6 +24,8 @@ std::string sys_error(const std::string& what) {
   return what + ": " + std::strerror(errno);
 }
 
+}  // namespace
+
 UniqueFd open_fifo(const std::string& path) {
   if (::mkfifo(path.c_str(), 0600) != 0 && errno != EEXIST)
     throw BenchError(sys_error("mkfifo " + path));
@@ -43,47 +45,25 @@ void write_file(const std::string& path, const std::string& text) {
     throw BenchError(sys_error("rename " + tmp));
 }
 
-// One guest: its mapped page and its side of the ring.
-class SimGuest {
- public:
-  SimGuest(const std::string& dir, std::uint32_t dom, int evtchn_fd)
-      : dom_(dom) {
-    std::string path = dir + "/ring-" + std::to_string(dom);
-    UniqueFd fd(::open(path.c_str(), O_RDWR | O_CLOEXEC));
-    if (!fd.valid()) throw BenchError(sys_error("open " + path));
-    addr_ = ::mmap(nullptr, kPage, PROT_READ | PROT_WRITE, MAP_SHARED,
-                   fd.get(), 0);
-    if (addr_ == MAP_FAILED) throw BenchError(sys_error("mmap " + path));
-    std::uint32_t port = kPortBase + dom;
-    ring_ = std::make_unique<guest::GuestRing>(
-        static_cast<transport::RingPage*>(addr_), [evtchn_fd, port] {
-          // The FIFO is drained by the daemon; a full one drops the kick,
-          // which only delays it until the next.
-          ssize_t n = ::write(evtchn_fd, &port, sizeof port);
-          (void)n;
-        });
-  }
-  ~SimGuest() { ::munmap(addr_, kPage); }
-  SimGuest(const SimGuest&) = delete;
-  SimGuest& operator=(const SimGuest&) = delete;
+SimGuest::SimGuest(const std::string& dir, std::uint32_t dom, int evtchn_fd)
+    : dom_(dom) {
+  std::string path = dir + "/ring-" + std::to_string(dom);
+  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CLOEXEC));
+  if (!fd.valid()) throw BenchError(sys_error("open " + path));
+  addr_ = ::mmap(nullptr, kPage, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(),
+                 0);
+  if (addr_ == MAP_FAILED) throw BenchError(sys_error("mmap " + path));
+  std::uint32_t port = kPortBase + dom;
+  ring_ = std::make_unique<guest::GuestRing>(
+      static_cast<transport::RingPage*>(addr_), [evtchn_fd, port] {
+        // The FIFO is drained by the daemon; a full one drops the kick,
+        // which only delays it until the next.
+        ssize_t n = ::write(evtchn_fd, &port, sizeof port);
+        (void)n;
+      });
+}
 
-  guest::GuestRing& ring() { return *ring_; }
-  std::uint32_t dom() const { return dom_; }
-  std::string home() const { return "/local/domain/" + std::to_string(dom_); }
-
-  // In-flight state of the closed loop.
-  std::uint32_t next_id = 0;
-  bool busy = false;
-  Clock::time_point sent;
-  std::uint64_t issued = 0;
-
- private:
-  std::uint32_t dom_;
-  void* addr_ = nullptr;
-  std::unique_ptr<guest::GuestRing> ring_;
-};
-
-}  // namespace
+SimGuest::~SimGuest() { ::munmap(addr_, kPage); }
 
 void introduce_guests(const Daemon& d, int guests) {
   const std::string& dir = d.sim_dir();

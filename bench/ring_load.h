@@ -6,12 +6,46 @@
 // a dropped notification costs at most a millisecond, never a hang.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
+#include "guest/guest_ring.h"
 #include "workloads.h"
 
 namespace cxs::bench {
+
+// The FIFO DIR/NAME of the simulated hypervisor, created if missing, open
+// read-write and non-blocking (never blocks, never sees EOF).
+UniqueFd open_fifo(const std::string& path);
+// Replaces a file's content atomically (write beside, rename).
+void write_file(const std::string& path, const std::string& text);
+
+// One simulated guest: domain `dom`'s ring page (DIR/ring-D, which must
+// exist) mapped, and its side of the ring, kicking through `evtchn_fd`
+// (port 100+D). The fd must outlive it.
+class SimGuest {
+ public:
+  SimGuest(const std::string& dir, std::uint32_t dom, int evtchn_fd);
+  ~SimGuest();
+  SimGuest(const SimGuest&) = delete;
+  SimGuest& operator=(const SimGuest&) = delete;
+
+  guest::GuestRing& ring() { return *ring_; }
+  std::uint32_t dom() const { return dom_; }
+  std::string home() const { return "/local/domain/" + std::to_string(dom_); }
+
+  // In-flight state of the closed loop.
+  std::uint32_t next_id = 0;
+  bool busy = false;
+  Clock::time_point sent;
+  std::uint64_t issued = 0;
+
+ private:
+  std::uint32_t dom_;
+  void* addr_ = nullptr;
+  std::unique_ptr<guest::GuestRing> ring_;
+};
 
 enum class RingOp { kRead, kWrite };
 
