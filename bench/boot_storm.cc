@@ -257,28 +257,13 @@ int run_storm(DaemonKind kind, const Options& o) {
 
 // ------------------------------------------------------------------ idle --
 
-Message await_ring(SimGuest& g, int notify_fd) {
-  auto limit = Clock::now() + std::chrono::seconds(30);
-  for (;;) {
-    g.ring().flush();
-    if (auto m = g.ring().receive()) return *m;
-    if (g.ring().rsp_broken() || g.ring().error())
-      throw BenchError("ring of domain " + std::to_string(g.dom()) + " broken");
-    if (Clock::now() > limit) throw BenchError("ring reply timeout");
-    pollfd p{notify_fd, POLLIN, 0};
-    ::poll(&p, 1, 1);
-    char buf[4096];
-    while (::read(notify_fd, buf, sizeof buf) > 0) {
-    }
-  }
-}
 
 // The reply to the request just sent (events set aside, counted).
 Message ring_call(SimGuest& g, int notify_fd, MsgType t,
                   const std::string& payload, int* events = nullptr) {
   g.ring().send(type_of(t), ++g.next_id, 0, payload);
   for (;;) {
-    Message m = await_ring(g, notify_fd);
+    Message m = await_ring(g, notify_fd, 30);
     if (m.hdr.type == type_of(MsgType::XS_WATCH_EVENT)) {
       if (events) ++*events;
       continue;

@@ -85,10 +85,8 @@ void introduce_guests(const Daemon& d, int guests) {
   }
 }
 
-namespace {
-
-Message await(SimGuest& g, int notify_fd) {
-  auto limit = Clock::now() + std::chrono::seconds(10);
+Message await_ring(SimGuest& g, int notify_fd, int limit_s) {
+  auto limit = Clock::now() + std::chrono::seconds(limit_s);
   for (;;) {
     g.ring().flush();
     if (auto m = g.ring().receive()) return *m;
@@ -102,8 +100,6 @@ Message await(SimGuest& g, int notify_fd) {
     }
   }
 }
-
-}  // namespace
 
 struct StalledGuests::Rings {
   UniqueFd evtchn;
@@ -126,7 +122,7 @@ StalledGuests::StalledGuests(const Daemon& d, int guests,
                          nul_join({path, "w" + std::to_string(w)}));
       // The reply; the watch's first event may come before it.
       for (;;) {
-        Message m = await(*guest, rings_->notify.get());
+        Message m = await_ring(*guest, rings_->notify.get(), 10);
         if (m.hdr.type == type_of(MsgType::XS_WATCH_EVENT)) continue;
         if (m.hdr.type != type_of(MsgType::XS_WATCH))
           throw BenchError("guest watch failed: " + error_name(m.payload));
@@ -157,7 +153,7 @@ Result run_ring_workload(Daemon& d, const Limits& lim, RingOp op, int active) {
   for (auto& g : gs) {
     g->ring().send(type_of(MsgType::XS_WRITE), ++g->next_id, 0,
                    g->home() + "/r" + '\0' + "x");
-    Message m = await(*g, notify.get());
+    Message m = await_ring(*g, notify.get(), 10);
     if (m.payload != std::string("OK\0", 3))
       throw BenchError("ring set-up write failed: " + error_name(m.payload));
   }

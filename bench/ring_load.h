@@ -47,6 +47,11 @@ class SimGuest {
   std::unique_ptr<guest::GuestRing> ring_;
 };
 
+// The next message from the guest's ring (reply or event), waiting on the
+// daemon's notifications (FIFO `notify_fd`) for up to `limit_s` seconds;
+// throws BenchError on a broken ring or the timeout.
+Message await_ring(SimGuest& g, int notify_fd, int limit_s);
+
 enum class RingOp { kRead, kWrite };
 
 // Introduces `guests` domains through the socket, then runs `op` from the

@@ -31,16 +31,19 @@ void for_each_op(std::string_view ops, Fn&& fn) {
 }
 }  // namespace
 
-void Transaction::ChildDelta::add(std::string_view name) {
+// Strong: the room is made before anything goes in.
+void Transaction::ChildDelta::append(char op, std::string_view name) {
   std::unique_ptr<std::string> fresh;
   std::string& ops =
       ops_ ? *ops_ : *(fresh = std::make_unique<std::string>());
   ops.reserve(ops.size() + name.size() + 2);
-  ops.push_back('+');
+  ops.push_back(op);
   ops.append(name);
   ops.push_back('\0');
   if (fresh) ops_ = std::move(fresh);
 }
+
+void Transaction::ChildDelta::add(std::string_view name) { append('+', name); }
 
 void Transaction::ChildDelta::remove(std::string_view name) {
   if (ops_) {
@@ -56,14 +59,7 @@ void Transaction::ChildDelta::remove(std::string_view name) {
       }
     }
   }
-  std::unique_ptr<std::string> fresh;
-  std::string& ops =
-      ops_ ? *ops_ : *(fresh = std::make_unique<std::string>());
-  ops.reserve(ops.size() + name.size() + 2);
-  ops.push_back('-');
-  ops.append(name);
-  ops.push_back('\0');
-  if (fresh) ops_ = std::move(fresh);
+  append('-', name);
 }
 
 bool Transaction::ChildDelta::assign(std::string_view ops) {

@@ -115,6 +115,7 @@ class Transaction {
     std::size_t heap_bytes() const noexcept;
 
    private:
+    void append(char op, std::string_view name);
     std::unique_ptr<std::string> ops_;  // most entries have none
   };
 
