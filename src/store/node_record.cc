@@ -8,8 +8,11 @@ namespace cxs::store {
 void NameValue::assign(std::string_view name, std::string_view value) {
   release();
   if (name.size() + value.size() <= kInline) {
-    std::memcpy(raw_, name.data(), name.size());
-    std::memcpy(raw_ + name.size(), value.data(), value.size());
+    // An empty string_view's data() may be null, which memcpy must not get
+    // even for 0 bytes.
+    if (!name.empty()) std::memcpy(raw_, name.data(), name.size());
+    if (!value.empty())
+      std::memcpy(raw_ + name.size(), value.data(), value.size());
     raw_[kNameLen] = static_cast<char>(name.size());
     raw_[kValueLen] = static_cast<char>(value.size());
     return;
