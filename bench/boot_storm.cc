@@ -117,11 +117,13 @@ int run_storm(DaemonKind kind, const Options& o) {
   Backends backends(d, c, f, destroying);
   Shared s{d, c, f, domains, guests, destroying, vms};
   std::vector<std::unique_ptr<Worker>> workers;
+  workers.reserve(o.workers);
   for (int w = 0; w < o.workers; ++w)
     workers.push_back(std::make_unique<Worker>(s));
 
   auto run_workers = [&](auto&& each) {
     std::vector<std::thread> ts;
+    ts.reserve(o.workers);
     for (int w = 0; w < o.workers; ++w)
       ts.emplace_back([&, w] {
         try {
@@ -256,7 +258,6 @@ int run_storm(DaemonKind kind, const Options& o) {
 }
 
 // ------------------------------------------------------------------ idle --
-
 
 // The reply to the request just sent (events set aside, counted).
 Message ring_call(SimGuest& g, int notify_fd, MsgType t,

@@ -79,7 +79,7 @@ struct Failure {
   std::atomic<bool> failed{false};
   void set(std::exception_ptr e) {
     std::lock_guard<std::mutex> l(m);
-    if (!first) first = e;
+    if (!first) first = std::move(e);
     failed = true;
   }
   void check() {

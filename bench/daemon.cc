@@ -110,11 +110,16 @@ int run_targets(const std::string& target, const DaemonPaths& paths,
   std::vector<DaemonKind> kinds;
   std::stringstream in(list);
   for (std::string t; std::getline(in, t, ',');) {
-    if (t == "cxs") kinds.push_back(DaemonKind::kCxs);
-    else if (t == "c") kinds.push_back(DaemonKind::kC);
-    else if (t == "ox") kinds.push_back(DaemonKind::kOx);
-    else if (t == "ox-nolog") kinds.push_back(DaemonKind::kOxNoLog);
-    else throw BenchError("unknown target " + t);
+    if (t == "cxs")
+      kinds.push_back(DaemonKind::kCxs);
+    else if (t == "c")
+      kinds.push_back(DaemonKind::kC);
+    else if (t == "ox")
+      kinds.push_back(DaemonKind::kOx);
+    else if (t == "ox-nolog")
+      kinds.push_back(DaemonKind::kOxNoLog);
+    else
+      throw BenchError("unknown target " + t);
   }
   ::mkdir(workdir.c_str(), 0700);
   int rc = 0;

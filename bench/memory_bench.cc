@@ -213,6 +213,7 @@ int run_watch_rss(DaemonKind kind, const Options& o) {
   bool cxs = kind == DaemonKind::kCxs;
   XsConn ctl(d.socket());
   std::vector<std::unique_ptr<XsConn>> clients;
+  clients.reserve(o.clients);
   for (int c = 0; c < o.clients; ++c)
     clients.push_back(std::make_unique<XsConn>(d.socket()));
   for (auto& c : clients) c->call(MsgType::XS_READ, nul_join({"/"}));

@@ -50,8 +50,8 @@ SimGuest::SimGuest(const std::string& dir, std::uint32_t dom, int evtchn_fd)
   std::string path = dir + "/ring-" + std::to_string(dom);
   UniqueFd fd(::open(path.c_str(), O_RDWR | O_CLOEXEC));
   if (!fd.valid()) throw BenchError(sys_error("open " + path));
-  addr_ = ::mmap(nullptr, kPage, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(),
-                 0);
+  addr_ =
+      ::mmap(nullptr, kPage, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
   if (addr_ == MAP_FAILED) throw BenchError(sys_error("mmap " + path));
   std::uint32_t port = kPortBase + dom;
   ring_ = std::make_unique<guest::GuestRing>(

@@ -111,7 +111,8 @@ Result<std::string> Control::logfile(const ops::Session&, const Args& args) {
 // each connection holds (watches, transactions, queues).
 Result<std::string> Control::memreport(const ops::Session&, const Args&) {
   std::size_t held = 0;
-  for (const auto& kv : server_.clients_) held += server_.memory_held(kv.second);
+  for (const auto& kv : server_.clients_)
+    held += server_.memory_held(kv.second);
   const store::Store& st = server_.store_;
   std::ostringstream out;
   out << rss_line() << "\nnodes: " << st.tree().size()
@@ -157,8 +158,7 @@ Result<std::string> Control::quota(const ops::Session&, const Args& args) {
   return reply_text(out.str());
 }
 
-Result<std::string> Control::quota_soft(const ops::Session&,
-                                        const Args& args) {
+Result<std::string> Control::quota_soft(const ops::Session&, const Args& args) {
   std::size_t nargs = args.size() - 1;
   if (nargs == 0) return reply_text(quota_report(server_.quota_, true));
   if (nargs != 3 || args[1] != "set" || args[2] != "memory")

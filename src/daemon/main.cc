@@ -86,8 +86,7 @@ int run(int argc, char** argv, StartupReport& report) {
   if (opts.check_state)
     return check_state_file(*opts.check_state,
                             cxs::DomId{opts.master_domid.value_or(0)},
-                            QuotaDefaults{opts.quotas,
-                                          opts.quotas_given});
+                            QuotaDefaults{opts.quotas, opts.quotas_given});
   init_logging(opts.no_fork, opts.log_level);
   log_is_syslog = !opts.no_fork;
   spdlog::info("cxenstored {} starting{}", version_string(),

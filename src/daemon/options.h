@@ -36,7 +36,7 @@ struct Options {
   std::string log_level = "info";           // --log-level
   // -E -S -W -t -A -M, -Q name=, -q memory= (store/quota.h's kQuotas).
   store::Quota quotas;
-  std::uint64_t watch_event_timeout = 20;   // -w watch-event=seconds
+  std::uint64_t watch_event_timeout = 20;  // -w watch-event=seconds
   // The quotas the command line set, by store name ("nodes", "node-size",
   // "soft-memory"...): after a live update these win over the values the
   // daemon before had in force; the others carry over.

@@ -22,6 +22,7 @@ namespace {
 // Every quota, by the name the stream spells it with (Xen 4.22's).
 std::vector<migrate::QuotaEntry> quota_entries(const store::Quota& q) {
   std::vector<migrate::QuotaEntry> out;
+  out.reserve(store::kQuotas.size());
   for (const store::QuotaSpec& spec : store::kQuotas)
     out.push_back({spec.stream, static_cast<std::uint32_t>(q.*spec.field)});
   return out;

@@ -53,8 +53,7 @@ void apply_quota(store::Quota& q, const std::vector<migrate::QuotaEntry>& in,
       spdlog::info("live update: quota {} ignored", e.name);
       continue;
     }
-    if (std::find(keep.begin(), keep.end(), spec->name) != keep.end())
-      continue;
+    if (std::find(keep.begin(), keep.end(), spec->name) != keep.end()) continue;
     q.*spec->field = e.value;
   }
 }
@@ -178,9 +177,8 @@ void restore_transaction(const migrate::CxsTransactionRec& t, ConnId owner,
     e.check_perms = n.flags & migrate::kTxNodeCheckPerms;
     if ((n.flags & migrate::kTxNodeHasDelta) &&
         !e.children.assign(n.child_delta))
-      throw RestoreError("transaction " + std::to_string(t.tx_id) +
-                         ": node " + std::string(n.path) +
-                         ": bad child delta");
+      throw RestoreError("transaction " + std::to_string(t.tx_id) + ": node " +
+                         std::string(n.path) + ": bad child delta");
     e.base_generation = n.base_generation;
     e.written = n.written;
     if (!(*tx)->restore_entry(std::string(n.path), std::move(e)))
@@ -216,7 +214,6 @@ void restore_watch(const migrate::WatchRec& w, const RestoredConn& conn,
     throw RestoreError("watch " + std::string(w.path) + " of connection " +
                        std::to_string(w.conn_id) + " given twice");
 }
-
 
 // Everything but the tree.
 RestoredState restore_rest(const migrate::Stream& s, DomId master,

@@ -732,9 +732,9 @@ bool Reader::cxs_transaction(std::string_view body) {
     std::size_t children_len = get32(e + 28);
     std::size_t start = at;
     at += kCxsTxNodeFixed;
-    if (n.flags & ~(kTxNodeHasCopy | kTxNodeCopyPresent |
-                    kTxNodeCheckGeneration | kTxNodeCheckPerms |
-                    kTxNodeHasDelta))
+    if (n.flags &
+        ~(kTxNodeHasCopy | kTxNodeCopyPresent | kTxNodeCheckGeneration |
+          kTxNodeCheckPerms | kTxNodeHasDelta))
       return fail(cat("node entry ", i, ": unknown flag bits (flags ",
                       n.flags, ")"));
     if (n.written & ~(kTxWrittenValue | kTxWrittenPerms | kTxWrittenChildren))
@@ -755,7 +755,8 @@ bool Reader::cxs_transaction(std::string_view body) {
                         n.child_delta))
         return false;
       if (n.child_delta.empty() || n.child_delta.back() != '\0')
-        return fail(cat("node entry ", i, ": child delta empty or not "
+        return fail(cat("node entry ", i,
+                        ": child delta empty or not "
                         "NUL-terminated"));
     }
     if (n.path.empty() || has_nul(n.path))

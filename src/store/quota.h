@@ -42,9 +42,9 @@ struct QuotaSpec {
   std::string_view stream;  // the live-update stream's name (Xen 4.22's)
   std::size_t Quota::*field;
   std::size_t default_value;
-  std::string_view unit;    // for -Q's "name=<unit>" messages and the man page
-  std::size_t max;          // larger values given at start-up are clamped
-  bool hard;                // refuses (a GET_QUOTA name); else warns only
+  std::string_view unit;  // for -Q's "name=<unit>" messages and the man page
+  std::size_t max;        // larger values given at start-up are clamped
+  bool hard;              // refuses (a GET_QUOTA name); else warns only
 
   bool named(std::string_view n) const noexcept {
     return n == name || (!alias.empty() && n == alias);

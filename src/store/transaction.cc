@@ -7,7 +7,8 @@
 
 namespace cxs::store {
 
-// --- ChildDelta ----------------------------------------------------------------
+// --- ChildDelta
+// ----------------------------------------------------------------
 
 Transaction::ChildDelta::ChildDelta(const ChildDelta& o)
     : ops_(o.ops_ ? std::make_unique<std::string>(*o.ops_) : nullptr) {}
@@ -34,8 +35,7 @@ void for_each_op(std::string_view ops, Fn&& fn) {
 // Strong: the room is made before anything goes in.
 void Transaction::ChildDelta::append(char op, std::string_view name) {
   std::unique_ptr<std::string> fresh;
-  std::string& ops =
-      ops_ ? *ops_ : *(fresh = std::make_unique<std::string>());
+  std::string& ops = ops_ ? *ops_ : *(fresh = std::make_unique<std::string>());
   ops.reserve(ops.size() + name.size() + 2);
   ops.push_back(op);
   ops.append(name);
@@ -96,7 +96,8 @@ std::size_t Transaction::ChildDelta::heap_bytes() const noexcept {
               : 0;
 }
 
-// --- Transaction ---------------------------------------------------------------
+// --- Transaction
+// ---------------------------------------------------------------
 
 Result<Transaction::Entry*> Transaction::entry(const Tree& tree,
                                                std::string_view path) {
@@ -277,8 +278,8 @@ void Transaction::apply(Tree& tree, EventSink& sink) {
       }
       tree.merge_logged(*path,
                         (e->written & kValue) ? &e->copy->value : nullptr,
-                        (e->written & kPerms) ? &e->copy->perms : nullptr,
-                        log, children ? &*children : nullptr);
+                        (e->written & kPerms) ? &e->copy->perms : nullptr, log,
+                        children ? &*children : nullptr);
     }
   } catch (...) {
     tree.rollback(log);

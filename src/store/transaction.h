@@ -125,10 +125,10 @@ class Transaction {
     std::optional<Node> copy;
     bool has_copy = false;
     bool check_generation = false;  // read: unchanged since first access
-    bool check_perms = false;  // looked at: exists, same permissions
+    bool check_perms = false;       // looked at: exists, same permissions
     std::uint64_t base_generation = kAbsentGeneration;  // g(X) at first access
     std::uint8_t written = 0;  // Field bits
-    ChildDelta children;  // with kChildren written and no read
+    ChildDelta children;       // with kChildren written and no read
   };
 
   Transaction(TxId id, ConnId owner, std::size_t max_entries)

@@ -16,8 +16,7 @@ Result<Transaction::Entry*> View::snapshot(std::string_view path,
     NodeView committed = tree_.find(path);
     if (committed)
       e->copy = committed.to_node();  // may throw: the entry stays uncopied
-    e->base_generation =
-        committed ? committed.generation() : kAbsentGeneration;
+    e->base_generation = committed ? committed.generation() : kAbsentGeneration;
     e->has_copy = true;
     tx_->copy_changed(0, Transaction::copy_bytes(path, *e));
   }

@@ -89,8 +89,8 @@ class View {
   // copy made on first access.
   Result<Transaction::Entry*> written_entry(std::string_view path,
                                             std::uint8_t fields);
-  Result<NodeView> change_children(std::string_view path,
-                                   std::string_view name, bool add);
+  Result<NodeView> change_children(std::string_view path, std::string_view name,
+                                   bool add);
 
   Tree& tree_;
   Transaction* tx_;

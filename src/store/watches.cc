@@ -264,9 +264,15 @@ Status WatchIndex::add(const Watch& w) {
   r->token_len_ = static_cast<std::uint16_t>(w.token.size());
   r->strip_ = static_cast<std::uint16_t>(w.strip);
   char* text = reinterpret_cast<char*>(r + 1);
-  if (!w.path.empty()) std::memcpy(text, w.path.data(), w.path.size());
-  if (!w.token.empty())
+  // Lengths, not NULs, delimit the path and the token in the block.
+  if (!w.path.empty()) {
+    // NOLINTNEXTLINE(bugprone-not-null-terminated-result)
+    std::memcpy(text, w.path.data(), w.path.size());
+  }
+  if (!w.token.empty()) {
+    // NOLINTNEXTLINE(bugprone-not-null-terminated-result)
     std::memcpy(text + w.path.size(), w.token.data(), w.token.size());
+  }
   (tail ? tail->node_next_ : node.first_watch) = r;
   r->conn_prev_ = mine->tail;
   (mine->tail ? mine->tail->conn_next_ : mine->head) = r;

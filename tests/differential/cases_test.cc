@@ -30,8 +30,8 @@ RunStats expect_same_as_c(const std::string& text) {
   return r.stats;
 }
 
-#define SKIP_WITHOUT_REFERENCE()                                            \
-  if (test::refd_dir().empty())                                             \
+#define SKIP_WITHOUT_REFERENCE()                                           \
+  if (test::refd_dir().empty())                                            \
   GTEST_SKIP() << "the reference C xenstored 4.17 cannot run here (needs " \
                   "shared/tools/refd or $CXS_REFD_DIR, and xen-utils-4.17)"
 

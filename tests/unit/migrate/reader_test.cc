@@ -625,15 +625,19 @@ TEST(StreamReader, ATransactionEntryWithBadFieldsIsRefused) {
     return b.bytes();
   };
   RawStream d = base().record(kCxsDaemon, cxs_daemon());
-  expect_refused(RawStream(d).record(kCxsTx, tx_with_node(32, "/a", "", "")).end(),
-                 4, kCxsTx, "node entry 0: unknown flag bits");
+  expect_refused(
+      RawStream(d).record(kCxsTx, tx_with_node(32, "/a", "", "")).end(), 4,
+      kCxsTx, "node entry 0: unknown flag bits");
   // kTxNodeHasDelta: a length and the delta must follow the children.
-  expect_refused(RawStream(d).record(kCxsTx, tx_with_node(16, "/abcdef", "", "")).end(),
-                 4, kCxsTx, "node entry 0: child delta runs past the body");
-  expect_refused(RawStream(d).record(kCxsTx, tx_with_node(16, "/a", "", "", "+x"sv)).end(),
-                 4, kCxsTx, "child delta empty or not NUL-terminated");
-  expect_refused(RawStream(d).record(kCxsTx, tx_with_node(16, "/a", "", "", ""sv)).end(),
-                 4, kCxsTx, "child delta empty or not NUL-terminated");
+  expect_refused(
+      RawStream(d).record(kCxsTx, tx_with_node(16, "/abcdef", "", "")).end(), 4,
+      kCxsTx, "node entry 0: child delta runs past the body");
+  expect_refused(
+      RawStream(d).record(kCxsTx, tx_with_node(16, "/a", "", "", "+x"sv)).end(),
+      4, kCxsTx, "child delta empty or not NUL-terminated");
+  expect_refused(
+      RawStream(d).record(kCxsTx, tx_with_node(16, "/a", "", "", ""sv)).end(),
+      4, kCxsTx, "child delta empty or not NUL-terminated");
   expect_refused(RawStream(d).record(kCxsTx, tx_with_node(0, "", "", "")).end(),
                  4, kCxsTx, "node entry 0: empty path");
   expect_refused(RawStream(d).record(kCxsTx, tx_with_node(0, "/a", "z\0\0\0"sv, "")).end(),

@@ -180,28 +180,36 @@ TEST(StreamRoundTrip, PrivateRecordsKeepEveryField) {
   std::string old_perms;
   ASSERT_TRUE(encode_perms({{DomId{0}, kPermNone}, {DomId{1}, kPermRead}}, old_perms));
   CxsTransactionRec tx{
-      .conn_id = 1, .tx_id = 3, .max_entries = 1024,
+      .conn_id = 1,
+      .tx_id = 3,
+      .max_entries = 1024,
       .nodes = {{.path = "/local/domain/1/x",
                  .flags = kTxNodeHasCopy | kTxNodeCopyPresent,
                  .written = kTxWrittenValue | kTxWrittenChildren,
-                 .base_generation = 41, .copy_generation = 0,
-                 .value = "v\0al"sv, .perms_raw = perms,
+                 .base_generation = 41,
+                 .copy_generation = 0,
+                 .value = "v\0al"sv,
+                 .perms_raw = perms,
                  .children = "a\0bb\0"sv},
-                {.path = "/local/domain/1/gone", .flags = kTxNodeHasCopy,
+                {.path = "/local/domain/1/gone",
+                 .flags = kTxNodeHasCopy,
                  .base_generation = 7},
-                {.path = "/local/domain/1", .flags = kTxNodeCheckGeneration,
+                {.path = "/local/domain/1",
+                 .flags = kTxNodeCheckGeneration,
                  .base_generation = 5},
                 {.path = "/local/domain",
                  .flags = kTxNodeHasCopy | kTxNodeCopyPresent |
                           kTxNodeCheckPerms | kTxNodeHasDelta,
-                 .written = kTxWrittenChildren, .base_generation = 3,
-                 .perms_raw = perms, .children = "1\0"sv,
+                 .written = kTxWrittenChildren,
+                 .base_generation = 3,
+                 .perms_raw = perms,
+                 .children = "1\0"sv,
                  .child_delta = "+1\0-7\0"sv}},
-      .events = {{.path = "/local/domain/1/x", .flags = 0,
-                  .perms_raw = perms},
+      .events = {{.path = "/local/domain/1/x", .flags = 0, .perms_raw = perms},
                  {.path = "/local/domain/1/gone",
                   .flags = kTxEventRecursive | kTxEventExact,
-                  .perms_raw = perms, .old_perms_raw = old_perms}}};
+                  .perms_raw = perms,
+                  .old_perms_raw = old_perms}}};
   ASSERT_TRUE(w.cxs_transaction(tx));
   CxsTransactionRec empty_tx{.conn_id = 2, .tx_id = 1};
   ASSERT_TRUE(w.cxs_transaction(empty_tx));

@@ -47,9 +47,8 @@ TEST(QuotaTable, AQuotaIsFoundByNameAndAliasAndStartsAtItsDefault) {
 
 TEST(QuotaTable, GetQuotaListsTheHardOnesInTableOrder) {
   std::string names;
-  for_each_hard_quota([&](const QuotaSpec& q) {
-    names += std::string(q.name) + " ";
-  });
+  for_each_hard_quota(
+      [&](const QuotaSpec& q) { names += std::string(q.name) + " "; });
   EXPECT_EQ(names,
             "nodes node-size permissions path-max transactions "
             "transaction-nodes watches outstanding memory ");

@@ -24,7 +24,15 @@ namespace {
 const Caller kPriv{DomId{0}, true, std::nullopt};
 const Caller kGuest{DomId{5}, false, std::nullopt};
 
-enum class Kind { kRead, kDirectory, kGetPerms, kWrite, kMkdir, kRm, kSetPerms };
+enum class Kind {
+  kRead,
+  kDirectory,
+  kGetPerms,
+  kWrite,
+  kMkdir,
+  kRm,
+  kSetPerms
+};
 
 struct Op {
   Kind kind;
@@ -48,8 +56,8 @@ std::string perms_text(const PermList& perms) {
 std::string op_text(const Op& op) {
   static const char* kKinds[] = {"READ",  "DIRECTORY", "GET_PERMS", "WRITE",
                                  "MKDIR", "RM",        "SET_PERMS"};
-  std::string out = std::string(kKinds[static_cast<int>(op.kind)]) + " " +
-                    op.path;
+  std::string out =
+      std::string(kKinds[static_cast<int>(op.kind)]) + " " + op.path;
   if (op.kind == Kind::kWrite) out += " " + op.value;
   if (op.kind == Kind::kSetPerms) out += " " + perms_text(op.perms);
   return out + (op.guest ? " (guest)" : "");
@@ -91,9 +99,9 @@ std::string run(Store& s, Transaction* tx, const Op& op) {
 std::vector<std::string> dump(const Store& s) {
   std::vector<std::string> out;
   s.tree().for_each([&](std::string_view path, NodeView n) {
-    out.push_back(std::string(path) + " = " + std::string(n.value()) +
-                  " [" + perms_text(n.perms().list()) + "] {" +
-                  n.children().joined() + "}");
+    out.push_back(std::string(path) + " = " + std::string(n.value()) + " [" +
+                  perms_text(n.perms().list()) + "] {" + n.children().joined() +
+                  "}");
   });
   std::sort(out.begin(), out.end());
   return out;
@@ -117,13 +125,17 @@ class Generator {
 
   PermList perms() {
     switch (pick(5)) {
-      case 0: return {Perm{DomId{0}, kPermNone}};
-      case 1: return {Perm{DomId{0}, kPermNone}, Perm{DomId{5}, kPermRead}};
-      case 2: return {Perm{DomId{0}, kPermNone}, Perm{DomId{5}, kPermWrite}};
+      case 0:
+        return {Perm{DomId{0}, kPermNone}};
+      case 1:
+        return {Perm{DomId{0}, kPermNone}, Perm{DomId{5}, kPermRead}};
+      case 2:
+        return {Perm{DomId{0}, kPermNone}, Perm{DomId{5}, kPermWrite}};
       case 3:
         return {Perm{DomId{0}, kPermNone},
                 Perm{DomId{5}, kPermRead | kPermWrite}};
-      default: return {Perm{DomId{5}, kPermNone}};
+      default:
+        return {Perm{DomId{5}, kPermNone}};
     }
   }
 
@@ -228,9 +240,8 @@ Outcome check_seed(std::uint32_t seed) {
         for (const auto& [o, r] : history[u].requests)
           unit += "\n  " + op_text(o) + " -> " + r;
         ADD_FAILURE() << "seed " << seed << ", unit " << u << ": "
-                      << op_text(op) << ": got \"" << reply
-                      << "\", serially \"" << again << "\"; the unit:"
-                      << unit;
+                      << op_text(op) << ": got \"" << reply << "\", serially \""
+                      << again << "\"; the unit:" << unit;
         return out;
       }
     }

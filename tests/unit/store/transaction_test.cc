@@ -310,8 +310,8 @@ TEST_P(ChildMergeTest, Example6DisjointCreatorsUnderOneParentBothCommit) {
   EXPECT_EQ(value("/p/x"), "1");
   EXPECT_EQ(value("/p/y"), "2");
   // Listed in commit order, as the serial order of the two would.
-  EXPECT_EQ(list("/p"), GetParam() ? std::string("x\0y\0", 4)
-                                   : std::string("y\0x\0", 4));
+  EXPECT_EQ(list("/p"),
+            GetParam() ? std::string("x\0y\0", 4) : std::string("y\0x\0", 4));
 }
 
 TEST_P(ChildMergeTest, CreatorsOfTheSameChildSecondGetsEagain) {
@@ -553,12 +553,12 @@ TEST_P(ChildMergeTest, TwoDomainCreationsAtOnceBothCommit) {
     rm(vm, t);
     EventSink ev;
     ASSERT_TRUE(store_.mkdir(kPriv, t, home, ev).ok());
-    ASSERT_TRUE(store_
-                    .set_perms(kPriv, t, home,
-                               {Perm{DomId{0}, kPermNone},
-                                Perm{DomId(dom), kPermRead}},
-                               ev)
-                    .ok());
+    ASSERT_TRUE(
+        store_
+            .set_perms(kPriv, t, home,
+                       {Perm{DomId{0}, kPermNone}, Perm{DomId(dom), kPermRead}},
+                       ev)
+            .ok());
     ASSERT_TRUE(store_.mkdir(kPriv, t, vm, ev).ok());
     write(home + "/vm", vm, t);
     write(home + "/name", "guest" + std::to_string(dom), t);

@@ -367,14 +367,12 @@ TEST(WatchIndex, ForEachGoesInRegistrationOrderWithDepthAndStrip) {
                                       "2 @releaseDomain special 0 1",
                                       "1 / root 0 0", "1 /a again 0 -1"}));
   std::vector<std::string> of_a;
-  idx.for_each_of(kA, [&](const WatchRecord& x) {
-    of_a.push_back(std::string(x.token()));
-  });
+  idx.for_each_of(kA,
+                  [&](const WatchRecord& x) { of_a.emplace_back(x.token()); });
   EXPECT_EQ(of_a, (std::vector<std::string>{"rel", "root", "again"}));
   of_a.clear();
-  idx.for_each_of(ConnId{99}, [&](const WatchRecord& x) {
-    of_a.push_back(std::string(x.token()));
-  });
+  idx.for_each_of(ConnId{99},
+                  [&](const WatchRecord& x) { of_a.emplace_back(x.token()); });
   EXPECT_TRUE(of_a.empty());
 }
 
@@ -416,7 +414,7 @@ TEST(WatchIndex, AnIndexRebuiltInRegistrationOrderFiresInTheSameOrder) {
   original.match(Event{"/t", true, {}, {}},
                  [&](const WatchRecord& x, std::string_view) {
                    if (x.path().size() > 2 && x.path() != "/t")
-                     below.push_back(std::string(x.token()));
+                     below.emplace_back(x.token());
                  });
   std::vector<std::string> expected;
   for (int i = 0; i < 40; ++i)
@@ -433,7 +431,7 @@ TEST(WatchIndexExact, ExactEventFiresOnlyTheWatchOnThatPath) {
   Event ev{"/a/b", false, {}, {}, true};
   std::vector<std::string> tokens;
   idx.match(ev, [&](const WatchRecord& w, std::string_view) {
-    tokens.push_back(std::string(w.token()));
+    tokens.emplace_back(w.token());
   });
   EXPECT_EQ(tokens, std::vector<std::string>{"on"});
 }
@@ -451,7 +449,7 @@ TEST(WatchIndex, WatchesOnAncestorsFireInRegistrationOrderNotByDepth) {
   std::vector<std::string> tokens;
   idx.match(Event{"/local/domain/6/b", false, {}, {}},
             [&](const WatchRecord& x, std::string_view) {
-              tokens.push_back(std::string(x.token()));
+              tokens.emplace_back(x.token());
             });
   EXPECT_EQ(tokens,
             (std::vector<std::string>{"W", "tok-a", "exact", "root"}));
