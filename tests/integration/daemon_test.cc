@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <optional>
 #include <sstream>
@@ -88,7 +89,7 @@ TEST(Daemon, TraceFileHasOneLinePerRequestAndReply) {
     }));
     EXPECT_EQ(slurp(rotated).find("/after-rotation"), std::string::npos);
   }
-  std::system(("rm -rf " + std::string(dir)).c_str());
+  std::filesystem::remove_all(dir);
 }
 
 TEST(Daemon, SigtermExitsCleanlyAndRemovesTheSocket) {
@@ -122,7 +123,7 @@ TEST(Daemon, NotifiesSystemdWhenReady) {
   }
   ::unsetenv("NOTIFY_SOCKET");
   ::close(fd);
-  std::system(("rm -rf " + std::string(dir)).c_str());
+  std::filesystem::remove_all(dir);
 }
 
 TEST(Daemon, ObsoleteOptionsAreAcceptedWithAWarning) {
@@ -153,7 +154,7 @@ TEST(Daemon, DaemonisesAndWritesItsPidFile) {
     std::string status = slurp("/proc/" + std::to_string(pid) + "/status");
     return status.empty() || status.find("State:\tZ") != std::string::npos;
   }));
-  std::system(("rm -rf " + std::string(dir)).c_str());
+  std::filesystem::remove_all(dir);
 }
 
 // Both in the foreground and as a would-be daemon (whose log is syslog):
@@ -281,7 +282,7 @@ TEST(Daemon, StartUpFailuresAreOneLineAndStatus1AlsoWhenForking) {
       EXPECT_NE(::stat(pidfile.c_str(), &st), 0) << what << ": pid file left";
     }
   }
-  std::system(("rm -rf " + dir).c_str());
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
