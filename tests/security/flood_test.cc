@@ -229,7 +229,10 @@ TEST(Security, flood_1000_nodes_cycled_through_60_sizes_hold_no_reserve) {
   std::cout << "[ flood ] 1000 nodes x 60 shapes, twice: RSS before "
             << start_rss << " KiB, after the first pass " << mid_rss
             << " KiB, after the second " << end_rss << " KiB" << std::endl;
-  EXPECT_LT(end_rss - mid_rss, 512);
+  // Where malloc places the blocks moves RSS by up to ~600 KiB between
+  // runs (0-584 KiB over five runs of one build); a leak per pass would
+  // be tens of megabytes (120 000 writes).
+  EXPECT_LT(end_rss - mid_rss, 1024);
   // The largest round alone needs about 1.9 MB (1000 x 1.8 KB values); a
   // store keeping freed memory per shape would hold several times that.
   EXPECT_LT(end_rss - start_rss, 4 * 1024);
