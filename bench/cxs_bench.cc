@@ -57,10 +57,7 @@ Options parse(int argc, char** argv) {
   o.workdir = "/tmp/cxsb." + std::to_string(::getpid());
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    auto val = [&]() -> std::string {
-      if (i + 1 >= argc) throw BenchError(a + " needs a value");
-      return argv[++i];
-    };
+    auto val = [&] { return option_value(argc, argv, i); };
     if (a == "--compare") o.mode = Options::Mode::kCompare;
     else if (a == "--smoke") o.mode = Options::Mode::kSmoke;
     else if (a == "--attach") {

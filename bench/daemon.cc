@@ -134,6 +134,11 @@ int run_targets(const std::string& target, const DaemonPaths& paths,
   return rc;
 }
 
+std::string option_value(int argc, char** argv, int& i) {
+  if (i + 1 >= argc) throw BenchError(std::string(argv[i]) + " needs a value");
+  return argv[++i];
+}
+
 int bench_main(const char* name, const std::function<int()>& body) {
   ::signal(SIGPIPE, SIG_IGN);
   try {

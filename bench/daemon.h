@@ -41,6 +41,9 @@ int run_targets(const std::string& target, const DaemonPaths& paths,
 // main() for such a bench: `body`'s status, or 2 with "name: message" on
 // stderr when it throws.
 int bench_main(const char* name, const std::function<int()>& body);
+// The value of the option at argv[i] (argv[i + 1], i moved on to it);
+// throws BenchError "<option> needs a value" when there is none.
+std::string option_value(int argc, char** argv, int& i);
 bool path_exists(const std::string& p);
 
 class Daemon {

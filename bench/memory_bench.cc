@@ -256,10 +256,7 @@ Options parse(int argc, char** argv) {
   o.workdir = "/tmp/cxsmem." + std::to_string(::getpid());
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    auto val = [&] {
-      if (i + 1 >= argc) throw BenchError(a + " needs a value");
-      return std::string(argv[++i]);
-    };
+    auto val = [&] { return option_value(argc, argv, i); };
     if (a == "--target")
       o.target = val();
     else if (a == "--daemon")
