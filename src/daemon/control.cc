@@ -134,7 +134,7 @@ Result<std::string> Control::print(const ops::Session&, const Args& args) {
 // what the domain uses.
 Result<std::string> Control::quota(const ops::Session&, const Args& args) {
   std::size_t nargs = args.size() - 1;
-  if (nargs == 0) return reply_text(quota_report(server_.quota_, false));
+  if (nargs == 0) return reply_text(quota_report(server_.quotas_.defaults(), false));
   if (nargs == 3 && args[1] == "set") {
     auto value = ops::parse_decimal<std::size_t>(args[3]);
     if (!value) return XsErr::kEINVAL;
@@ -160,12 +160,12 @@ Result<std::string> Control::quota(const ops::Session&, const Args& args) {
 
 Result<std::string> Control::quota_soft(const ops::Session&, const Args& args) {
   std::size_t nargs = args.size() - 1;
-  if (nargs == 0) return reply_text(quota_report(server_.quota_, true));
+  if (nargs == 0) return reply_text(quota_report(server_.quotas_.defaults(), true));
   if (nargs != 3 || args[1] != "set" || args[2] != "memory")
     return XsErr::kEINVAL;
   auto value = ops::parse_decimal<std::size_t>(args[3]);
   if (!value) return XsErr::kEINVAL;
-  server_.quota_.soft_memory = *value;
+  server_.quotas_.set_soft_memory(*value);
   return ok();
 }
 

@@ -174,7 +174,7 @@ void Server::detach_domain(DomId dom, store::EventSink& events) {
   by_port_.erase(d.port);
   if (d.port) hv_->events->unbind(d.port);
   domains_.erase(it);
-  domain_quota_.erase(dom);  // a later domain with this id starts afresh
+  quotas_.forget(dom);
   preset_features_.erase(dom);
   events.push_back(std::move(released));
   spdlog::info("dom{}: released", dom.value);
@@ -301,31 +301,17 @@ void Server::check_domains(bool live_update) {
 
 Result<std::size_t> Server::get_quota(std::optional<DomId> dom,
                                       std::string_view name) noexcept {
-  const store::Quota* q = &quota_;
-  if (dom) {
-    if (!is_domain_introduced(*dom)) return XsErr::kENOENT;
-    auto it = domain_quota_.find(*dom);
-    if (it != domain_quota_.end()) q = &it->second;
-  }
-  const std::size_t* field = q->field(name);
-  if (!field) return XsErr::kEINVAL;
-  return *field;
+  if (dom && !is_domain_introduced(*dom)) return XsErr::kENOENT;
+  return quotas_.get(dom, name);
 }
 
 Status Server::set_quota(std::optional<DomId> dom, std::string_view name,
                          std::size_t value) noexcept {
+  if (dom && !is_domain_introduced(*dom)) return XsErr::kENOENT;
   // No exception may leave this hook (noexcept): out of memory is a
   // refusal.
   try {
-    store::Quota* q = &quota_;
-    if (dom) {
-      if (!is_domain_introduced(*dom)) return XsErr::kENOENT;
-      // A domain's own quota starts from the defaults in force now.
-      q = &domain_quota_.try_emplace(*dom, quota_).first->second;
-    }
-    std::size_t* field = q->field(name);
-    if (!field) return XsErr::kEINVAL;
-    *field = value;
+    CXS_TRY(quotas_.set(dom, name, value));
     spdlog::info("quota {} set to {} for {}", name, value,
                  dom ? "dom" + std::to_string(dom->value) : "all domains");
     return {};

@@ -24,14 +24,6 @@ constexpr std::uint64_t kListenerToken = ~std::uint64_t{0};
 constexpr std::uint64_t kSignalToken = ~std::uint64_t{0} - 1;
 constexpr std::uint64_t kEventChannelToken = ~std::uint64_t{0} - 2;
 
-// A client whose unread output passes this stops being read until it drains:
-// a slow reader cannot make the daemon queue unbounded replies.
-constexpr std::size_t kReadPauseBytes = 64 * 1024;
-// Events are dropped (and logged) for a privileged client once its queue
-// holds this much (allocation sizes, as the memory quota counts); the
-// memory quota bounds unprivileged ones.
-constexpr std::size_t kPrivilegedQueueBound = 64 * 1024 * 1024;
-
 UniqueFd make_signal_fd() {
   sigset_t set;
   sigemptyset(&set);
@@ -60,7 +52,7 @@ Server::Server(const Options& opts, std::optional<xen::Hypervisor> hv)
     : opts_(opts),
       listener_(socket_path_for(opts)),
       signal_fd_(make_signal_fd()),
-      quota_(opts.quotas),
+      quotas_(opts.quotas),
       hv_(std::move(hv)) {
   start_up();
   if (hv_) init_hypervisor();
@@ -79,7 +71,7 @@ Server::Server(const Options& opts, std::optional<xen::Hypervisor> hv,
     : opts_(opts),
       listener_(listener_for(opts, read_global_record(state).socket_fd)),
       signal_fd_(make_signal_fd()),
-      quota_(opts.quotas),
+      quotas_(opts.quotas),
       hv_(std::move(hv)) {
   start_up();
   if (hv_) {
@@ -197,18 +189,13 @@ void Server::debit_write(Client& c, const wire::MessageView& msg) {
   c.writes.debit(WriteLimit::Clock::now());
 }
 
-// The soft memory quota (-q memory=N) refuses nothing: crossing it is
-// logged once, and again only after the domain has come back under it.
-void Server::check_soft_memory(Client& c) {
-  if (c.session.caller.privileged) return;
+// The soft memory quota (-q memory=N): see SoftMemoryNotice.
+void Server::note_soft_memory(Client& c, const ConnLoad& load) {
+  if (load.privileged) return;
   std::size_t soft = quota_for(c).soft_memory;
-  if (soft == 0) return;
-  std::size_t used = memory_used(c);
-  bool over = used > soft;
-  if (over && !c.over_soft_memory)
+  if (c.soft_memory.crossed(load.used, soft))
     spdlog::warn("dom{} uses {} bytes, over its soft memory quota of {}",
-                 c.session.caller.dom.value, used, soft);
-  c.over_soft_memory = over;
+                 c.session.caller.dom.value, load.used, soft);
 }
 
 void Server::retry_throttled() {
@@ -349,13 +336,18 @@ bool Server::serve_requests(Client& c) {
   transport::Connection& conn = *c.conn;
   if (c.stalled || c.holding) return false;
   conn.new_turn();
-  while (!conn.closing() && may_read_more(c)) {
+  // The connection's figures are taken once per request, after it: the
+  // soft quota's notice, the gate and the next request's memory check all
+  // use them.
+  ConnLoad load = load_of(c);
+  while (!conn.closing() && daemon::may_read_more(load, quota_for(c))) {
     auto msg = conn.next_request();
     if (!msg) break;
     if (hold_for_live_update(c, *msg)) break;
-    handle(c, *msg);
+    handle(c, *msg, load.held);
     debit_write(c, *msg);
-    check_soft_memory(c);
+    load = load_of(c);
+    note_soft_memory(c, load);
   }
   if (!c.session.caller.privileged &&
       !c.writes.has_credit(WriteLimit::Clock::now()) &&
@@ -397,10 +389,10 @@ void Server::flush(Client& c) {
   }
 }
 
-void Server::handle(Client& c, const wire::MessageView& msg) {
+void Server::handle(Client& c, const wire::MessageView& msg,
+                    std::size_t held) {
   if (trace_.active()) trace_.request(c.conn->id(), msg.hdr, msg.payload);
-  if (!c.session.caller.privileged)
-    c.session.caller.held_bytes = memory_held(c);
+  if (!c.session.caller.privileged) c.session.caller.held_bytes = held;
   ops::Ctx ctx{store_, watches_, c.session, quota_for(c), this};
   ops::Request req{msg.hdr, msg.payload};
   handling_ = &msg.hdr;
@@ -422,7 +414,7 @@ void Server::handle(Client& c, const wire::MessageView& msg) {
   if (reply_deferred_ && result) return;
   sender_.send_reply(*c.conn, msg.hdr, result);
   for (const auto& ev : ctx.direct_events)
-    sender_.send_event(*c.conn, ev.path, ev.token, event_bound(c));
+    sender_.send_event(*c.conn, ev.path, ev.token, event_bound_of(c));
 }
 
 // Since when a connection has had a transaction open (see Client::ta_start).
@@ -452,7 +444,7 @@ void Server::deliver(const store::EventSink& events) {
       Client& target = it->second;
       if (target.stalled || !can_see(target, ev)) return;
       if (!sender_.send_event(*target.conn, path, w.token(),
-                              event_bound(target)))
+                              event_bound_of(target)))
         return;
       if (!target.has_new_events) written.push_back(&target);
       target.has_new_events = true;
@@ -464,17 +456,8 @@ void Server::deliver(const store::EventSink& events) {
   }
 }
 
-// An event that would take an unprivileged domain past its memory quota is
-// dropped (as C does), so no one can push another domain over its quota by
-// firing its watches. The bound is on queued output, so it is what the
-// memory quota leaves once nodes, watches and transactions are counted.
-std::size_t Server::event_bound(const Client& c) const noexcept {
-  if (c.session.caller.privileged) return kPrivilegedQueueBound;
-  std::size_t memory = quota_for(c).memory;
-  if (memory == 0) return kPrivilegedQueueBound;
-  std::size_t other = memory_used(c) - c.conn->held_bytes();
-  // queue_event() treats 0 as "no bound": 1 refuses every event instead.
-  return other >= memory ? 1 : memory - other;
+std::size_t Server::event_bound_of(const Client& c) const noexcept {
+  return event_bound(load_of(c), quota_for(c));
 }
 
 // What the memory quota counts for a connection besides the nodes its
@@ -486,39 +469,29 @@ std::size_t Server::memory_held(const Client& c) const noexcept {
          c.conn->held_bytes();
 }
 
-std::size_t Server::memory_used(const Client& c) const noexcept {
-  return store_.tree().usage(c.session.caller.dom).bytes + memory_held(c);
+ConnLoad Server::load_of(const Client& c) const noexcept {
+  const transport::Connection& conn = *c.conn;
+  ConnLoad load;
+  load.privileged = c.session.caller.privileged;
+  load.queued_bytes = conn.queued_bytes();
+  if (load.privileged) return load;
+  load.queued_messages = conn.queued_messages();
+  load.has_output = conn.has_output();
+  load.output_held = conn.held_bytes();
+  load.held = memory_held(c);
+  load.used = store_.tree().usage(c.session.caller.dom).bytes + load.held;
+  load.has_write_credit = c.writes.has_credit(WriteLimit::Clock::now());
+  return load;
 }
 
 const store::Quota& Server::quota_for(const Client& c) const noexcept {
-  // Privileged callers are held to no quota; most requests are theirs, and
-  // a map lookup (a hash and a division) per request is not free.
-  if (c.session.caller.privileged || domain_quota_.empty()) return quota_;
-  auto it = domain_quota_.find(c.session.caller.dom);
-  return it == domain_quota_.end() ? quota_ : it->second;
+  // Privileged callers are held to no quota.
+  if (c.session.caller.privileged) return quotas_.defaults();
+  return quotas_.of(c.session.caller.dom);
 }
 
-// Flow control, not failure: a client with too much unsent output (or, for
-// a domain, too many answered requests not yet taken off its ring) is not
-// read from until it catches up.
-inline bool Server::may_read_more(const Client& c) const noexcept {
-  const transport::Connection& conn = *c.conn;
-  if (conn.queued_bytes() >= kReadPauseBytes) return false;
-  if (c.session.caller.privileged) return true;
-  if (!c.writes.has_credit(WriteLimit::Clock::now()))
-    return false;
-  if (over_memory_with_output(c)) return false;
-  std::size_t limit = quota_for(c).outstanding;
-  return limit == 0 || conn.queued_messages() < limit;
-}
-
-// At or over its hard memory quota with output still queued, a domain is
-// not read until the guest takes its output (which frees memory). Without
-// queued output it is read: its requests can free memory (RM, UNWATCH, a
-// transaction's end) and the ones that need more get ENOMEM.
-bool Server::over_memory_with_output(const Client& c) const noexcept {
-  std::size_t memory = quota_for(c).memory;
-  return memory != 0 && c.conn->has_output() && memory_used(c) >= memory;
+bool Server::may_read_more(const Client& c) const noexcept {
+  return daemon::may_read_more(load_of(c), quota_for(c));
 }
 
 void Server::update_interest(Client& c) {

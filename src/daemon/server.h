@@ -13,6 +13,7 @@
 
 #include "cxenstored/unique_fd.h"
 #include "daemon/accept_pause.h"
+#include "daemon/admission.h"
 #include "daemon/event_loop.h"
 #include "daemon/live_update.h"
 #include "daemon/memory_trim.h"
@@ -37,8 +38,6 @@ struct RestoredDomain;
 }  // namespace cxs::daemon
 
 namespace cxs::daemon {
-
-// The quotas the command line sets, as the store applies them.
 
 class Server final : public ops::DaemonHooks {
  public:
@@ -99,7 +98,7 @@ class Server final : public ops::DaemonHooks {
     transport::RingTransport* ring = nullptr;  // set for a domain's ring
     bool stalled = false;  // ring in error: not served until reconnection
     WriteLimit writes{};   // XSA-206 rate limit (unprivileged only)
-    bool over_soft_memory = false;  // warned once until back under
+    SoftMemoryNotice soft_memory{};  // -q memory=N crossed, logged once
     bool has_new_events = false;    // queued by the deliver() under way
     bool holding = false;  // a TRANSACTION_START held for a live update
     // Since when it has had a transaction open (none open: unset); a live
@@ -134,19 +133,20 @@ class Server final : public ops::DaemonHooks {
   void serve(Client& c);
   bool serve_requests(Client& c);
   void send_served();
-  void handle(Client& c, const wire::MessageView& msg);
+  // `held`: what the memory quota charges the connection before it.
+  void handle(Client& c, const wire::MessageView& msg, std::size_t held);
   void deliver(const store::EventSink& events);
   void note_transactions(Client& c);
   bool can_see(const Client& c, const store::Event& ev) const noexcept;
   void update_interest(Client& c);
   void close_client(Client& c, std::string_view why);
   bool reap();
-  std::size_t event_bound(const Client& c) const noexcept;
+  // Admission (admission.h) over the client's figures, read now.
+  ConnLoad load_of(const Client& c) const noexcept;
   const store::Quota& quota_for(const Client& c) const noexcept;
   bool may_read_more(const Client& c) const noexcept;
-  bool over_memory_with_output(const Client& c) const noexcept;
+  std::size_t event_bound_of(const Client& c) const noexcept;
   std::size_t memory_held(const Client& c) const noexcept;
-  std::size_t memory_used(const Client& c) const noexcept;
   std::string check_store() const;
   void flush(Client& c);
 
@@ -204,7 +204,7 @@ class Server final : public ops::DaemonHooks {
   void expire_events();
   void give_back_memory();
   void debit_write(Client& c, const wire::MessageView& msg);
-  void check_soft_memory(Client& c);
+  void note_soft_memory(Client& c, const ConnLoad& load);
   void retry_throttled();
   Client* client_of(const Domain& d) noexcept;
   // SET_FEATURE's value for a domain not yet introduced, or all features.
@@ -221,8 +221,7 @@ class Server final : public ops::DaemonHooks {
   ReplySender sender_{&trace_};
   store::Store store_;
   store::WatchIndex watches_;
-  store::Quota quota_;  // the defaults; a domain may have its own
-  std::unordered_map<DomId, store::Quota> domain_quota_;
+  QuotaTable quotas_;
   std::unordered_map<DomId, std::uint32_t> preset_features_;
   std::unordered_map<ConnId, Client> clients_;
   std::vector<ConnId> closing_;

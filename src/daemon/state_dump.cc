@@ -205,8 +205,8 @@ bool Server::dump_state(std::uint32_t version, const LiveUpdateSession* session,
   });
 
   // Quotas: the defaults, each domain's own, and per-domain flags.
-  w.global_quota({quota_entries(quota_), {}});
-  for (const auto& [dom, q] : domain_quota_)
+  w.global_quota({quota_entries(quotas_.defaults()), {}});
+  for (const auto& [dom, q] : quotas_.own())
     w.domain({static_cast<std::uint16_t>(dom.value), 0, quota_entries(q)});
   for (const auto& [dom, d] : domains_) {
     std::uint16_t flags = migrate::kCxsDomainIntroduced;

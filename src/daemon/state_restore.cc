@@ -388,9 +388,8 @@ void Server::restore_state(std::string_view bytes) {
   migrate::Stream stream;
   RestoredState r = restore_bytes(
       bytes, /*check_tree=*/false, master_domid_,
-      QuotaDefaults{quota_, opts_.quotas_given}, store_, watches_, stream);
-  quota_ = r.quota;
-  domain_quota_ = std::move(r.domain_quota);
+      QuotaDefaults{quotas_.defaults(), opts_.quotas_given}, store_, watches_, stream);
+  quotas_.restore(r.quota, std::move(r.domain_quota));
   next_conn_ = r.conns.size() + 1;
   for (const auto& [dom, d] : r.domains)
     if (!d.introduced && d.features_known) preset_features_[dom] = d.features;
