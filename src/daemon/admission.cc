@@ -13,8 +13,8 @@ Result<std::size_t> QuotaTable::get(std::optional<DomId> dom,
 Status QuotaTable::set(std::optional<DomId> dom, std::string_view name,
                        std::size_t value) {
   if (!store::find_quota(name)) return XsErr::kEINVAL;
-  store::Quota& q = dom ? own_.try_emplace(*dom, defaults_).first->second
-                        : defaults_;
+  store::Quota& q =
+      dom ? own_.try_emplace(*dom, defaults_).first->second : defaults_;
   *q.field(name) = value;
   return {};
 }

@@ -134,7 +134,8 @@ Result<std::string> Control::print(const ops::Session&, const Args& args) {
 // what the domain uses.
 Result<std::string> Control::quota(const ops::Session&, const Args& args) {
   std::size_t nargs = args.size() - 1;
-  if (nargs == 0) return reply_text(quota_report(server_.quotas_.defaults(), false));
+  if (nargs == 0)
+    return reply_text(quota_report(server_.quotas_.defaults(), false));
   if (nargs == 3 && args[1] == "set") {
     auto value = ops::parse_decimal<std::size_t>(args[3]);
     if (!value) return XsErr::kEINVAL;
@@ -160,7 +161,8 @@ Result<std::string> Control::quota(const ops::Session&, const Args& args) {
 
 Result<std::string> Control::quota_soft(const ops::Session&, const Args& args) {
   std::size_t nargs = args.size() - 1;
-  if (nargs == 0) return reply_text(quota_report(server_.quotas_.defaults(), true));
+  if (nargs == 0)
+    return reply_text(quota_report(server_.quotas_.defaults(), true));
   if (nargs != 3 || args[1] != "set" || args[2] != "memory")
     return XsErr::kEINVAL;
   auto value = ops::parse_decimal<std::size_t>(args[3]);

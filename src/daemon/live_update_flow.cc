@@ -344,8 +344,10 @@ std::optional<std::string> Server::foreign_target_refusal(
 // A daemon of another kind (C 4.17) offers no ring features: the pages
 // must not claim what it will not honour. Put back if the exec fails.
 void Server::advertise_features(bool ours) noexcept {
-  for (auto& [dom, d] : domains_)
-    if (d.ring) d.ring->page()->server_features = ours ? d.features : 0;
+  domains_.for_each([&](const Domain& d) {
+    if (Client* c = client_of(d))
+      if (c->ring) c->ring->advertise_features(ours ? d.features : 0);
+  });
 }
 
 // Ends the session: the requester of -s gets `reply` (if it started), and

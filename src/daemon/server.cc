@@ -50,10 +50,11 @@ std::string socket_path_for(const Options& o) {
 
 Server::Server(const Options& opts, std::optional<xen::Hypervisor> hv)
     : opts_(opts),
+      hv_(std::move(hv)),
+      domains_(hv_ ? hv_->events.get() : nullptr),
       listener_(socket_path_for(opts)),
       signal_fd_(make_signal_fd()),
-      quotas_(opts.quotas),
-      hv_(std::move(hv)) {
+      quotas_(opts.quotas) {
   start_up();
   if (hv_) init_hypervisor();
 }
@@ -69,10 +70,11 @@ transport::UnixListener listener_for(const Options& o, int inherited_fd) {
 Server::Server(const Options& opts, std::optional<xen::Hypervisor> hv,
                std::string_view state)
     : opts_(opts),
+      hv_(std::move(hv)),
+      domains_(hv_ ? hv_->events.get() : nullptr),
       listener_(listener_for(opts, read_global_record(state).socket_fd)),
       signal_fd_(make_signal_fd()),
-      quotas_(opts.quotas),
-      hv_(std::move(hv)) {
+      quotas_(opts.quotas) {
   start_up();
   if (hv_) {
     // The daemon before unbound it (it was its last act); dom0's ring and
@@ -389,8 +391,7 @@ void Server::flush(Client& c) {
   }
 }
 
-void Server::handle(Client& c, const wire::MessageView& msg,
-                    std::size_t held) {
+void Server::handle(Client& c, const wire::MessageView& msg, std::size_t held) {
   if (trace_.active()) trace_.request(c.conn->id(), msg.hdr, msg.payload);
   if (!c.session.caller.privileged) c.session.caller.held_bytes = held;
   ops::Ctx ctx{store_, watches_, c.session, quota_for(c), this};

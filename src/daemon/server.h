@@ -14,6 +14,8 @@
 #include "cxenstored/unique_fd.h"
 #include "daemon/accept_pause.h"
 #include "daemon/admission.h"
+#include "daemon/domain_ring.h"
+#include "daemon/domains.h"
 #include "daemon/event_loop.h"
 #include "daemon/live_update.h"
 #include "daemon/memory_trim.h"
@@ -25,7 +27,6 @@
 #include "store/store.h"
 #include "store/watches.h"
 #include "transport/connection.h"
-#include "transport/ring/ring_transport.h"
 #include "transport/socket/unix_listener.h"
 #include "xen/hypervisor.h"
 
@@ -95,7 +96,8 @@ class Server final : public ops::DaemonHooks {
     ops::Session session;
     bool want_read = true;   // registered interest, to skip needless epoll_ctl
     bool want_write = false;
-    transport::RingTransport* ring = nullptr;  // set for a domain's ring
+    // A domain's ring connection: its own transport (else null).
+    DomainRing* ring = nullptr;
     bool stalled = false;  // ring in error: not served until reconnection
     WriteLimit writes{};   // XSA-206 rate limit (unprivileged only)
     SoftMemoryNotice soft_memory{};  // -q memory=N crossed, logged once
@@ -104,17 +106,6 @@ class Server final : public ops::DaemonHooks {
     // Since when it has had a transaction open (none open: unset); a live
     // update waits for these (as C's ta_start_time).
     std::optional<std::chrono::steady_clock::time_point> ta_start{};
-  };
-
-  // A domain known through INTRODUCE (or dom0 at start-up).
-  struct Domain {
-    DomId id;
-    xen::Port port = 0;  // our end of its event channel
-    std::unique_ptr<xen::MappedRing> ring;
-    ConnId conn{0};
-    bool shutdown_reported = false;  // @releaseDomain fired for a shutdown
-    std::uint32_t features = 0;      // server feature bits it was given
-    std::uint64_t gfn = 0;  // INTRODUCE's ring frame (mapping fallback)
   };
 
   // The epoll token of a live update's target check (its report pipe).
@@ -207,11 +198,12 @@ class Server final : public ops::DaemonHooks {
   void note_soft_memory(Client& c, const ConnLoad& load);
   void retry_throttled();
   Client* client_of(const Domain& d) noexcept;
-  // SET_FEATURE's value for a domain not yet introduced, or all features.
-  std::uint32_t preset_features(DomId dom) const noexcept;
-  std::uint32_t domain_features(DomId dom) const noexcept;
 
   Options opts_;
+  // Before the connections: a domain's ring connection owns its mapping,
+  // which must go before the hypervisor interface that made it.
+  std::optional<xen::Hypervisor> hv_;
+  Domains domains_;
   EventLoop loop_;
   transport::UnixListener listener_;
   AcceptPause accept_pause_;  // the listener's, at the descriptor limit
@@ -222,16 +214,12 @@ class Server final : public ops::DaemonHooks {
   store::Store store_;
   store::WatchIndex watches_;
   QuotaTable quotas_;
-  std::unordered_map<DomId, std::uint32_t> preset_features_;
   std::unordered_map<ConnId, Client> clients_;
   std::vector<ConnId> closing_;
   std::vector<ConnId> kicks_;  // rings to serve at the end of this turn
   std::vector<ConnId> served_;  // served this turn, replies not yet sent
   std::vector<ConnId> throttled_;  // out of write credit, to serve later
-  std::optional<xen::Hypervisor> hv_;
   std::optional<xen::Port> virq_port_;
-  std::unordered_map<DomId, Domain> domains_;
-  std::unordered_map<xen::Port, DomId> by_port_;
   DomId priv_domid_{0};
   DomId master_domid_{0};
   std::uint64_t next_conn_ = 1;

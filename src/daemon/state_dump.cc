@@ -117,10 +117,8 @@ bool Server::dump_state(std::uint32_t version, const LiveUpdateSession* session,
     if (!c.conn->closing()) order.push_back(&c);
   // A client is a domain's ring connection when its domain names it.
   auto ring_domain = [this](const Client& c) -> const Domain* {
-    auto dom = domains_.find(c.session.caller.dom);
-    return dom != domains_.end() && dom->second.conn == c.conn->id()
-               ? &dom->second
-               : nullptr;
+    const Domain* dom = domains_.find(c.session.caller.dom);
+    return dom && dom->conn == c.conn->id() ? dom : nullptr;
   };
   auto rank = [&](const Client* c) {
     const Domain* d = ring_domain(*c);
@@ -208,17 +206,16 @@ bool Server::dump_state(std::uint32_t version, const LiveUpdateSession* session,
   w.global_quota({quota_entries(quotas_.defaults()), {}});
   for (const auto& [dom, q] : quotas_.own())
     w.domain({static_cast<std::uint16_t>(dom.value), 0, quota_entries(q)});
-  for (const auto& [dom, d] : domains_) {
+  domains_.for_each([&](const Domain& d) {
     std::uint16_t flags = migrate::kCxsDomainIntroduced;
     if (d.shutdown_reported) flags |= migrate::kCxsDomainShutdownReported;
     auto conn = stream_ids.find(d.conn);
-    w.cxs_domain({static_cast<std::uint16_t>(dom.value), flags, d.features,
+    w.cxs_domain({static_cast<std::uint16_t>(d.id.value), flags, d.features,
                   d.port, conn == stream_ids.end() ? 0 : conn->second, d.gfn});
-  }
-  for (const auto& [dom, features] : preset_features_)
-    if (!domains_.count(dom))
-      w.cxs_domain(
-          {static_cast<std::uint16_t>(dom.value), 0, features, 0, 0, 0});
+  });
+  domains_.for_each_preset([&](DomId dom, std::uint32_t features) {
+    w.cxs_domain({static_cast<std::uint16_t>(dom.value), 0, features, 0, 0, 0});
+  });
   if (!w.ok()) throw std::runtime_error(w.error());
   return ok && out(w.finish());
 }

@@ -386,13 +386,15 @@ void Server::restore_state(std::string_view bytes) {
   // tree finds a node without its parent, or given twice, again, so the
   // reader need not look.
   migrate::Stream stream;
-  RestoredState r = restore_bytes(
-      bytes, /*check_tree=*/false, master_domid_,
-      QuotaDefaults{quotas_.defaults(), opts_.quotas_given}, store_, watches_, stream);
+  RestoredState r =
+      restore_bytes(bytes, /*check_tree=*/false, master_domid_,
+                    QuotaDefaults{quotas_.defaults(), opts_.quotas_given},
+                    store_, watches_, stream);
   quotas_.restore(r.quota, std::move(r.domain_quota));
   next_conn_ = r.conns.size() + 1;
   for (const auto& [dom, d] : r.domains)
-    if (!d.introduced && d.features_known) preset_features_[dom] = d.features;
+    if (!d.introduced && d.features_known)
+      domains_.restore_preset(dom, d.features);
 
   std::vector<ConnId> lost;
   for (const RestoredConn& rc : r.conns) {
@@ -480,7 +482,7 @@ Server::Client* Server::restore_ring(const RestoredConn& rc,
         "domain is kept, not served",
         rc.dom.value);
   attach_bound_domain(rc.dom, std::move(ring), rec.evtchn, features, rc.id);
-  Domain& dom = domains_[rc.dom];
+  Domain& dom = *domains_.find(rc.dom);
   dom.gfn = d.gfn;
   dom.shutdown_reported = d.shutdown_reported;
   Client& c = clients_.at(rc.id);

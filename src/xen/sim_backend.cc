@@ -127,6 +127,18 @@ class SimEventChannel final : public EventChannel {
 
   std::vector<Port> take_pending() noexcept override {
     std::vector<Port> ports;
+    // Out of memory, the ports read so far are reported; the rest stay in
+    // the FIFO (or carry_) for the next call.
+    try {
+      read_pending(ports);
+    } catch (const std::bad_alloc&) {
+      spdlog::error("sim-xen: out of memory reading pending ports");
+    }
+    return ports;
+  }
+
+ private:
+  void read_pending(std::vector<Port>& ports) {
     std::unordered_set<Port> seen;
     char buf[4096];
     for (;;) {
@@ -151,10 +163,8 @@ class SimEventChannel final : public EventChannel {
       // (the loop polls the FIFO level-triggered, so later ports wake it).
       if (static_cast<std::size_t>(n) < sizeof buf) break;
     }
-    return ports;
   }
 
- private:
   UniqueFd in_;   // DIR/evtchn, polled by the daemon
   UniqueFd out_;  // DIR/notify
   // A port split across reads (not expected: writes of 4 < PIPE_BUF bytes
@@ -217,16 +227,29 @@ class SimRingMapper final : public RingMapper {
   std::unique_ptr<MappedRing> map_domain(DomId dom,
                                          std::uint64_t gfn) noexcept override {
     spdlog::debug("sim-xen: map ring of dom{} (gfn {:#x})", dom.value, gfn);
-    return map_page_file(dir_ + "/ring-" + std::to_string(dom.value));
+    // Out of memory for the file's name: no mapping, as on a real host.
+    try {
+      return map_page_file(dir_ + "/ring-" + std::to_string(dom.value));
+    } catch (const std::bad_alloc&) {
+      return nullptr;
+    }
   }
 
   std::unique_ptr<MappedRing> map_dom0() noexcept override {
-    return map_page_file(dir_ + "/ring-0");
+    try {
+      return map_page_file(dir_ + "/ring-0");
+    } catch (const std::bad_alloc&) {
+      return nullptr;
+    }
   }
 
   std::optional<Port> dom0_port() noexcept override {
     std::string text;
-    if (read_small_file(dir_ + "/xsd_port", text) != 0) return std::nullopt;
+    try {
+      if (read_small_file(dir_ + "/xsd_port", text) != 0) return std::nullopt;
+    } catch (const std::bad_alloc&) {
+      return std::nullopt;
+    }
     std::size_t p = 0;
     while (p < text.size() && (text[p] == ' ' || text[p] == '\t')) ++p;
     Port port = 0;
@@ -252,7 +275,12 @@ class SimDomainInfo final : public DomainInfo {
 
   std::optional<DomainState> query(DomId dom) noexcept override {
     std::string text;
-    int err = read_small_file(path_, text);
+    int err = 0;
+    try {
+      err = read_small_file(path_, text);
+    } catch (const std::bad_alloc&) {
+      err = ENOMEM;
+    }
     if (err == 0) {
       last_ = std::move(text);
     } else if (err == ENOENT) {

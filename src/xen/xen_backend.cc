@@ -279,24 +279,18 @@ class XenEventChannel final : public EventChannel {
 // ---- ring pages
 // ----------------------------------------------------------------
 
-// The gntdev handle and the number of live grant mappings through it; closed
-// by whichever of the mapper and its last ring goes last.
-struct GnttabShared {
+// The gntdev handle, owned by the mapper, and the number of grant
+// mappings made through it that are still mapped. The rings must go
+// first: the server's connections, which own them, are destroyed before
+// its hypervisor interfaces (see daemon::Server's members).
+struct GrantHandle {
   xengnttab_handle* handle = nullptr;
   std::size_t live = 0;
-  bool mapper_gone = false;
-
-  void maybe_close() noexcept {
-    if (mapper_gone && live == 0) {
-      xengnttab_close(handle);
-      delete this;
-    }
-  }
 };
 
 class GrantMappedRing final : public MappedRing {
  public:
-  GrantMappedRing(GnttabShared& gnt, void* addr) noexcept
+  GrantMappedRing(GrantHandle& gnt, void* addr) noexcept
       : gnt_(gnt), addr_(addr) {
     ++gnt_.live;
   }
@@ -304,7 +298,6 @@ class GrantMappedRing final : public MappedRing {
     if (xengnttab_unmap(gnt_.handle, addr_, 1) != 0)
       spdlog::error("xen: unmapping grant page: {}", errno_text(errno));
     --gnt_.live;
-    gnt_.maybe_close();
   }
   GrantMappedRing(const GrantMappedRing&) = delete;
   GrantMappedRing& operator=(const GrantMappedRing&) = delete;
@@ -314,7 +307,7 @@ class GrantMappedRing final : public MappedRing {
   }
 
  private:
-  GnttabShared& gnt_;
+  GrantHandle& gnt_;
   void* addr_;
 };
 
@@ -345,27 +338,28 @@ std::unique_ptr<MappedRing> own_mmap(void* addr) noexcept {
 
 class XenRingMapper final : public RingMapper {
  public:
-  XenRingMapper() : gnt_(new GnttabShared) {
-    gnt_->handle = xengnttab_open(&g_xtl_logger, 0);
-    if (!gnt_->handle) {
-      int err = errno;
-      delete gnt_;
-      fail_open("the grant table device /dev/xen/gntdev", err);
-    }
+  XenRingMapper() {
+    gnt_.handle = xengnttab_open(&g_xtl_logger, 0);
+    if (!gnt_.handle)
+      fail_open("the grant table device /dev/xen/gntdev", errno);
     // One grant per domain at most; older gntdev drivers default lower.
-    if (xengnttab_set_max_grants(gnt_->handle, kDomidFirstReserved) != 0)
+    if (xengnttab_set_max_grants(gnt_.handle, kDomidFirstReserved) != 0)
       spdlog::debug("xen: gntdev set_max_grants: {}", errno_text(errno));
     try {
       xch_ = open_xc();
     } catch (...) {
-      gnt_->mapper_gone = true;
-      gnt_->maybe_close();
+      xengnttab_close(gnt_.handle);
       throw;
     }
   }
   ~XenRingMapper() override {
-    gnt_->mapper_gone = true;
-    gnt_->maybe_close();
+    // A ring still mapped would unmap through a closed handle: leave the
+    // handle open (the process is ending) rather than break that.
+    if (gnt_.live != 0) {
+      spdlog::error("xen: {} grant mappings outlive their mapper", gnt_.live);
+      return;
+    }
+    xengnttab_close(gnt_.handle);
   }
   XenRingMapper(const XenRingMapper&) = delete;
   XenRingMapper& operator=(const XenRingMapper&) = delete;
@@ -373,14 +367,14 @@ class XenRingMapper final : public RingMapper {
   std::unique_ptr<MappedRing> map_domain(DomId dom,
                                          std::uint64_t gfn) noexcept override {
     if (dom.value >= kDomidFirstReserved) return nullptr;
-    void* addr = xengnttab_map_grant_ref(gnt_->handle, dom.value,
+    void* addr = xengnttab_map_grant_ref(gnt_.handle, dom.value,
                                          GNTTAB_RESERVED_XENSTORE,
                                          PROT_READ | PROT_WRITE);
     if (addr) {
       try {
-        return std::make_unique<GrantMappedRing>(*gnt_, addr);
+        return std::make_unique<GrantMappedRing>(gnt_, addr);
       } catch (const std::bad_alloc&) {
-        xengnttab_unmap(gnt_->handle, addr, 1);
+        xengnttab_unmap(gnt_.handle, addr, 1);
         return nullptr;
       }
     }
@@ -456,7 +450,7 @@ class XenRingMapper final : public RingMapper {
   }
 
  private:
-  GnttabShared* gnt_;  // see GnttabShared: not owned alone
+  GrantHandle gnt_;
   XcHandle xch_;       // for the foreign-mapping fallback
 };
 

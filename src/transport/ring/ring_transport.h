@@ -42,15 +42,4 @@ class RingTransport final : public Transport {
   bool broken_ = false;
 };
 
-// A domain whose ring could not be mapped again after a live update (the
-// C daemon's "ignored" connection): the domain stays known, so that its
-// death is still reported, but nothing moves on its connection.
-class UnmappedRing final : public Transport {
- public:
-  IoResult read(char*, std::size_t) noexcept override { return {}; }
-  IoResult write(const char*, std::size_t) noexcept override { return {}; }
-  bool on_protocol_fault(Fault) noexcept override { return false; }
-  const char* kind() const noexcept override { return "ring (unmapped)"; }
-};
-
 }  // namespace cxs::transport
