@@ -23,7 +23,7 @@ struct Domain {
   ConnId conn{0};      // its ring connection
   bool shutdown_reported = false;  // @releaseDomain fired for a shutdown
   std::uint32_t features = 0;      // the ring features it was given
-  std::uint64_t gfn = 0;  // INTRODUCE's ring frame (mapping fallback)
+  std::uint64_t gfn = 0;           // INTRODUCE's ring frame (mapping fallback)
 };
 
 class Domains {

@@ -178,7 +178,7 @@ void Server::turn(int timeout_ms) {
 // Watches and transactions freed with their connections are counted in
 // reap(); the out queues, the largest by far in a flood, here.
 void Server::give_back_memory() {
-  trim_.freed(transport::Connection::take_freed_bytes());
+  trim_.freed(io_buffers_.take_freed_bytes());
   trim_.run(MemoryTrim::Clock::now());
 }
 
@@ -262,7 +262,8 @@ void Server::add_socket_client(UniqueFd fd) {
   ConnId id{next_conn_++};
   auto transport = std::make_unique<transport::SocketTransport>(std::move(fd));
   // A socket peer is the toolstack in the control domain: privileged.
-  Client c{std::make_unique<transport::Connection>(id, std::move(transport)),
+  Client c{std::make_unique<transport::Connection>(id, std::move(transport),
+                                                   io_buffers_),
            ops::Session{id, store::Caller{master_domid_, true, std::nullopt}}};
   // Refused (ENOSPC past fs.epoll.max_user_watches, ENOMEM): the client
   // could never be served, so it goes now, closed with its Connection.

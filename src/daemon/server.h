@@ -204,6 +204,9 @@ class Server final : public ops::DaemonHooks {
   // which must go before the hypervisor interface that made it.
   std::optional<xen::Hypervisor> hv_;
   Domains domains_;
+  // Every connection's read buffer and spare reply buffer (before the
+  // connections, which use it to the last).
+  transport::SharedBuffers io_buffers_;
   EventLoop loop_;
   transport::UnixListener listener_;
   AcceptPause accept_pause_;  // the listener's, at the descriptor limit

@@ -62,7 +62,8 @@ ConnId Server::attach_bound_domain(DomId dom,
       std::move(ring), [this, dom] { domains_.notify(dom); });
   DomainRing* raw = transport.get();
   bool privileged = dom == priv_domid_ || dom == master_domid_;
-  Client c{std::make_unique<transport::Connection>(conn, std::move(transport)),
+  Client c{std::make_unique<transport::Connection>(conn, std::move(transport),
+                                                   io_buffers_),
            ops::Session{conn, store::Caller{dom, privileged, std::nullopt}}};
   c.want_read = false;  // rings have no fd in epoll
   c.ring = raw;
@@ -240,8 +241,8 @@ bool granted_anything(const store::Tree& tree, DomId dom) {
     if (found) return;
     const PermList& perms = n.perms().list();
     for (std::size_t i = 0; i < perms.size() && !found; ++i)
-      found = perms[i].dom == dom &&
-              (i == 0 || !(perms[i].bits & kPermIgnored));
+      found =
+          perms[i].dom == dom && (i == 0 || !(perms[i].bits & kPermIgnored));
   });
   return found;
 }

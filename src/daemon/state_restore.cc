@@ -416,10 +416,10 @@ void Server::restore_state(std::string_view bytes) {
                      std::strerror(errno));
       auto transport =
           std::make_unique<transport::SocketTransport>(UniqueFd(fd));
-      Client client{
-          std::make_unique<transport::Connection>(rc.id, std::move(transport)),
-          ops::Session{rc.id,
-                       store::Caller{master_domid_, true, std::nullopt}}};
+      Client client{std::make_unique<transport::Connection>(
+                        rc.id, std::move(transport), io_buffers_),
+                    ops::Session{rc.id, store::Caller{master_domid_, true,
+                                                      std::nullopt}}};
       // Lost like a non-socket fd (closed with `client`), not fatal: the
       // other connections must survive the update.
       if (!loop_.add(fd, rc.id.value, true, false)) {

@@ -29,7 +29,6 @@ std::string_view fault_name(Fault f) noexcept {
 }
 
 namespace {
-constexpr std::size_t kReadChunk = 16384;
 // Messages handed to the transport per gathered write (IOV_MAX is 1024).
 constexpr std::size_t kGatherMax = 64;
 }  // namespace
@@ -45,70 +44,32 @@ IoResult Transport::write_gather(const ConstBuf* bufs, std::size_t n) noexcept {
   return total;
 }
 
-// One read buffer for every connection (single-threaded daemon), and the
-// connection whose unframed bytes are in it. (It is not zero-filled:
-// clearing 16 KiB per read once cost three quarters of a READ's
-// instructions.)
-namespace {
-char g_read_buffer[kReadChunk];
-Connection* g_read_buffer_user = nullptr;
-}  // namespace
-
-// A written-out reply buffer, kept for the next one whichever connection
-// it is for: pipelined replies then cost no allocation per batch, and an
-// idle connection holds no spare of its own.
-namespace {
-constexpr std::size_t kSpareMax = 4 * 16384;
-ByteBuffer g_spare_reply_buffer;
-
-ByteBuffer take_spare_buffer() noexcept {
-  ByteBuffer b = std::move(g_spare_reply_buffer);
-  b.clear();
-  return b;
-}
-
-void give_back_buffer(ByteBuffer&& b) noexcept {
-  if (b.capacity() > kSpareMax ||
-      b.capacity() <= g_spare_reply_buffer.capacity())
-    return;
-  g_spare_reply_buffer = std::move(b);
-}
-}  // namespace
-
-namespace {
-std::size_t g_freed_bytes = 0;
-}  // namespace
-
-std::size_t Connection::take_freed_bytes() noexcept {
-  std::size_t n = g_freed_bytes;
-  g_freed_bytes = 0;
-  return n;
-}
-
-Connection::Connection(ConnId id, std::unique_ptr<Transport> transport)
-    : id_(id), transport_(std::move(transport)) {}
+Connection::Connection(ConnId id, std::unique_ptr<Transport> transport,
+                       SharedBuffers& shared)
+    : id_(id), transport_(std::move(transport)), shared_(shared) {}
 
 Connection::~Connection() {
   forget_read_buffer();
-  g_freed_bytes += out_held_;
+  shared_.freed_ += out_held_;
 }
 
 void Connection::forget_read_buffer() noexcept {
   set_source(nullptr, 0);
-  if (g_read_buffer_user == this) g_read_buffer_user = nullptr;
+  if (shared_.read_user_ == this) shared_.read_user_ = nullptr;
 }
 
 void Connection::claim_read_buffer() noexcept {
-  if (g_read_buffer_user == this || g_read_buffer_user == nullptr) return;
-  g_read_buffer_user->keep_unread();
-  g_read_buffer_user = nullptr;
+  Connection*& user = shared_.read_user_;
+  if (user == this || user == nullptr) return;
+  user->keep_unread();
+  user = nullptr;
 }
 
 // Copies the unframed rest of the shared buffer into in_ (it may be
 // overwritten by another connection's read).
 // Out of memory, the bytes are lost: the connection cannot go on.
 void Connection::keep_unread() noexcept {
-  if (src_ != g_read_buffer) return;
+  if (src_ != shared_.read_) return;
   try {
     in_.assign(src_ + src_pos_, src_len_ - src_pos_);
     set_source(in_.data(), in_.size());
@@ -146,12 +107,12 @@ std::optional<wire::MessageView> Connection::next_request() noexcept {
     if (in_.capacity() > 15) std::string().swap(in_);
     set_source(nullptr, 0);
     if (drained_) return std::nullopt;
-    IoResult r = transport_->read(g_read_buffer, sizeof g_read_buffer);
+    IoResult r = transport_->read(shared_.read_, sizeof shared_.read_);
     if (r.fault != Fault::kNone) fault_ = r.fault;
-    drained_ = r.bytes < sizeof g_read_buffer;
+    drained_ = r.bytes < sizeof shared_.read_;
     if (r.bytes == 0) return std::nullopt;
-    set_source(g_read_buffer, r.bytes);
-    g_read_buffer_user = this;
+    set_source(shared_.read_, r.bytes);
+    shared_.read_user_ = this;
   }
 }
 
@@ -180,7 +141,7 @@ std::size_t Connection::event_cost(std::size_t size) noexcept {
 }
 
 Connection::Out& Connection::new_reply_out() {
-  out_.push_back(Out{take_spare_buffer()});
+  out_.push_back(Out{shared_.take_spare()});
   out_held_ += out_cost(out_.back());
   return out_.back();
 }
@@ -242,7 +203,7 @@ void Connection::forget_out(const Out& o) noexcept {
   out_bytes_ -= o.bytes.size();
   out_messages_ -= o.messages;
   out_held_ -= out_cost(o);
-  g_freed_bytes += out_cost(o);
+  shared_.freed_ += out_cost(o);
 }
 
 // Pipelined replies leave in one system call: 32 replies written one by one
@@ -280,7 +241,7 @@ void Connection::consume_output(std::size_t bytes) noexcept {
     bytes -= left;
     forget_out(front);
     out_off_ = 0;
-    if (!front.is_event) give_back_buffer(std::move(front.bytes));
+    if (!front.is_event) shared_.give_back(std::move(front.bytes));
     if (tail_ == &front) tail_ = nullptr;
     out_.pop_front();
   }
@@ -313,7 +274,7 @@ void Connection::reset_io() noexcept {
   out_off_ = 0;
   out_bytes_ = 0;
   out_messages_ = 0;
-  g_freed_bytes += out_held_;
+  shared_.freed_ += out_held_;
   out_held_ = 0;
   pending_events_ = {};
   fault_ = Fault::kNone;

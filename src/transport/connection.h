@@ -16,6 +16,7 @@
 #include "cxenstored/heap_cost.h"
 #include "cxenstored/ids.h"
 #include "transport/byte_buffer.h"
+#include "transport/shared_buffers.h"
 #include "transport/transport.h"
 #include "wire/framer.h"
 
@@ -23,7 +24,9 @@ namespace cxs::transport {
 
 class Connection {
  public:
-  Connection(ConnId id, std::unique_ptr<Transport> transport);
+  // `shared` (the read buffer, the spare reply buffer) outlives it.
+  Connection(ConnId id, std::unique_ptr<Transport> transport,
+             SharedBuffers& shared);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -75,10 +78,6 @@ class Connection {
   }
   // What queue_event would add to held_bytes() for a `size`-byte event.
   static std::size_t event_cost(std::size_t size) noexcept;
-  // The held bytes every connection's out queue gave back (written,
-  // dropped or destroyed) since the last call: the daemon trims the heap
-  // after a flood (daemon/memory_trim.h).
-  static std::size_t take_freed_bytes() noexcept;
   std::size_t queued_messages() const noexcept { return out_messages_; }
   // Bytes already read but not yet framed into a request.
   bool has_buffered_input() const noexcept {
@@ -158,6 +157,7 @@ class Connection {
 
   ConnId id_;
   std::unique_ptr<Transport> transport_;
+  SharedBuffers& shared_;
   wire::Framer framer_;
   std::string in_;  // unframed bytes kept across turns
   const char* src_ = nullptr;

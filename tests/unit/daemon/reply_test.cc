@@ -35,7 +35,7 @@ class SinkTransport final : public transport::Transport {
 class ReplyTest : public ::testing::Test {
  protected:
   ReplyTest()
-      : conn_(ConnId{1}, std::make_unique<SinkTransport>(wire_)),
+      : conn_(ConnId{1}, std::make_unique<SinkTransport>(wire_), buffers_),
         sender_(nullptr) {}
 
   // The single message written, header decoded.
@@ -49,6 +49,7 @@ class ReplyTest : public ::testing::Test {
   }
 
   std::string wire_;
+  transport::SharedBuffers buffers_;
   transport::Connection conn_;
   ReplySender sender_;
   wire::Header request_{static_cast<std::uint32_t>(MsgType::XS_READ), 77, 5,

@@ -47,10 +47,11 @@ std::string message(MsgType type, std::uint32_t req_id, std::string_view p) {
 
 struct Conn {
   ScriptedTransport* t;
+  transport::SharedBuffers buffers;
   transport::Connection conn;
   Conn() : Conn(std::make_unique<ScriptedTransport>()) {}
   explicit Conn(std::unique_ptr<ScriptedTransport> st)
-      : t(st.get()), conn(ConnId{1}, std::move(st)) {}
+      : t(st.get()), conn(ConnId{1}, std::move(st), buffers) {}
   std::optional<wire::Message> next() {
     conn.new_turn();
     auto m = conn.next_request();

@@ -42,7 +42,9 @@ std::string event(int i) {
 
 class ConnectionMemory : public ::testing::Test {
  protected:
-  transport::Connection conn{ConnId{1}, std::make_unique<StuckTransport>()};
+  transport::SharedBuffers buffers;
+  transport::Connection conn{ConnId{1}, std::make_unique<StuckTransport>(),
+                             buffers};
 };
 
 TEST_F(ConnectionMemory, QueuedEventsAreChargedAtLeastWhatTheyHold) {
@@ -96,13 +98,13 @@ TEST_F(ConnectionMemory, RepliesAreChargedTheirBuffers) {
 TEST_F(ConnectionMemory, ExpiredAndResetEventsGiveTheirChargeBack) {
   for (int i = 0; i < 100; ++i) conn.queue_event(event(i), 0);
   ASSERT_GT(conn.held_bytes(), 0u);
-  transport::Connection::take_freed_bytes();
+  buffers.take_freed_bytes();
   std::size_t held = conn.held_bytes();
   EXPECT_EQ(conn.drop_events_before(std::chrono::steady_clock::now() +
                                     std::chrono::seconds(1)),
             100u);
   EXPECT_EQ(conn.held_bytes(), 0u);
-  EXPECT_EQ(transport::Connection::take_freed_bytes(), held);
+  EXPECT_EQ(buffers.take_freed_bytes(), held);
   // The index no longer knows them: they queue again.
   EXPECT_EQ(conn.queue_event(event(1), 0),
             transport::Connection::EventQueued::kYes);

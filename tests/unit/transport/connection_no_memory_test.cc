@@ -62,10 +62,13 @@ TEST(NoMemoryOverSocket, UnreadBytesThatCannotBeKeptFaultTheirConnection) {
   ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sa), 0);
   ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sb), 0);
   UniqueFd peer_a(sa[1]), peer_b(sb[1]);
+  transport::SharedBuffers buffers;
   transport::Connection a(
-      ConnId{1}, std::make_unique<transport::SocketTransport>(UniqueFd(sa[0])));
+      ConnId{1}, std::make_unique<transport::SocketTransport>(UniqueFd(sa[0])),
+      buffers);
   transport::Connection b(
-      ConnId{2}, std::make_unique<transport::SocketTransport>(UniqueFd(sb[0])));
+      ConnId{2}, std::make_unique<transport::SocketTransport>(UniqueFd(sb[0])),
+      buffers);
   std::string two = wire::encode_message(2, 1, 0, std::string("/a\0", 3)) +
                     wire::encode_message(2, 2, 0, std::string("/b\0", 3));
   ASSERT_EQ(::write(peer_a.get(), two.data(), two.size()),

@@ -172,7 +172,8 @@ class ConnectionOverSocket : public ::testing::Test {
     peer_.reset(sv[1]);
     conn_ = std::make_unique<transport::Connection>(
         ConnId{1},
-        std::make_unique<transport::SocketTransport>(UniqueFd(sv[0])));
+        std::make_unique<transport::SocketTransport>(UniqueFd(sv[0])),
+        buffers_);
   }
   std::optional<wire::Message> next_request() {
     conn_->new_turn();
@@ -185,6 +186,7 @@ class ConnectionOverSocket : public ::testing::Test {
   }
 
   UniqueFd peer_;
+  transport::SharedBuffers buffers_;
   std::unique_ptr<transport::Connection> conn_;
 };
 
@@ -235,7 +237,8 @@ TEST_F(ConnectionOverSocket, UnframedBytesSurviveAnotherConnectionsRead) {
   ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
   UniqueFd other_peer(sv[1]);
   transport::Connection other(
-      ConnId{2}, std::make_unique<transport::SocketTransport>(UniqueFd(sv[0])));
+      ConnId{2}, std::make_unique<transport::SocketTransport>(UniqueFd(sv[0])),
+      buffers_);
 
   std::string a1 = wire::encode_message(2, 11, 0, std::string("/a1\0", 4));
   std::string a2 = wire::encode_message(2, 12, 0, std::string("/a2\0", 4));
@@ -342,7 +345,7 @@ class ConnectionGather : public ::testing::Test {
  protected:
   ConnectionGather()
       : t_(new TrickleTransport(sink)),
-        conn(ConnId{1}, std::unique_ptr<transport::Transport>(t_)) {}
+        conn(ConnId{1}, std::unique_ptr<transport::Transport>(t_), buffers) {}
   // Queues a reply encoded in place, and what the peer should then read.
   void reply(std::uint32_t id, const std::string& payload) {
     wire::Header h{2, id, 0, static_cast<std::uint32_t>(payload.size())};
@@ -352,6 +355,7 @@ class ConnectionGather : public ::testing::Test {
   std::string expected;
   std::string sink;
   TrickleTransport* t_;  // owned by conn
+  transport::SharedBuffers buffers;
   transport::Connection conn;
 };
 

@@ -90,7 +90,8 @@ class RingFixture : public ::testing::Test {
   RingFixture()
       : conn_(ConnId{7},
               std::make_unique<transport::RingTransport>(
-                  page_.daemon_view(), [this] { to_guest_.signal(); })),
+                  page_.daemon_view(), [this] { to_guest_.signal(); }),
+              buffers_),
         ring_(static_cast<transport::RingTransport&>(conn_.transport())),
         guest_(page_.guest_view(), [this] { to_daemon_.signal(); }) {}
 
@@ -109,6 +110,7 @@ class RingFixture : public ::testing::Test {
   SharedPage page_;
   EventFd to_guest_;   // the daemon's notifications
   EventFd to_daemon_;  // the guest's kicks
+  transport::SharedBuffers buffers_;
   transport::Connection conn_;
   transport::RingTransport& ring_;
   FakeGuest guest_;
