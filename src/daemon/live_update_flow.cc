@@ -361,11 +361,10 @@ void Server::end_live_update(std::optional<std::string> reply) {
     loop_.remove(lu_->check_pipe.get());
   }
   if (reply && lu_->started) {
-    auto owner = clients_.find(lu_->owner);
-    if (owner != clients_.end() && !owner->second.conn->closing()) {
-      sender_.send_reply(*owner->second.conn, lu_->start_request,
+    if (Client* owner = clients_.find_open(lu_->owner)) {
+      sender_.send_reply(*owner->conn, lu_->start_request,
                          ops::Reply(std::move(*reply)));
-      update_interest(owner->second);
+      update_interest(*owner);
     }
   }
   lu_.reset();
@@ -373,7 +372,7 @@ void Server::end_live_update(std::optional<std::string> reply) {
     if (!c.holding) continue;
     c.holding = false;
     if (c.ring)
-      kicks_.push_back(id);
+      clients_.kick(id);
     else
       update_interest(c);
   }

@@ -119,10 +119,10 @@ int Server::run() {
 
 // How long the next turn may sleep (-1: until something is ready).
 int Server::wait_timeout() const noexcept {
-  int ms = !kicks_.empty()                                ? 0
-           : !throttled_.empty()                          ? 5
+  int ms = clients_.kicks_pending()                          ? 0
+           : clients_.any_throttled()                        ? 5
            : hv_ || (lu_ && lu_->started) || trim_.pending() ? 1000
-                                                          : -1;
+                                                             : -1;
   if (!accept_pause_.paused()) return ms;
   auto left = std::chrono::ceil<std::chrono::milliseconds>(
                   accept_pause_.retry_at() - AcceptPause::Clock::now())
@@ -149,9 +149,9 @@ void Server::turn(int timeout_ms) {
       finish_target_check();
       continue;
     }
-    auto it = clients_.find(ConnId{r.token});
-    if (it == clients_.end() || it->second.conn->closing()) continue;
-    Client& c = it->second;
+    Client* open = clients_.find_open(ConnId{r.token});
+    if (!open) continue;
+    Client& c = *open;
     if (r.events & EPOLLOUT) {
       if (!c.conn->flush()) {
         close_client(c, transport::fault_name(c.conn->fault()));
@@ -160,7 +160,7 @@ void Server::turn(int timeout_ms) {
     }
     if ((r.events & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP)) ||
         c.conn->has_buffered_input()) {
-      if (serve_requests(c)) served_.push_back(c.conn->id());
+      if (serve_requests(c)) clients_.served(c.conn->id());
     } else {
       update_interest(c);
     }
@@ -201,22 +201,18 @@ void Server::note_soft_memory(Client& c, const ConnLoad& load) {
 }
 
 void Server::retry_throttled() {
-  if (throttled_.empty()) return;
+  if (!clients_.any_throttled()) return;
   auto now = WriteLimit::Clock::now();
-  std::vector<ConnId> still;
-  for (ConnId id : throttled_) {
-    auto it = clients_.find(id);
-    if (it == clients_.end() || it->second.conn->closing()) continue;
-    if (!it->second.writes.has_credit(now)) {
-      still.push_back(id);
-      continue;
-    }
-    if (it->second.ring)
-      kicks_.push_back(id);
+  for (ConnId id : clients_.take_throttled()) {
+    Client* c = clients_.find_open(id);
+    if (!c) continue;
+    if (!c->writes.has_credit(now))
+      clients_.throttle(id);
+    else if (c->ring)
+      clients_.kick(id);
     else
-      serve(it->second);
+      serve(*c);
   }
-  throttled_.swap(still);
   run_kicks();
 }
 
@@ -259,7 +255,7 @@ void Server::accept_clients() {
 
 void Server::add_socket_client(UniqueFd fd) {
   int raw = fd.get();
-  ConnId id{next_conn_++};
+  ConnId id = clients_.new_id();
   auto transport = std::make_unique<transport::SocketTransport>(std::move(fd));
   // A socket peer is the toolstack in the control domain: privileged.
   Client c{std::make_unique<transport::Connection>(id, std::move(transport),
@@ -272,7 +268,7 @@ void Server::add_socket_client(UniqueFd fd) {
                  id.value);
     return;
   }
-  clients_.emplace(id, std::move(c));
+  clients_.add(std::move(c));
   if (trace_.active()) trace_.note(id, "new socket connection");
   spdlog::debug("conn {}: socket connected", id.value);
 }
@@ -327,12 +323,9 @@ void Server::serve(Client& c) {
 // client's replies left as soon as it was served, 0.15 now (the echo server,
 // sending as it goes: 0.25), and 6.3 -> 5.4 us of daemon CPU per request.
 void Server::send_served() {
-  for (ConnId id : served_) {
-    auto it = clients_.find(id);
-    if (it != clients_.end() && !it->second.conn->closing())
-      update_interest(it->second);
-  }
-  served_.clear();
+  for (ConnId id : clients_.served_list())
+    if (Client* c = clients_.find_open(id)) update_interest(*c);
+  clients_.clear_served();
 }
 
 bool Server::serve_requests(Client& c) {
@@ -353,10 +346,8 @@ bool Server::serve_requests(Client& c) {
     note_soft_memory(c, load);
   }
   if (!c.session.caller.privileged &&
-      !c.writes.has_credit(WriteLimit::Clock::now()) &&
-      std::find(throttled_.begin(), throttled_.end(), conn.id()) ==
-          throttled_.end())
-    throttled_.push_back(conn.id());
+      !c.writes.has_credit(WriteLimit::Clock::now()))
+    clients_.throttle(conn.id());
   transport::Fault fault = conn.fault();
   if (fault == transport::Fault::kProtocol ||
       fault == transport::Fault::kRingIndex ||
@@ -441,9 +432,9 @@ void Server::deliver(const store::EventSink& events) {
   std::vector<Client*> written;
   for (const store::Event& ev : events) {
     watches_.match(ev, [&](const store::WatchRecord& w, std::string_view path) {
-      auto it = clients_.find(w.conn());
-      if (it == clients_.end() || it->second.conn->closing()) return;
-      Client& target = it->second;
+      Client* open = clients_.find_open(w.conn());
+      if (!open) return;
+      Client& target = *open;
       if (target.stalled || !can_see(target, ev)) return;
       if (!sender_.send_event(*target.conn, path, w.token(),
                               event_bound_of(target)))
@@ -513,7 +504,7 @@ void Server::update_interest(Client& c) {
   // is kicked).
   if (want_read && conn.has_buffered_input()) {
     if (c.ring)
-      kicks_.push_back(conn.id());
+      clients_.kick(conn.id());
     else
       want_write = true;
   }
@@ -531,9 +522,7 @@ void Server::update_interest(Client& c) {
 }
 
 void Server::close_client(Client& c, std::string_view why) {
-  if (c.conn->closing()) return;
-  c.conn->mark_closing();
-  closing_.push_back(c.conn->id());
+  if (!clients_.mark_closing(c)) return;
   spdlog::debug("conn {}: closing ({})", c.conn->id().value, why);
   if (trace_.active()) trace_.note(c.conn->id(), why);
 }
@@ -542,24 +531,23 @@ void Server::close_client(Client& c, std::string_view why) {
 // transactions, at the end of the loop turn (nothing refers to them then).
 // True if any went.
 bool Server::reap() {
-  bool any = !closing_.empty();
-  for (ConnId id : closing_) {
-    auto it = clients_.find(id);
-    if (it == clients_.end()) continue;
+  std::vector<ConnId> closing = clients_.take_closing();
+  for (ConnId id : closing) {
+    Client* c = clients_.find(id);
+    if (!c) continue;
     // As in C, the session belongs to the requester's connection.
     if (lu_ && lu_->owner == id) {
       spdlog::info("live update: requester gone, session closed");
       end_live_update(std::nullopt);
     }
-    int fd = it->second.conn->transport().poll_fd();
+    int fd = c->conn->transport().poll_fd();
     if (fd >= 0) loop_.remove(fd);
     trim_.freed(watches_.bytes(id) + store_.transaction_bytes(id));
     watches_.remove_all(id);
     store_.drop_transactions(id);
-    clients_.erase(it);
+    clients_.erase(id);
   }
-  closing_.clear();
-  return any;
+  return !closing.empty();
 }
 
 

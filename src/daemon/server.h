@@ -14,6 +14,7 @@
 #include "cxenstored/unique_fd.h"
 #include "daemon/accept_pause.h"
 #include "daemon/admission.h"
+#include "daemon/clients.h"
 #include "daemon/domain_ring.h"
 #include "daemon/domains.h"
 #include "daemon/event_loop.h"
@@ -91,23 +92,6 @@ class Server final : public ops::DaemonHooks {
       const std::vector<std::string_view>& args) noexcept override;
 
  private:
-  struct Client {
-    std::unique_ptr<transport::Connection> conn;
-    ops::Session session;
-    bool want_read = true;   // registered interest, to skip needless epoll_ctl
-    bool want_write = false;
-    // A domain's ring connection: its own transport (else null).
-    DomainRing* ring = nullptr;
-    bool stalled = false;  // ring in error: not served until reconnection
-    WriteLimit writes{};   // XSA-206 rate limit (unprivileged only)
-    SoftMemoryNotice soft_memory{};  // -q memory=N crossed, logged once
-    bool has_new_events = false;    // queued by the deliver() under way
-    bool holding = false;  // a TRANSACTION_START held for a live update
-    // Since when it has had a transaction open (none open: unset); a live
-    // update waits for these (as C's ta_start_time).
-    std::optional<std::chrono::steady_clock::time_point> ta_start{};
-  };
-
   // The epoll token of a live update's target check (its report pipe).
   static constexpr std::uint64_t kLiveUpdateCheckToken = ~std::uint64_t{0} - 3;
 
@@ -217,15 +201,10 @@ class Server final : public ops::DaemonHooks {
   store::Store store_;
   store::WatchIndex watches_;
   QuotaTable quotas_;
-  std::unordered_map<ConnId, Client> clients_;
-  std::vector<ConnId> closing_;
-  std::vector<ConnId> kicks_;  // rings to serve at the end of this turn
-  std::vector<ConnId> served_;  // served this turn, replies not yet sent
-  std::vector<ConnId> throttled_;  // out of write credit, to serve later
+  Clients clients_;
   std::optional<xen::Port> virq_port_;
   DomId priv_domid_{0};
   DomId master_domid_{0};
-  std::uint64_t next_conn_ = 1;
   bool stopping_ = false;
   // The live update under way, if any, and the request being handled
   // (a -s is answered later, by the new daemon).

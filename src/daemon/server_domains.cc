@@ -1,7 +1,7 @@
 // The server's side of domains: INTRODUCE, RELEASE and the other domain
 // requests (ops::DaemonHooks), connecting a domain's ring, and death
 // detection on VIRQ_DOM_EXC. The table itself is Domains (domains.h); a
-// domain's ring connection lives in clients_ like a socket's, owning its
+// domain's ring connection is a Client like a socket's (clients.h), owning its
 // DomainRing, and the domain's record names it by ConnId.
 #include <new>
 
@@ -57,7 +57,7 @@ ConnId Server::attach_bound_domain(DomId dom,
                                    std::unique_ptr<xen::MappedRing> ring,
                                    xen::Port local, std::uint32_t features,
                                    std::optional<ConnId> id) {
-  ConnId conn = id ? *id : ConnId{next_conn_};
+  ConnId conn = id ? *id : clients_.peek_id();
   auto transport = std::make_unique<DomainRing>(
       std::move(ring), [this, dom] { domains_.notify(dom); });
   DomainRing* raw = transport.get();
@@ -68,26 +68,25 @@ ConnId Server::attach_bound_domain(DomId dom,
   c.want_read = false;  // rings have no fd in epoll
   c.ring = raw;
   c.stalled = !raw->mapped();
-  kicks_.reserve(kicks_.size() + 1);
-  auto [it, fresh] = clients_.emplace(conn, std::move(c));
+  clients_.reserve_kick();
+  bool fresh = clients_.add(std::move(c)).second;
   try {
     domains_.add(Domain{dom, local, conn, false, features});
   } catch (const std::bad_alloc&) {
-    if (fresh) clients_.erase(it);
+    if (fresh) clients_.erase(conn);
     throw;
   }
-  if (!id) ++next_conn_;
+  if (!id) clients_.new_id();
   if (raw->mapped())
-    kicks_.push_back(conn);  // the guest may have written before we looked
+    clients_.kick(conn);  // the guest may have written before we looked
   if (trace_.active()) trace_.note(conn, "domain ring connected");
   spdlog::info("dom{}: ring connected (conn {}, port {})", dom.value,
                conn.value, local);
   return conn;
 }
 
-Server::Client* Server::client_of(const Domain& d) noexcept {
-  auto it = clients_.find(d.conn);
-  return it == clients_.end() ? nullptr : &it->second;
+Client* Server::client_of(const Domain& d) noexcept {
+  return clients_.find(d.conn);
 }
 
 bool Server::is_domain_introduced(DomId dom) const noexcept {
@@ -111,7 +110,7 @@ Status Server::introduce(DomId dom, std::uint64_t gfn, std::uint32_t port,
     if (Domain* known = domains_.find(dom)) {
       // Known domain: only the event channel is re-bound (after resume).
       domains_.rebind(*known, port);
-      kicks_.push_back(known->conn);
+      clients_.kick(known->conn);
       return {};
     }
     auto ring = hv_->rings->map_domain(dom, gfn);
@@ -172,7 +171,7 @@ void Server::detach_domain(DomId dom, store::EventSink& events) {
   Domain* d = domains_.find(dom);
   if (!d) return;
   store::Event released = special_event("@releaseDomain", dom);
-  closing_.reserve(closing_.size() + 1);
+  clients_.reserve_closing();
   std::optional<DomId> heir;
   if (opts_.keep_orphans) heir = priv_domid_;
   store_.forget_domain(dom, heir, events);  // leaves room for one event
@@ -337,12 +336,8 @@ Status Server::set_feature(DomId dom, std::uint32_t value) noexcept {
 }
 
 void Server::run_kicks() {
-  std::vector<ConnId> kicks;
-  kicks.swap(kicks_);
-  for (ConnId id : kicks) {
-    auto it = clients_.find(id);
-    if (it != clients_.end()) on_ring_kick(it->second);
-  }
+  for (ConnId id : clients_.take_kicks())
+    if (Client* c = clients_.find(id)) on_ring_kick(*c);
 }
 
 }  // namespace cxs::daemon

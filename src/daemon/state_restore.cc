@@ -391,7 +391,7 @@ void Server::restore_state(std::string_view bytes) {
                     QuotaDefaults{quotas_.defaults(), opts_.quotas_given},
                     store_, watches_, stream);
   quotas_.restore(r.quota, std::move(r.domain_quota));
-  next_conn_ = r.conns.size() + 1;
+  clients_.ids_taken_up_to(r.conns.size());
   for (const auto& [dom, d] : r.domains)
     if (!d.introduced && d.features_known)
       domains_.restore_preset(dom, d.features);
@@ -429,7 +429,7 @@ void Server::restore_state(std::string_view bytes) {
         lost.push_back(rc.id);
         continue;
       }
-      c = &clients_.emplace(rc.id, std::move(client)).first->second;
+      c = clients_.add(std::move(client)).first;
     } else {
       c = restore_ring(rc, r.domains.at(rc.dom));
       if (!c) {
@@ -463,8 +463,7 @@ void Server::restore_state(std::string_view bytes) {
 // inherited fd, so the stream's local port is used as it is. A ring that
 // cannot be mapped leaves the domain known but unserved (as C does), so
 // that its death is still reported.
-Server::Client* Server::restore_ring(const RestoredConn& rc,
-                                     const RestoredDomain& d) {
+Client* Server::restore_ring(const RestoredConn& rc, const RestoredDomain& d) {
   const migrate::ConnRec& rec = *rc.rec;
   if (!hv_) {
     spdlog::warn("live update: dom{}'s ring dropped: no hypervisor",
@@ -485,7 +484,7 @@ Server::Client* Server::restore_ring(const RestoredConn& rc,
   Domain& dom = *domains_.find(rc.dom);
   dom.gfn = d.gfn;
   dom.shutdown_reported = d.shutdown_reported;
-  Client& c = clients_.at(rc.id);
+  Client& c = *clients_.find(rc.id);
   c.session.caller.target = rc.target;
   if (rc.stalled) c.stalled = true;
   return &c;
