@@ -96,5 +96,6 @@ class SmallBytes {
 
   char raw_[16] = {};
 };
+static_assert(sizeof(SmallBytes) == 16, "a node's value in 16 bytes");
 
 }  // namespace cxs::store

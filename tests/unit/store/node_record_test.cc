@@ -37,8 +37,6 @@ TEST(NameValue, KeepsNameAndValueAroundTheInlineLimit) {
   }
 }
 
-TEST(NodeRecord, IsFortyBytes) { EXPECT_EQ(sizeof(NodeRecord), 40u); }
-
 TEST(RecordSlab, IdsStayValidAndFreedIdsAreReused) {
   RecordSlab slab;
   std::vector<std::uint32_t> ids;

@@ -9,8 +9,6 @@
 namespace cxs::store {
 namespace {
 
-TEST(SmallBytes, IsSixteenBytes) { EXPECT_EQ(sizeof(SmallBytes), 16u); }
-
 TEST(SmallBytes, KeepsEveryLengthAroundTheInlineLimit) {
   for (std::size_t n : {0u, 1u, 14u, 15u, 16u, 17u, 100u, 4096u}) {
     std::string s(n, 'v');
