@@ -55,7 +55,7 @@ SimGuest::SimGuest(const std::string& dir, std::uint32_t dom, int evtchn_fd)
   if (addr_ == MAP_FAILED) throw BenchError(sys_error("mmap " + path));
   std::uint32_t port = kPortBase + dom;
   ring_ = std::make_unique<guest::GuestRing>(
-      static_cast<transport::RingPage*>(addr_), [evtchn_fd, port] {
+      static_cast<wire::RingPage*>(addr_), [evtchn_fd, port] {
         // The FIFO is drained by the daemon; a full one drops the kick,
         // which only delays it until the next.
         ssize_t n = ::write(evtchn_fd, &port, sizeof port);

@@ -219,8 +219,8 @@ class RingMapping {
   RingMapping(const RingMapping&) = delete;
   RingMapping& operator=(const RingMapping&) = delete;
 
-  cxs::transport::RingPage* page() {
-    return static_cast<cxs::transport::RingPage*>(addr_);
+  cxs::wire::RingPage* page() {
+    return static_cast<cxs::wire::RingPage*>(addr_);
   }
 
  private:
@@ -560,16 +560,16 @@ int run_command(const SimDir& sim, std::chrono::milliseconds timeout, bool part,
                 shown(m.payload).c_str());
   } else if (cmd == "reconnect") {
     need(0, 0);
-    if (!(g.ring().server_features() & cxs::transport::kFeatureReconnection))
+    if (!(g.ring().server_features() & cxs::wire::kFeatureReconnection))
       std::fprintf(stderr,
                    "warning: the daemon does not advertise "
                    "ring reconnection\n");
     g.ring().request_reconnect();
     g.wait_until(
-        [&] { return g.ring().connection() == cxs::transport::kConnected; });
-    if (g.ring().connection() != cxs::transport::kConnected) {
+        [&] { return g.ring().connection() == cxs::wire::kConnected; });
+    if (g.ring().connection() != cxs::wire::kConnected) {
       // Leave the ring as we found it rather than stuck half-way.
-      g.ring().page()->connection = cxs::transport::kConnected;
+      g.ring().page()->connection = cxs::wire::kConnected;
       throw Failure("timeout waiting for the reconnection");
     }
     g.ring().reset_local();

@@ -9,7 +9,7 @@
 namespace cxs::guest {
 namespace {
 
-using transport::kRingBytes;
+using wire::kRingBytes;
 
 // Shared words are read and written with single accesses; ordering against
 // the data comes from the explicit fences at each use (as in xenbus).
@@ -38,7 +38,7 @@ void copy_out(char* dst, const char* ring, std::uint32_t idx,
 
 }  // namespace
 
-GuestRing::GuestRing(transport::RingPage* page, std::function<void()> kick)
+GuestRing::GuestRing(wire::RingPage* page, std::function<void()> kick)
     : page_(page), kick_(std::move(kick)) {}
 
 bool GuestRing::send(std::uint32_t type, std::uint32_t req_id,
@@ -103,7 +103,7 @@ std::optional<wire::Message> GuestRing::receive() {
 
 void GuestRing::request_reconnect() {
   std::atomic_thread_fence(std::memory_order_seq_cst);
-  store(page_->connection, transport::kReconnect);
+  store(page_->connection, wire::kReconnect);
   kick();
 }
 

@@ -12,8 +12,8 @@
 #include <string>
 #include <string_view>
 
-#include "transport/ring/ring_page.h"
 #include "wire/header.h"
+#include "wire/ring_page.h"
 
 namespace cxs::guest {
 
@@ -21,7 +21,7 @@ class GuestRing {
  public:
   // `kick` signals the daemon (the guest's event channel); it is called after
   // every call that moved an index.
-  GuestRing(transport::RingPage* page, std::function<void()> kick);
+  GuestRing(wire::RingPage* page, std::function<void()> kick);
 
   // --- the protocol, as a well-behaved guest speaks it ---
 
@@ -75,10 +75,10 @@ class GuestRing {
   void kick() const {
     if (kick_) kick_();
   }
-  transport::RingPage* page() noexcept { return page_; }
+  wire::RingPage* page() noexcept { return page_; }
 
  private:
-  transport::RingPage* page_;
+  wire::RingPage* page_;
   std::function<void()> kick_;
   std::string out_;  // queued, not yet in req[]
   std::string in_;   // taken from rsp[], not yet a whole message

@@ -14,7 +14,7 @@
 
 #include "cxenstored/ids.h"
 #include "cxenstored/result.h"
-#include "transport/ring/ring_page.h"
+#include "wire/ring_page.h"
 
 namespace cxs::xen {
 
@@ -39,7 +39,7 @@ class EventChannel {
 class MappedRing {
  public:
   virtual ~MappedRing() = default;
-  virtual transport::RingPage* page() noexcept = 0;
+  virtual wire::RingPage* page() noexcept = 0;
 };
 
 class RingMapper {

@@ -35,7 +35,7 @@ namespace {
 constexpr Port kDomExcPort = 1;
 constexpr Port kDomPortBase = 100;
 constexpr std::size_t kPageSize = 4096;
-static_assert(sizeof(transport::RingPage) <= kPageSize);
+static_assert(sizeof(wire::RingPage) <= kPageSize);
 
 std::string errno_text(int err) { return std::strerror(err); }
 
@@ -181,8 +181,8 @@ class SimMappedRing final : public MappedRing {
   SimMappedRing(const SimMappedRing&) = delete;
   SimMappedRing& operator=(const SimMappedRing&) = delete;
 
-  transport::RingPage* page() noexcept override {
-    return static_cast<transport::RingPage*>(addr_);
+  wire::RingPage* page() noexcept override {
+    return static_cast<wire::RingPage*>(addr_);
   }
 
  private:

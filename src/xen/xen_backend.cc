@@ -58,12 +58,12 @@ namespace cxs::xen {
 namespace {
 
 constexpr std::size_t kPageSize = XC_PAGE_SIZE;
-static_assert(sizeof(transport::RingPage) <= kPageSize);
-static_assert(sizeof(xenstore_domain_interface) == sizeof(transport::RingPage));
+static_assert(sizeof(wire::RingPage) <= kPageSize);
+static_assert(sizeof(xenstore_domain_interface) == sizeof(wire::RingPage));
 static_assert(offsetof(xenstore_domain_interface, req_cons) ==
-              offsetof(transport::RingPage, req_cons));
+              offsetof(wire::RingPage, req_cons));
 static_assert(offsetof(xenstore_domain_interface, error) ==
-              offsetof(transport::RingPage, error));
+              offsetof(wire::RingPage, error));
 
 constexpr const char* kEvtchnDev = "/dev/xen/evtchn";
 constexpr const char* kXsdKva = "/proc/xen/xsd_kva";
@@ -302,8 +302,8 @@ class GrantMappedRing final : public MappedRing {
   GrantMappedRing(const GrantMappedRing&) = delete;
   GrantMappedRing& operator=(const GrantMappedRing&) = delete;
 
-  transport::RingPage* page() noexcept override {
-    return static_cast<transport::RingPage*>(addr_);
+  wire::RingPage* page() noexcept override {
+    return static_cast<wire::RingPage*>(addr_);
   }
 
  private:
@@ -319,8 +319,8 @@ class MmapRing final : public MappedRing {
   MmapRing(const MmapRing&) = delete;
   MmapRing& operator=(const MmapRing&) = delete;
 
-  transport::RingPage* page() noexcept override {
-    return static_cast<transport::RingPage*>(addr_);
+  wire::RingPage* page() noexcept override {
+    return static_cast<wire::RingPage*>(addr_);
   }
 
  private:

@@ -124,7 +124,7 @@ class RingChannel : public Channel {
     map_ =
         ::mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
     if (map_ == MAP_FAILED) throw std::runtime_error("mmap " + p);
-    ring_.emplace(static_cast<transport::RingPage*>(map_),
+    ring_.emplace(static_cast<wire::RingPage*>(map_),
                   [this] { test::raise_port(dir_, port_); });
   }
   ~RingChannel() override { ::munmap(map_, 4096); }

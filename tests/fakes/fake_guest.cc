@@ -2,7 +2,7 @@
 
 namespace cxs::test {
 
-FakeGuest::FakeGuest(transport::RingPage* page, std::function<void()> kick)
+FakeGuest::FakeGuest(wire::RingPage* page, std::function<void()> kick)
     : user_kick_(std::move(kick)), ring_(page, [this] {
         ++kicks_;
         if (user_kick_) user_kick_();

@@ -17,8 +17,7 @@ namespace cxs::test {
 class FakeGuest {
  public:
   // `kick` is the guest's event channel towards the daemon (may be empty).
-  explicit FakeGuest(transport::RingPage* page,
-                     std::function<void()> kick = {});
+  explicit FakeGuest(wire::RingPage* page, std::function<void()> kick = {});
 
   // Sends one request; returns its req_id. What does not fit stays queued
   // until flush() (all_sent() tells).

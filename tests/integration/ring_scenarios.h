@@ -324,12 +324,10 @@ inline void ring_reconnection(SimHost &h, Transcript &t) {
   SimGuest g(h, 5);
   RawClient dom0(h.socket());
   t.rec("server_features reconnection bit",
-        (g.ring().server_features() & transport::kFeatureReconnection)
-            ? "set"
-            : "clear");
+        (g.ring().server_features() & wire::kFeatureReconnection) ? "set"
+                                                                  : "clear");
   t.rec("server_features error bit",
-        (g.ring().server_features() & transport::kFeatureError) ? "set"
-                                                                : "clear");
+        (g.ring().server_features() & wire::kFeatureError) ? "set" : "clear");
   t.rec("guest WATCH data r",
         guest_request(g, wire::MsgType::XS_WATCH, {"data", "r"}));
   g.next_event();

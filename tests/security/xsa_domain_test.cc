@@ -167,7 +167,7 @@ TEST(Security, xsa_325_ring_fault_does_not_disturb_domain_cleanup) {
   wire::encode_header(hdr, raw);
   g.ring().send_bytes(std::string_view(raw, sizeof raw));
   ASSERT_TRUE(eventually([&] { return g.ring().error() != 0; }));
-  EXPECT_EQ(g.ring().error(), transport::kErrorProto);
+  EXPECT_EQ(g.ring().error(), wire::kErrorProto);
   // The domain stays known until it dies...
   EXPECT_TRUE(introduced(dom0, 5));
   host.kill(5);

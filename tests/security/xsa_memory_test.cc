@@ -10,8 +10,8 @@
 #include <thread>
 
 #include "security_helpers.h"
-#include "transport/ring/ring_page.h"
 #include "wire/header.h"
+#include "wire/ring_page.h"
 
 namespace cxs::test {
 namespace {
@@ -132,8 +132,8 @@ TEST(Security, xsa_326_queued_output_past_the_memory_quota_stops_reading) {
   // it), plus what was read ahead from the ring (1024 bytes of requests)
   // and what fits in rsp[] (1024 bytes). Without the memory gate the
   // daemon would take about 32 (its 64 KiB read pause).
-  std::size_t bound = 12000 / per_reply + 1 + transport::kRingBytes / per_request +
-                      1 + 1;
+  std::size_t bound =
+      12000 / per_reply + 1 + wire::kRingBytes / per_request + 1 + 1;
   EXPECT_LE(taken, bound) << "requests taken while over the memory quota";
   // Queued replies are charged their buffer's block (2048 for a reply of
   // 2016 bytes, doubling as more are appended): one fewer than 12000 /

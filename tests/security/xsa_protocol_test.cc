@@ -48,7 +48,7 @@ TEST(Security, xsa_38_hostile_ring_indexes_mark_only_that_ring_in_error) {
   // req_prod more than a ring ahead of req_cons: impossible indexes.
   g.ring().set_req_prod(g.ring().req_cons() + 5000);
   g.ring().kick();
-  EXPECT_EQ(wait_ring_error(g, milliseconds(3000)), transport::kErrorRingIdx);
+  EXPECT_EQ(wait_ring_error(g, milliseconds(3000)), wire::kErrorRingIdx);
   // rsp_cons past rsp_prod on a second domain.
   ASSERT_TRUE(is_type_ok(host.introduce(6)));
   SimGuest h(host, 6);
@@ -215,7 +215,7 @@ TEST(Security, xsa_420_high_bit_header_values_are_handled_as_unsigned) {
   char raw[kHeaderSize];
   wire::encode_header(hdr, raw);
   g.ring().send_bytes(std::string_view(raw, sizeof raw));
-  EXPECT_EQ(wait_ring_error(g, milliseconds(3000)), transport::kErrorProto);
+  EXPECT_EQ(wait_ring_error(g, milliseconds(3000)), wire::kErrorProto);
   expect_others_served(host, 8);
 }
 

@@ -198,8 +198,8 @@ TEST(Security, xsa_326_outstanding_requests_are_not_read_past_the_quota) {
   // replies) plus `outstanding` queued behind them.
   // The connection may also have read one ring's worth of requests ahead
   // into its framer (1 KB, bounded).
-  std::size_t bound = 20 + transport::kRingBytes / kHeaderSize +
-                      transport::kRingBytes / per_request + 1;
+  std::size_t bound =
+      20 + wire::kRingBytes / kHeaderSize + wire::kRingBytes / per_request + 1;
   EXPECT_LE(taken / per_request, bound)
       << "the daemon kept reading requests whose replies were not taken";
   RawClient dom0(host.socket());

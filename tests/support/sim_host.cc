@@ -250,7 +250,7 @@ SimGuest::SimGuest(const std::string& dir, std::uint32_t dom,
       dom_(dom),
       port_(port),
       map_(map_ring(dir, ring_file_dom)),
-      ring_(static_cast<transport::RingPage*>(map_),
+      ring_(static_cast<wire::RingPage*>(map_),
             [this] { raise_port(dir_, port_); }) {}
 
 SimGuest::~SimGuest() { ::munmap(map_, kRingFileBytes); }

@@ -5,6 +5,16 @@
 #include <cstring>
 
 namespace cxs::transport {
+
+using wire::kConnected;
+using wire::kErrorComm;
+using wire::kErrorNone;
+using wire::kErrorProto;
+using wire::kErrorRingIdx;
+using wire::kReconnect;
+using wire::kRingBytes;
+using wire::RingPage;
+
 namespace {
 
 // The guest may change these at any time: every access is a single load or

@@ -10,15 +10,15 @@
 
 #include <functional>
 
-#include "transport/ring/ring_page.h"
 #include "transport/transport.h"
+#include "wire/ring_page.h"
 
 namespace cxs::transport {
 
 class RingTransport final : public Transport {
  public:
   // `page` must outlive the transport; `notify` kicks the guest's channel.
-  RingTransport(RingPage* page, std::function<void()> notify) noexcept;
+  RingTransport(wire::RingPage* page, std::function<void()> notify) noexcept;
 
   IoResult read(char* buf, std::size_t len) noexcept override;
   IoResult write(const char* buf, std::size_t len) noexcept override;
@@ -33,10 +33,10 @@ class RingTransport final : public Transport {
   // to 0, guest notified. The caller has dropped the connection's state.
   void finish_reconnect() noexcept;
 
-  RingPage* page() noexcept { return page_; }
+  wire::RingPage* page() noexcept { return page_; }
 
  private:
-  RingPage* page_;
+  wire::RingPage* page_;
   std::function<void()> notify_;
   bool progressed_ = false;
   bool broken_ = false;

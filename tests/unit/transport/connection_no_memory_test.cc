@@ -39,7 +39,7 @@ TEST_F(NoMemoryOverRing, ARequestThatCannotBeGatheredFaultsTheRing) {
   EXPECT_FALSE(got);
   EXPECT_EQ(conn_.fault(), Fault::kNoMemory);
   EXPECT_FALSE(conn_.transport().on_protocol_fault(conn_.fault()));
-  EXPECT_EQ(guest_.raw().error(), transport::kErrorComm);
+  EXPECT_EQ(guest_.raw().error(), wire::kErrorComm);
 }
 
 TEST_F(NoMemoryOverRing, WithMemoryTheSameRequestIsGathered) {

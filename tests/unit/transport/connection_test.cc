@@ -59,7 +59,7 @@ TEST_F(ConnectionOverRing, AHeaderAnnouncing4097BytesIsAProtocolFault) {
 
   // What the server then does: the ring is marked, the connection stays.
   EXPECT_FALSE(conn_.transport().on_protocol_fault(conn_.fault()));
-  EXPECT_EQ(guest_.raw().error(), transport::kErrorProto);
+  EXPECT_EQ(guest_.raw().error(), wire::kErrorProto);
 }
 
 TEST_F(ConnectionOverRing, AHeaderSplitBeforeItsLengthFaultsOnlyWhenComplete) {
@@ -111,7 +111,7 @@ TEST_F(ConnectionOverRing, FlushStopsWithOutputQueuedWhenTheRingIsFull) {
   EXPECT_TRUE(conn_.has_output());
   EXPECT_EQ(conn_.queued_bytes(), 3000u);
   EXPECT_EQ(guest_.raw().rsp_prod() - guest_.raw().rsp_cons(),
-            transport::kRingBytes);
+            wire::kRingBytes);
 }
 
 TEST_F(ConnectionOverRing, FlushReportsBrokenRspIndexes) {

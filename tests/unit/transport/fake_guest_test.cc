@@ -11,7 +11,7 @@
 namespace cxs::test {
 namespace {
 
-using transport::kRingBytes;
+using wire::kRingBytes;
 using wire::MsgType;
 
 using FakeGuestTest = RingFixture;

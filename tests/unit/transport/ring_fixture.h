@@ -38,12 +38,10 @@ class SharedPage {
   SharedPage(const SharedPage&) = delete;
   SharedPage& operator=(const SharedPage&) = delete;
 
-  transport::RingPage* daemon_view() {
-    return static_cast<transport::RingPage*>(daemon_);
+  wire::RingPage* daemon_view() {
+    return static_cast<wire::RingPage*>(daemon_);
   }
-  transport::RingPage* guest_view() {
-    return static_cast<transport::RingPage*>(guest_);
-  }
+  wire::RingPage* guest_view() { return static_cast<wire::RingPage*>(guest_); }
 
  private:
   static constexpr std::size_t kSize = 4096;

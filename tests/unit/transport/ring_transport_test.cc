@@ -18,7 +18,7 @@ namespace {
 
 using transport::Fault;
 using transport::IoResult;
-using transport::kRingBytes;
+using wire::kRingBytes;
 using wire::MsgType;
 
 std::string pattern(std::size_t n, unsigned seed) {
@@ -251,7 +251,7 @@ TEST_F(RingTransportTest, BrokenIndexesReachTheConnectionAsARingIndexFault) {
 
 TEST_F(RingTransportTest, AProtocolFaultSetsErrorThreeAndKeepsTheConnection) {
   EXPECT_FALSE(ring_.on_protocol_fault(Fault::kProtocol));
-  EXPECT_EQ(guest_.raw().error(), transport::kErrorProto);
+  EXPECT_EQ(guest_.raw().error(), wire::kErrorProto);
   EXPECT_EQ(guest_.raw().error(), 3u);
   EXPECT_TRUE(ring_.in_error());
   EXPECT_EQ(to_guest_.take(), 1u) << "the guest is told";
@@ -259,7 +259,7 @@ TEST_F(RingTransportTest, AProtocolFaultSetsErrorThreeAndKeepsTheConnection) {
 
 TEST_F(RingTransportTest, ARingIndexFaultSetsErrorTwo) {
   EXPECT_FALSE(ring_.on_protocol_fault(Fault::kRingIndex));
-  EXPECT_EQ(guest_.raw().error(), transport::kErrorRingIdx);
+  EXPECT_EQ(guest_.raw().error(), wire::kErrorRingIdx);
   EXPECT_EQ(guest_.raw().error(), 2u);
   EXPECT_EQ(to_guest_.take(), 1u);
 }
@@ -300,7 +300,7 @@ TEST_F(RingTransportTest, FinishReconnectResetsTheRingAndNotifiesTheGuest) {
   EXPECT_EQ(guest_.raw().rsp_cons(), 0u);
   EXPECT_EQ(guest_.raw().rsp_prod(), 0u);
   EXPECT_EQ(guest_.raw().error(), 0u);
-  EXPECT_EQ(guest_.raw().connection(), transport::kConnected);
+  EXPECT_EQ(guest_.raw().connection(), wire::kConnected);
   EXPECT_FALSE(ring_.reconnect_requested());
   EXPECT_FALSE(ring_.in_error());
   EXPECT_EQ(to_guest_.take(), 1u);

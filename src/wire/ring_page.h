@@ -1,8 +1,12 @@
 // The shared ring page (struct xenstore_domain_interface of xs_wire.h),
-// restated so that the ring code needs no Xen header; tests static_assert
-// that the layouts agree. The guest writes req[] and req_prod, reads rsp[]
-// and writes rsp_cons; the daemon does the opposite. Indexes are free-running
-// uint32 counters: masked by 1023 to address the arrays, wrapping at 2^32.
+// restated so that the ring code needs no Xen header; xen_backend.cc
+// static_asserts that the layouts agree. A wire format like header.h, and
+// here for the same reason: the daemon's side (transport's RingTransport),
+// the guest's side (src/guest) and the code that maps the page (src/xen)
+// all read it, and none of them may depend on another. The guest writes req[]
+// and req_prod, reads rsp[] and writes rsp_cons; the daemon does the opposite.
+// Indexes are free-running uint32 counters: masked by 1023 to address the
+// arrays, wrapping at 2^32.
 #pragma once
 
 #include <cstddef>
@@ -10,7 +14,7 @@
 
 #include "cxenstored/features.h"
 
-namespace cxs::transport {
+namespace cxs::wire {
 
 inline constexpr std::uint32_t kRingBytes = 1024;  // XENSTORE_RING_SIZE
 
@@ -42,4 +46,4 @@ inline constexpr std::uint32_t kErrorComm = 1;
 inline constexpr std::uint32_t kErrorRingIdx = 2;
 inline constexpr std::uint32_t kErrorProto = 3;
 
-}  // namespace cxs::transport
+}  // namespace cxs::wire
