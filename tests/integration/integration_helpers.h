@@ -15,8 +15,6 @@
 #include <thread>
 #include <vector>
 
-#include "daemon_process.h"
-#include "raw_client.h"
 #include "test_util.h"
 #include "wire/message_type.h"
 

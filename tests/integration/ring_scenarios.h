@@ -82,11 +82,11 @@ inline std::string dom0_request(RawClient &c, wire::MsgType type,
   return shown == "OK|" ? "OK" : shown;
 }
 
-// The events queued for dom0's socket so far (RawClient::queued_events:
+// The events queued for dom0's socket so far (RawClient::events_before_barrier:
 // an ordering barrier, which both daemons honour, not a wait).
 inline std::string dom0_events(RawClient &c) {
   std::string out;
-  for (const Msg &ev : c.queued_events()) {
+  for (const Msg &ev : c.events_before_barrier()) {
     if (!out.empty())
       out += ", ";
     out += ev.shown();

@@ -233,7 +233,7 @@ TEST_F(Transactions, ClosingTheConnectionDiscardsItsTransaction) {
   EXPECT_TRUE(c.read("/tx/doomed/a").is_error("ENOENT"));
   EXPECT_TRUE(c.read("/tx/doomed").is_error("ENOENT"));
   EXPECT_EQ(dump_store(d.socket_path()), before);
-  EXPECT_TRUE(watcher.queued_events().empty());
+  EXPECT_TRUE(watcher.events_before_barrier().empty());
 }
 
 TEST_F(Transactions, ReadsInsideATransactionSeeItsOwnWritesOnly) {

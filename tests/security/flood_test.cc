@@ -187,9 +187,9 @@ TEST(Security, flood_128_watch_then_reset_watches_10000_times) {
             << " KiB" << std::endl;
   // Nothing leaks from round to round.
   EXPECT_LT(end_rss - mid_rss, 2 * 1024);
-  (void)c.queued_events();  // the initial events of the last round
+  (void)c.events_before_barrier();  // the initial events of the last round
   EXPECT_TRUE(is_type_ok(other.write("/w/p1", "x")));
-  EXPECT_TRUE(c.queued_events().empty()) << "a reset watch fired";
+  EXPECT_TRUE(c.events_before_barrier().empty()) << "a reset watch fired";
   report_peak_rss(host.daemon(), "10000 x {128 WATCH; RESET_WATCHES}");
   EXPECT_LT(host.daemon().peak_rss_kib(), kPeakBoundKib);
 }

@@ -6,8 +6,6 @@
 #include <string>
 #include <utility>
 
-#include "daemon_process.h"
-#include "raw_client.h"
 #include "sim_host.h"
 #include "test_util.h"
 #include "wire/message_type.h"

@@ -22,7 +22,6 @@
 #include <vector>
 
 #include "daemon/server.h"
-#include "raw_client.h"
 #include "sim_host.h"
 #include "temp_dir.h"
 #include "test_util.h"
