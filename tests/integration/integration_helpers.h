@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "event_assertions.h"
 #include "test_util.h"
 #include "wire/message_type.h"
 

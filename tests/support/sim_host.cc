@@ -250,9 +250,17 @@ std::optional<std::string> SimGuest::next_event_text(milliseconds timeout) {
   return shown;
 }
 
-std::vector<std::string> SimGuest::drain_events(milliseconds quiet) {
+std::vector<std::string> SimGuest::events_before_barrier() {
+  if (!request(wire::MsgType::XS_GET_DOMAIN_PATH, with_nul("0")))
+    throw std::runtime_error("no reply to the barrier on dom" +
+                             std::to_string(dom_) + "'s ring");
   std::vector<std::string> out;
-  while (auto e = next_event_text(quiet)) out.push_back(*e);
+  for (wire::Message& m : events_) {
+    for (char& c : m.payload)
+      if (c == '\0') c = '|';
+    out.push_back(std::move(m.payload));
+  }
+  events_.clear();
   return out;
 }
 

@@ -137,8 +137,11 @@ class SimGuest {
   // The same as "path|token" text.
   std::optional<std::string> next_event_text(
       milliseconds timeout = milliseconds(3000));
-  // Every event that arrives within `quiet` of the previous one, as text.
-  std::vector<std::string> drain_events(milliseconds quiet = milliseconds(300));
+  // The ordering barrier of RawClient::events_before_barrier on the ring:
+  // sends GET_DOMAIN_PATH 0 and returns, as text, every event read up to
+  // its reply (and any read with it), which includes every event queued
+  // before the barrier. Throws std::runtime_error when no reply comes.
+  std::vector<std::string> events_before_barrier();
   // Takes everything the daemon has written so far (replies and events).
   void drain() { pump(); }
   std::size_t events_seen() const noexcept { return events_.size(); }
