@@ -26,19 +26,11 @@ namespace cxs::harness {
 using Clock = std::chrono::steady_clock;
 
 const char* kind_name(DaemonKind k) {
-  switch (k) {
-    case DaemonKind::kCxs:
-      return "cxenstored";
-    case DaemonKind::kC:
-      return "C-xenstored";
-    case DaemonKind::kEcho:
-      return "echo";
-    case DaemonKind::kOx:
-      return "oxenstored";
-    case DaemonKind::kOxNoLog:
-      return "oxenstored-nolog";
-  }
-  return "?";
+  // In DaemonKind's order.
+  static constexpr std::array<const char*, 5> kNames = {
+      "cxenstored", "C-xenstored", "echo", "oxenstored", "oxenstored-nolog"};
+  auto i = static_cast<std::size_t>(k);
+  return i < kNames.size() ? kNames[i] : "?";
 }
 
 namespace {

@@ -15,6 +15,7 @@
 
 namespace cxs::harness {
 
+// kind_name() names them in this order.
 enum class DaemonKind { kCxs, kC, kEcho, kOx, kOxNoLog };
 
 const char* kind_name(DaemonKind k);

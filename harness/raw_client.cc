@@ -15,6 +15,17 @@ namespace cxs::harness {
 using wire::MsgType;
 using Clock = std::chrono::steady_clock;
 
+namespace {
+
+std::optional<Msg> pop_front(std::deque<Msg>& q) {
+  if (q.empty()) return std::nullopt;
+  Msg m = std::move(q.front());
+  q.pop_front();
+  return m;
+}
+
+}  // namespace
+
 std::string Msg::shown() const {
   std::string s = payload;
   for (char& c : s)
@@ -180,11 +191,7 @@ std::optional<Msg> RawClient::recv_reply(std::chrono::milliseconds timeout) {
 std::optional<Msg> RawClient::recv_event(std::chrono::milliseconds timeout) {
   auto deadline = Clock::now() + timeout;
   for (;;) {
-    if (!events_.empty()) {
-      Msg m = std::move(events_.front());
-      events_.pop_front();
-      return m;
-    }
+    if (auto m = pop_front(events_)) return m;
     Msg m;
     while (take(m)) {
       if (m.type == ty(MsgType::XS_WATCH_EVENT)) {
@@ -231,11 +238,7 @@ std::size_t RawClient::read_available() {
 }
 
 std::optional<Msg> RawClient::try_receive() {
-  if (!replies_.empty()) {
-    Msg m = std::move(replies_.front());
-    replies_.pop_front();
-    return m;
-  }
+  if (auto m = pop_front(replies_)) return m;
   Msg m;
   while (take(m)) {
     if (m.type != ty(MsgType::XS_WATCH_EVENT)) return m;
