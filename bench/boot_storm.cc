@@ -76,12 +76,11 @@
 #include <thread>
 #include <vector>
 
+#include "bench_main.h"
 #include "boot_storm_dom0.h"
 #include "boot_storm_guests.h"
 #include "boot_storm_util.h"
-#include "daemon.h"
 #include "ring_load.h"
-#include "xs_conn.h"
 
 namespace cxs::bench::storm {
 namespace {
@@ -96,14 +95,14 @@ struct Options {
   DaemonPaths paths;
   std::string workdir;
 };
-long rss_settled(const Daemon& d) {
+long rss_settled(const DaemonProcess& d) {
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   return d.rss_bytes();
 }
 
 int run_storm(DaemonKind kind, const Options& o) {
   std::string dir = o.workdir + "/" + kind_name(kind);
-  Daemon d(kind, o.paths, dir);
+  DaemonProcess d(daemon_options(kind, o.paths, dir));
   Counters c;
   Failure f;
   DomainList domains(d.sim_dir());
@@ -166,7 +165,7 @@ int run_storm(DaemonKind kind, const Options& o) {
   long per_watch = -1;
   std::string watch_note;
   {
-    XsConn extra(d.socket());
+    RawClient extra(d.socket_path());
     long before = rss_settled(d);
     constexpr int kExtra = 5000;
     std::string batch;
@@ -174,12 +173,12 @@ int run_storm(DaemonKind kind, const Options& o) {
       extra.append_request(
           batch, MsgType::XS_WATCH,
           nul_join({"/storm/w" + std::to_string(i), "x" + std::to_string(i)}));
-    extra.send_raw(batch);
+    extra.send_bytes(batch);
     int refused = 0;
     std::string why;
     for (int i = 0; i < kExtra; ++i) {
-      Message m = extra.receive();
-      if (m.hdr.type == type_of(MsgType::XS_ERROR)) {
+      Msg m = extra.receive();
+      if (m.type == ty(MsgType::XS_ERROR)) {
         ++refused;
         why = error_name(m.payload);
       }
@@ -262,10 +261,10 @@ int run_storm(DaemonKind kind, const Options& o) {
 // The reply to the request just sent (events set aside, counted).
 Message ring_call(SimGuest& g, int notify_fd, MsgType t,
                   const std::string& payload, int* events = nullptr) {
-  g.ring().send(type_of(t), ++g.next_id, 0, payload);
+  g.ring().send(ty(t), ++g.next_id, 0, payload);
   for (;;) {
     Message m = await_ring(g, notify_fd, 30);
-    if (m.hdr.type == type_of(MsgType::XS_WATCH_EVENT)) {
+    if (m.hdr.type == ty(MsgType::XS_WATCH_EVENT)) {
       if (events) ++*events;
       continue;
     }
@@ -290,10 +289,9 @@ std::pair<double, double> read_latency(SimGuest& g, int notify_fd, int n) {
 
 int run_idle(DaemonKind kind, const Options& o) {
   std::string dir = o.workdir + "/" + kind_name(kind);
-  Daemon d(kind, o.paths, dir);
+  DaemonProcess d(daemon_options(kind, o.paths, dir));
   DomainList domains(d.sim_dir());
-  XsConn xs(d.socket());
-  xs.keep_events(true);
+  RawClient xs(d.socket_path());
   UniqueFd evtchn = open_fifo(d.sim_dir() + "/evtchn");
   UniqueFd notify = open_fifo(d.sim_dir() + "/notify");
   std::vector<std::unique_ptr<SimGuest>> gs;
@@ -318,9 +316,10 @@ int run_idle(DaemonKind kind, const Options& o) {
   auto many = read_latency(*gs[0], notify.get(), reads);
   // N dom0 connections watch @releaseDomain (the daemons send a guest
   // that event only if it may read the special node: not by default).
-  std::vector<std::unique_ptr<XsConn>> watchers;
+  std::vector<std::unique_ptr<RawClient>> watchers;
   for (int i = 0; i < o.guests; ++i) {
-    watchers.push_back(std::make_unique<XsConn>(d.socket()));
+    watchers.push_back(std::make_unique<RawClient>(d.socket_path()));
+    watchers.back()->keep_events(false);  // only counted
     watchers.back()->call(
         MsgType::XS_WATCH,
         nul_join({"@releaseDomain", "w" + std::to_string(i)}));
@@ -328,8 +327,8 @@ int run_idle(DaemonKind kind, const Options& o) {
   long rss_w = rss_settled(d);
   for (auto& w : watchers) {
     w->read_available();
-    Message m;
-    while (w->take(m)) throw BenchError("a watcher got a reply to nothing");
+    while (w->try_receive())
+      throw BenchError("a watcher got a reply to nothing");
     if (w->events_seen() != 1)
       throw BenchError("a watcher got " + std::to_string(w->events_seen()) +
                        " first events for its @releaseDomain watch");
@@ -378,8 +377,8 @@ int run_idle(DaemonKind kind, const Options& o) {
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   for (auto& w : watchers) {
     w->read_available();
-    Message m;
-    while (w->take(m)) throw BenchError("a watcher got a reply to nothing");
+    while (w->try_receive())
+      throw BenchError("a watcher got a reply to nothing");
     if (w->events_seen() != 2)
       throw BenchError("a watcher got " + std::to_string(w->events_seen() - 1) +
                        " events for one release");
@@ -420,7 +419,7 @@ int run_idle(DaemonKind kind, const Options& o) {
 
 Options parse(int argc, char** argv) {
   Options o;
-  o.paths = default_paths(CXS_SOURCE_DIR);
+  o.paths = default_paths();
   o.workdir = "/tmp/cxsbs." + std::to_string(::getpid());
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];

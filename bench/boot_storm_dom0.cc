@@ -9,15 +9,15 @@
 namespace cxs::bench::storm {
 namespace {
 
-// A dom0 connection that counts what it sends and keeps the events.
+// A dom0 connection that counts what it sends (and, as RawClient does,
+// keeps the events).
 class Dom0 {
  public:
-  Dom0(const Daemon& d, Counters& c) : xs_(d.socket()), c_(c) {
-    xs_.keep_events(true);
+  Dom0(const DaemonProcess& d, Counters& c) : xs_(d.socket_path()), c_(c) {
     xs_.set_timeout(
         std::chrono::duration_cast<std::chrono::milliseconds>(kPatience));
   }
-  Message request(MsgType t, std::string_view payload, std::uint32_t tx = 0) {
+  Msg request(MsgType t, std::string_view payload, std::uint32_t tx = 0) {
     ++c_.requests;
     return xs_.request(t, payload, tx);
   }
@@ -28,7 +28,7 @@ class Dom0 {
   void ok(MsgType t, std::string_view payload, std::uint32_t tx = 0) {
     std::string r = call(t, payload, tx);
     if (r != kOk)
-      throw BenchError(std::string(wire::msg_type_name(type_of(t))) + " " +
+      throw BenchError(std::string(wire::msg_type_name(ty(t))) + " " +
                        std::string(payload.substr(0, payload.find('\0'))) +
                        ": answered " + r);
   }
@@ -38,16 +38,16 @@ class Dom0 {
   }
   // True when committed, false on EAGAIN.
   bool end_tx(std::uint32_t tx) {
-    Message m =
+    Msg m =
         request(MsgType::XS_TRANSACTION_END, "T" + std::string(1, '\0'), tx);
     if (m.payload == kOk) return true;
     if (error_name(m.payload) == "EAGAIN") return false;
     throw BenchError("TRANSACTION_END: " + error_name(m.payload));
   }
-  XsConn& conn() { return xs_; }
+  RawClient& conn() { return xs_; }
 
  private:
-  XsConn xs_;
+  RawClient xs_;
   Counters& c_;
 };
 
@@ -61,7 +61,7 @@ struct BackDev {
 }  // namespace
 
 struct Backends::Impl {
-  Impl(const Daemon& d, Counters& c, Failure& f,
+  Impl(const DaemonProcess& d, Counters& c, Failure& f,
        const std::vector<std::atomic<bool>>& destroying)
       : x_(d, c), c_(c), f_(f), destroying_(destroying) {
     x_.ok(MsgType::XS_WATCH, nul_join({"/local/domain/0/backend", "be"}));
@@ -89,12 +89,11 @@ struct Backends::Impl {
     }
   }
 
-  // XsConn keeps the events in order and next_event() blocks: look first.
+  // RawClient keeps the events in order and next_event() blocks: look first.
   bool has_event() {
-    XsConn& xs = x_.conn();
+    RawClient& xs = x_.conn();
     xs.read_available();
-    Message m;
-    while (xs.take(m)) throw BenchError("backend: a reply to no request");
+    while (xs.try_receive()) throw BenchError("backend: a reply to no request");
     return xs.events_seen() > taken_;
   }
 
@@ -111,8 +110,8 @@ struct Backends::Impl {
       if (parts.size() < 7) return;   // not one device's (xenbus ignores)
       std::string key = parts[4] + "/" + parts[5] + "/" + parts[6];
       std::string root = "/local/domain/0/backend/" + key;
-      Message m = x_.request(MsgType::XS_DIRECTORY, root + '\0');
-      if (m.hdr.type == type_of(MsgType::XS_ERROR)) {
+      Msg m = x_.request(MsgType::XS_DIRECTORY, root + '\0');
+      if (m.type == ty(MsgType::XS_ERROR)) {
         if (error_name(m.payload) != "ENOENT")
           throw BenchError("backend DIRECTORY: " + error_name(m.payload));
         auto it = devs_.find(key);
@@ -132,8 +131,8 @@ struct Backends::Impl {
       auto it = devs_.find(key);
       if (it == devs_.end()) return;  // removed, the event was queued
       BackDev& dev = it->second;
-      Message m = x_.request(MsgType::XS_READ, dev.fe + "/state" + '\0');
-      if (m.hdr.type == type_of(MsgType::XS_ERROR)) {
+      Msg m = x_.request(MsgType::XS_READ, dev.fe + "/state" + '\0');
+      if (m.type == ty(MsgType::XS_ERROR)) {
         if (error_name(m.payload) == "ENOENT" && dying(dev.dom)) return;
         throw BenchError("backend READ frontend state: " +
                          error_name(m.payload));
@@ -218,7 +217,7 @@ struct Backends::Impl {
   std::thread thread_;
 };
 
-Backends::Backends(const Daemon& d, Counters& c, Failure& f,
+Backends::Backends(const DaemonProcess& d, Counters& c, Failure& f,
                    const std::vector<std::atomic<bool>>& destroying)
     : impl_(std::make_unique<Impl>(d, c, f, destroying)) {}
 Backends::~Backends() = default;
@@ -240,9 +239,8 @@ struct Worker::Impl {
     s_.domains.add(d);
     // libxl_name_to_domid: every live domain's name.
     for (int other : s_.domains.snapshot()) {
-      Message m =
-          x_.request(MsgType::XS_READ, dom_path(other) + "/name" + '\0');
-      if (m.hdr.type == type_of(MsgType::XS_ERROR)
+      Msg m = x_.request(MsgType::XS_READ, dom_path(other) + "/name" + '\0');
+      if (m.type == ty(MsgType::XS_ERROR)
               ? error_name(m.payload) != "ENOENT"
               : m.payload != "vm" + std::to_string(other))
         throw BenchError("name of domain " + std::to_string(other) + ": " +
@@ -256,7 +254,7 @@ struct Worker::Impl {
                {dp, perms({"n0", "r" + ds})},
                {vm, perms({"n0", "r" + ds})},
                {lx, perms({"n0"})}}) {
-        Message rm = x_.request(MsgType::XS_RM, p + '\0', t);
+        Msg rm = x_.request(MsgType::XS_RM, p + '\0', t);
         if (rm.payload != kOk && error_name(rm.payload) != "ENOENT")
           throw BenchError("RM " + p + ": " + error_name(rm.payload));
         x_.ok(MsgType::XS_MKDIR, p + '\0', t);
@@ -264,7 +262,7 @@ struct Worker::Impl {
       }
       x_.ok(MsgType::XS_WRITE, dp + "/vm" + '\0' + vm, t);
       // libxl__domain_rename: the old name, then the new.
-      Message old = x_.request(MsgType::XS_READ, dp + "/name" + '\0', t);
+      Msg old = x_.request(MsgType::XS_READ, dp + "/name" + '\0', t);
       if (error_name(old.payload) != "ENOENT")
         throw BenchError("new domain already has a name");
       x_.ok(MsgType::XS_WRITE, dp + "/name" + '\0' + "vm" + ds, t);
@@ -404,7 +402,7 @@ struct Worker::Impl {
   }
 
   void rm(const std::string& p, std::uint32_t t) {
-    Message m = x_.request(MsgType::XS_RM, p + '\0', t);
+    Msg m = x_.request(MsgType::XS_RM, p + '\0', t);
     if (m.payload != kOk && error_name(m.payload) != "ENOENT")
       throw BenchError("RM " + p + ": " + error_name(m.payload));
   }
@@ -467,22 +465,22 @@ struct Worker::Impl {
     };
     while (!connected()) {
       s_.f.check();
-      Message ev = next_event();
+      Msg ev = next_event();
       auto [path, token] = split_event(ev.payload);
       if (token == "rel") {
         ++releases_;
         continue;
       }
       if (token != "c" + ds) continue;  // an older VM's, already unwatched
-      Message m = x_.request(MsgType::XS_READ, path + '\0');
-      if (m.hdr.type == type_of(MsgType::XS_ERROR)) continue;
+      Msg m = x_.request(MsgType::XS_READ, path + '\0');
+      if (m.type == ty(MsgType::XS_ERROR)) continue;
       if (m.payload == "4") done[path] = true;
     }
     for (const auto& [p, ok] : done)
       x_.ok(MsgType::XS_UNWATCH, nul_join({p, "c" + ds}));
   }
 
-  Message next_event() {
+  Msg next_event() {
     ++taken_;
     return x_.conn().next_event();
   }

@@ -9,9 +9,9 @@
 #include <memory>
 #include <vector>
 
+#include "bench_main.h"
 #include "boot_storm_guests.h"
 #include "boot_storm_util.h"
-#include "daemon.h"
 
 namespace cxs::bench::storm {
 
@@ -21,7 +21,7 @@ struct VmRecord {
 };
 
 struct Shared {
-  const Daemon& d;
+  const DaemonProcess& d;
   Counters& c;
   Failure& f;
   DomainList& domains;
@@ -34,7 +34,7 @@ struct Shared {
 // the constructor) that reacts to watch events only.
 class Backends {
  public:
-  Backends(const Daemon& d, Counters& c, Failure& f,
+  Backends(const DaemonProcess& d, Counters& c, Failure& f,
            const std::vector<std::atomic<bool>>& destroying);
   ~Backends();  // stops the thread
   Backends(const Backends&) = delete;

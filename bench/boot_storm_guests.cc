@@ -42,7 +42,7 @@ struct Guest {
 }  // namespace
 
 struct GuestDriver::Impl {
-  Impl(const Daemon& d, Counters& c, Failure& f)
+  Impl(const DaemonProcess& d, Counters& c, Failure& f)
       : dir_(d.sim_dir()), c_(c), f_(f) {
     evtchn_ = open_fifo(dir_ + "/evtchn");
     notify_ = open_fifo(dir_ + "/notify");
@@ -162,7 +162,7 @@ struct GuestDriver::Impl {
   void pump(Guest& g) {
     g.sim->ring().flush();
     while (auto m = g.sim->ring().receive()) {
-      if (m->hdr.type == type_of(MsgType::XS_WATCH_EVENT)) {
+      if (m->hdr.type == ty(MsgType::XS_WATCH_EVENT)) {
         g.events.push_back(m->payload);
         continue;
       }
@@ -172,8 +172,7 @@ struct GuestDriver::Impl {
       GuestOp o = std::move(g.pending.front());
       g.pending.pop_front();
       g.outstanding = false;
-      if (m->hdr.type != type_of(o.type) &&
-          m->hdr.type != type_of(MsgType::XS_ERROR))
+      if (m->hdr.type != ty(o.type) && m->hdr.type != ty(MsgType::XS_ERROR))
         throw BenchError("domain " + std::to_string(g.dom) +
                          ": reply of the wrong type");
       in_callback_ = true;
@@ -194,7 +193,7 @@ struct GuestDriver::Impl {
       if (g.outstanding) return;
       if (!g.pending.empty()) {
         GuestOp& o = g.pending.front();
-        g.sim->ring().send(type_of(o.type), ++g.sim->next_id, o.tx, o.payload);
+        g.sim->ring().send(ty(o.type), ++g.sim->next_id, o.tx, o.payload);
         g.outstanding = true;
         g.sent_at = Clock::now();
         ++c_.requests;
@@ -221,7 +220,7 @@ struct GuestDriver::Impl {
         std::string root = home + "/device/" + key;
         op(g, MsgType::XS_DIRECTORY, root + '\0', 0,
            [this, &g, key, root](const Message& m) {
-             if (m.hdr.type == type_of(MsgType::XS_ERROR)) {
+             if (m.hdr.type == ty(MsgType::XS_ERROR)) {
                if (error_name(m.payload) != "ENOENT")
                  throw BenchError("guest DIRECTORY: " + error_name(m.payload));
                return;
@@ -238,7 +237,7 @@ struct GuestDriver::Impl {
       FrontDev& dev = g.devs.at(key);
       op(g, MsgType::XS_READ, dev.be + "/state" + '\0', 0,
          [this, &g, key](const Message& m) {
-           if (m.hdr.type == type_of(MsgType::XS_ERROR)) {
+           if (m.hdr.type == ty(MsgType::XS_ERROR)) {
              if (error_name(m.payload) != "ENOENT")
                throw BenchError("guest READ backend state: " +
                                 error_name(m.payload));
@@ -258,7 +257,7 @@ struct GuestDriver::Impl {
     auto list_type = [this, &g, base](const std::string& type) {
       op(g, MsgType::XS_DIRECTORY, base + "/" + type + '\0', 0,
          [this, &g, base, type](const Message& m) {
-           if (m.hdr.type == type_of(MsgType::XS_ERROR)) return;
+           if (m.hdr.type == ty(MsgType::XS_ERROR)) return;
            for (const auto& id : split_dir(m.payload))
              probe(g, type + "/" + id, base + "/" + type + "/" + id);
          });
@@ -268,7 +267,7 @@ struct GuestDriver::Impl {
       return;
     }
     op(g, MsgType::XS_DIRECTORY, base + '\0', 0, [list_type](const Message& m) {
-      if (m.hdr.type == type_of(MsgType::XS_ERROR))
+      if (m.hdr.type == ty(MsgType::XS_ERROR))
         throw BenchError("guest DIRECTORY device: " + error_name(m.payload));
       for (const auto& type : split_dir(m.payload)) list_type(type);
     });
@@ -290,7 +289,7 @@ struct GuestDriver::Impl {
        });
     op(g, MsgType::XS_READ, root + "/backend" + '\0', 0,
        [this, &g, key](const Message& m) {
-         if (m.hdr.type == type_of(MsgType::XS_ERROR))
+         if (m.hdr.type == ty(MsgType::XS_ERROR))
            throw BenchError("guest READ backend: " + error_name(m.payload));
          FrontDev& d = g.devs.at(key);
          d.be = m.payload;
@@ -324,7 +323,7 @@ struct GuestDriver::Impl {
       for (const char* n : {"sectors", "info", "sector-size"})
         op(g, MsgType::XS_READ, dev.be + "/" + n + '\0', 0,
            [n](const Message& m) {
-             if (m.hdr.type == type_of(MsgType::XS_ERROR))
+             if (m.hdr.type == ty(MsgType::XS_ERROR))
                throw BenchError(std::string("guest READ backend ") + n + ": " +
                                 error_name(m.payload));
            });
@@ -338,7 +337,7 @@ struct GuestDriver::Impl {
                 const std::function<void()>& then) {
     op(g, MsgType::XS_TRANSACTION_START, std::string(1, '\0'), 0,
        [this, &g, base, w, then](const Message& m) {
-         if (m.hdr.type == type_of(MsgType::XS_ERROR))
+         if (m.hdr.type == ty(MsgType::XS_ERROR))
            throw BenchError("guest TRANSACTION_START: " +
                             error_name(m.payload));
          auto tx = static_cast<std::uint32_t>(std::atoll(m.payload.c_str()));
@@ -363,13 +362,13 @@ struct GuestDriver::Impl {
     std::string fe = g.devs.at(key).fe;
     op(g, MsgType::XS_TRANSACTION_START, std::string(1, '\0'), 0,
        [this, &g, key, to, fe](const Message& m) {
-         if (m.hdr.type == type_of(MsgType::XS_ERROR))
+         if (m.hdr.type == ty(MsgType::XS_ERROR))
            throw BenchError("guest TRANSACTION_START: " +
                             error_name(m.payload));
          auto tx = static_cast<std::uint32_t>(std::atoll(m.payload.c_str()));
          op(g, MsgType::XS_READ, fe + "/state" + '\0', tx,
             [](const Message& r) {
-              if (r.hdr.type == type_of(MsgType::XS_ERROR))
+              if (r.hdr.type == ty(MsgType::XS_ERROR))
                 throw BenchError("guest READ state: " + error_name(r.payload));
             });
          op(g, MsgType::XS_WRITE, fe + "/state" + '\0' + std::to_string(to), tx,
@@ -400,7 +399,7 @@ struct GuestDriver::Impl {
   std::thread thread_;
 };
 
-GuestDriver::GuestDriver(const Daemon& d, Counters& c, Failure& f)
+GuestDriver::GuestDriver(const DaemonProcess& d, Counters& c, Failure& f)
     : impl_(std::make_unique<Impl>(d, c, f)) {}
 GuestDriver::~GuestDriver() = default;
 void GuestDriver::stop() { impl_->stop(); }

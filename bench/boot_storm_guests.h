@@ -6,15 +6,15 @@
 
 #include <memory>
 
+#include "bench_main.h"
 #include "boot_storm_util.h"
-#include "daemon.h"
 
 namespace cxs::bench::storm {
 
 class GuestDriver {
  public:
   // Starts the thread.
-  GuestDriver(const Daemon& d, Counters& c, Failure& f);
+  GuestDriver(const DaemonProcess& d, Counters& c, Failure& f);
   ~GuestDriver();  // stops it
   GuestDriver(const GuestDriver&) = delete;
   GuestDriver& operator=(const GuestDriver&) = delete;

@@ -14,8 +14,8 @@
 #include <utility>
 #include <vector>
 
+#include "bench_main.h"
 #include "ring_load.h"
-#include "xs_conn.h"
 
 namespace cxs::bench::storm {
 

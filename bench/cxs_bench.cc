@@ -23,9 +23,8 @@
 #include <string>
 #include <vector>
 
-#include "daemon.h"
+#include "bench_main.h"
 #include "workloads.h"
-#include "xs_conn.h"
 
 namespace {
 
@@ -53,7 +52,7 @@ struct Options {
 
 Options parse(int argc, char** argv) {
   Options o;
-  o.paths = default_paths(CXS_SOURCE_DIR);
+  o.paths = default_paths();
   o.workdir = "/tmp/cxsb." + std::to_string(::getpid());
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -118,7 +117,8 @@ bool applies(const Workload& w, DaemonKind k, const Options& o) {
 
 // One workload against a fresh daemon of kind `k`.
 Result run_one(const Workload& w, DaemonKind k, const Options& o, int seq) {
-  Daemon d(k, o.paths, o.workdir + "/" + std::to_string(seq));
+  DaemonProcess d(
+      daemon_options(k, o.paths, o.workdir + "/" + std::to_string(seq)));
   Result r = w.run(d, o.lim);
   r.workload = w.name;
   return r;
@@ -259,13 +259,13 @@ int run(const Options& o) {
   if (o.mode == Options::Mode::kAttach) {
     // A daemon started by hand, e.g. under valgrind: socket workloads only,
     // on one store (rm /bench between workloads).
-    Daemon d(o.attach_socket, o.attach_pid);
+    DaemonProcess d(o.attach_socket, o.attach_pid);
     for (const auto& w : all_workloads()) {
       if (!applies(w, DaemonKind::kCxs, o) || w.needs_rings) continue;
       Result r = w.run(d, o.lim);
       r.workload = w.name;
       print_result("attached", r);
-      XsConn(d.socket()).request(MsgType::XS_RM, nul_join({"/bench"}));
+      RawClient(d.socket_path()).request(MsgType::XS_RM, nul_join({"/bench"}));
     }
     return 0;
   }

@@ -31,9 +31,8 @@
 #include <thread>
 #include <vector>
 
-#include "daemon.h"
+#include "bench_main.h"
 #include "ring_load.h"
-#include "xs_conn.h"
 
 namespace cxs::bench {
 namespace {
@@ -53,8 +52,8 @@ double ms_between(Clock::time_point a, Clock::time_point b) {
 }
 
 // Nodes /lu/dK/nM, 1000 per directory, 32 writes in flight.
-void populate(const Daemon& d, int nodes) {
-  XsConn c(d.socket());
+void populate(const DaemonProcess& d, int nodes) {
+  RawClient c(d.socket_path());
   int sent = 0, done = 0;
   while (done < nodes) {
     std::string batch;
@@ -64,9 +63,9 @@ void populate(const Daemon& d, int nodes) {
       c.append_request(batch, MsgType::XS_WRITE, path + '\0' + "value");
       ++sent;
     }
-    if (!batch.empty()) c.send_raw(batch);
-    Message m = c.receive();
-    if (m.hdr.type != type_of(MsgType::XS_WRITE))
+    if (!batch.empty()) c.send_bytes(batch);
+    Msg m = c.receive();
+    if (m.type != ty(MsgType::XS_WRITE))
       throw BenchError("populate: " + error_name(m.payload));
     ++done;
   }
@@ -97,13 +96,13 @@ struct Outcome {
   std::uint64_t probe_reads = 0;
 };
 
-Outcome update(const Daemon& d, const std::string& binary,
-               std::vector<std::unique_ptr<XsConn>>& clients, int watches) {
+Outcome update(const DaemonProcess& d, const std::string& binary,
+               std::vector<std::unique_ptr<RawClient>>& clients, int watches) {
   std::atomic<bool> stop{false};
   std::vector<Clock::time_point> replies;
   replies.reserve(1 << 20);
   std::thread probe([&] {
-    XsConn p(d.socket());
+    RawClient p(d.socket_path());
     p.set_timeout(std::chrono::milliseconds(30000));
     while (!stop.load(std::memory_order_relaxed)) {
       p.send(MsgType::XS_READ, std::string("/lu/d0/n0") + '\0');
@@ -112,12 +111,12 @@ Outcome update(const Daemon& d, const std::string& binary,
     }
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  XsConn req(d.socket());
+  RawClient req(d.socket_path());
   req.set_timeout(std::chrono::milliseconds(60000));
   req.call(MsgType::XS_CONTROL, nul_join({"live-update", "-f", binary}));
   auto t_s = Clock::now();
-  Message ok = req.request(
-      MsgType::XS_CONTROL, nul_join({"live-update", "-s", "-t", "10", "-F"}));
+  Msg ok = req.request(MsgType::XS_CONTROL,
+                       nul_join({"live-update", "-s", "-t", "10", "-F"}));
   auto t_ok = Clock::now();
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   stop = true;
@@ -131,7 +130,7 @@ Outcome update(const Daemon& d, const std::string& binary,
     if (replies[i] >= t_s)
       o.downtime_ms = std::max(o.downtime_ms, ms_between(replies[i - 1], replies[i]));
   // Every client still answered; every watch fires once on a write.
-  XsConn w(d.socket());
+  RawClient w(d.socket_path());
   for (int k = 0; k < watches; ++k)
     w.call(MsgType::XS_WRITE,
            "/lu/w" + std::to_string(k) + '\0' + "after");
@@ -171,17 +170,19 @@ void print_phase_lines(const std::string& log) {
 
 int run_one(DaemonKind kind, const Options& opt) {
   std::string dir = opt.workdir + (kind == DaemonKind::kC ? "/c" : "/x");
-  Daemon d(kind, opt.paths, dir);
+  DaemonProcess d(daemon_options(kind, opt.paths, dir));
   std::string binary = kind == DaemonKind::kC ? write_c_wrapper(dir)
                                               : opt.paths.cxenstored;
   auto t0 = Clock::now();
   populate(d, opt.nodes);
   introduce_guests(d, opt.guests);
-  std::vector<std::unique_ptr<XsConn>> clients;
-  for (int i = 0; i < opt.clients; ++i)
-    clients.push_back(std::make_unique<XsConn>(d.socket()));
+  std::vector<std::unique_ptr<RawClient>> clients;
+  for (int i = 0; i < opt.clients; ++i) {
+    clients.push_back(std::make_unique<RawClient>(d.socket_path()));
+    clients.back()->keep_events(false);  // only counted
+  }
   for (int k = 0; k < opt.watches; ++k) {
-    XsConn& c = *clients[static_cast<std::size_t>(k % opt.clients)];
+    RawClient& c = *clients[static_cast<std::size_t>(k % opt.clients)];
     c.call(MsgType::XS_WATCH, nul_join({"/lu/w" + std::to_string(k),
                                         "t" + std::to_string(k)}));
   }
@@ -207,7 +208,7 @@ int run_one(DaemonKind kind, const Options& opt) {
 
 Options parse(int argc, char** argv) {
   Options o;
-  o.paths = default_paths(CXS_SOURCE_DIR);
+  o.paths = default_paths();
   // The state file goes beside the socket: on tmpfs, as /run is on a host.
   o.workdir = (path_exists("/dev/shm") ? "/dev/shm/cxslu." : "/tmp/cxslu.") +
               std::to_string(::getpid());

@@ -38,9 +38,8 @@
 #include <utility>
 #include <vector>
 
-#include "daemon.h"
+#include "bench_main.h"
 #include "ring_load.h"
-#include "xs_conn.h"
 
 namespace cxs::bench {
 namespace {
@@ -66,7 +65,7 @@ double mib(double bytes) { return bytes / (1024.0 * 1024.0); }
 // Writes `prefix`0..n-1 := value, 64 requests in flight; calls sample()
 // every 1000 replies (the RSS peak is caught on the way).
 template <typename Sample>
-void write_all(XsConn& c, const std::string& prefix, int n,
+void write_all(RawClient& c, const std::string& prefix, int n,
                const std::string& value, Sample&& sample) {
   int sent = 0, done = 0;
   while (done < n) {
@@ -74,9 +73,9 @@ void write_all(XsConn& c, const std::string& prefix, int n,
     while (sent < n && sent - done < 64)
       c.append_request(batch, MsgType::XS_WRITE,
                        prefix + std::to_string(sent++) + '\0' + value);
-    if (!batch.empty()) c.send_raw(batch);
-    Message m = c.receive();
-    if (m.hdr.type != type_of(MsgType::XS_WRITE))
+    if (!batch.empty()) c.send_bytes(batch);
+    Msg m = c.receive();
+    if (m.type != ty(MsgType::XS_WRITE))
       throw BenchError("write " + prefix + ": " + error_name(m.payload));
     if (++done % 1000 == 0) sample();
   }
@@ -84,8 +83,8 @@ void write_all(XsConn& c, const std::string& prefix, int n,
 }
 
 // A "name: N" line of CONTROL memreport (cxenstored only); -1 if absent.
-long report_field(XsConn& c, const std::string& name) {
-  Message m = c.request(MsgType::XS_CONTROL, nul_join({"memreport"}));
+long report_field(RawClient& c, const std::string& name) {
+  Msg m = c.request(MsgType::XS_CONTROL, nul_join({"memreport"}));
   std::string key = name + ": ";
   std::size_t at = m.payload.find(key);
   if (at == std::string::npos) return -1;
@@ -94,9 +93,9 @@ long report_field(XsConn& c, const std::string& name) {
 
 int run_one(DaemonKind kind, const Options& o) {
   std::string dir = o.workdir + "/" + kind_name(kind);
-  Daemon d(kind, o.paths, dir);
+  DaemonProcess d(daemon_options(kind, o.paths, dir));
   introduce_guests(d, o.guests);
-  XsConn w(d.socket());
+  RawClient w(d.socket_path());
   std::string perms = nul_join({"/pub", "n0"});
   for (int g = 1; g <= o.guests; ++g) perms += "r" + std::to_string(g) + '\0';
   w.call(MsgType::XS_MKDIR, nul_join({"/pub"}));
@@ -112,7 +111,7 @@ int run_one(DaemonKind kind, const Options& o) {
   long peak = base;
   auto sample = [&] { peak = std::max(peak, d.rss_bytes()); };
   auto guests = std::make_unique<StalledGuests>(d, o.guests, "/pub", o.watches);
-  auto priv = std::make_unique<XsConn>(d.socket());
+  auto priv = std::make_unique<RawClient>(d.socket_path());
   for (int k = 0; k < o.priv_watches; ++k)
     priv->call(MsgType::XS_WATCH, nul_join({"/priv", "p" + std::to_string(k)}));
   auto start = Clock::now();
@@ -188,7 +187,7 @@ std::pair<std::string, std::string> storm_watch(int c, int k) {
 }
 
 // Registers `watches` on `c`, 64 in flight.
-void watch_all(XsConn& c,
+void watch_all(RawClient& c,
                const std::vector<std::pair<std::string, std::string>>& ws) {
   std::size_t sent = 0, done = 0;
   while (done < ws.size()) {
@@ -198,9 +197,9 @@ void watch_all(XsConn& c,
                        nul_join({ws[sent].first, ws[sent].second}));
       ++sent;
     }
-    if (!batch.empty()) c.send_raw(batch);
-    Message m = c.receive();
-    if (m.hdr.type != type_of(MsgType::XS_WATCH))
+    if (!batch.empty()) c.send_bytes(batch);
+    Msg m = c.receive();
+    if (m.type != ty(MsgType::XS_WATCH))
       throw BenchError("watch " + ws[done].first + ": " +
                        error_name(m.payload));
     ++done;
@@ -209,13 +208,15 @@ void watch_all(XsConn& c,
 
 int run_watch_rss(DaemonKind kind, const Options& o) {
   std::string dir = o.workdir + "/" + kind_name(kind);
-  Daemon d(kind, o.paths, dir);
+  DaemonProcess d(daemon_options(kind, o.paths, dir));
   bool cxs = kind == DaemonKind::kCxs;
-  XsConn ctl(d.socket());
-  std::vector<std::unique_ptr<XsConn>> clients;
+  RawClient ctl(d.socket_path());
+  std::vector<std::unique_ptr<RawClient>> clients;
   clients.reserve(o.clients);
-  for (int c = 0; c < o.clients; ++c)
-    clients.push_back(std::make_unique<XsConn>(d.socket()));
+  for (int c = 0; c < o.clients; ++c) {
+    clients.push_back(std::make_unique<RawClient>(d.socket_path()));
+    clients.back()->keep_events(false);  // only counted
+  }
   for (auto& c : clients) c->call(MsgType::XS_READ, nul_join({"/"}));
   long charged_before = cxs ? report_field(ctl, "charged-connections") : 0;
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
@@ -252,7 +253,7 @@ int run_watch_rss(DaemonKind kind, const Options& o) {
 
 Options parse(int argc, char** argv) {
   Options o;
-  o.paths = default_paths(CXS_SOURCE_DIR);
+  o.paths = default_paths();
   o.workdir = "/tmp/cxsmem." + std::to_string(::getpid());
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];

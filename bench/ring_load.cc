@@ -10,8 +10,8 @@
 #include <cstring>
 #include <memory>
 
+#include "bench_main.h"
 #include "guest/guest_ring.h"
-#include "xs_conn.h"
 
 namespace cxs::bench {
 namespace {
@@ -65,10 +65,10 @@ SimGuest::SimGuest(const std::string& dir, std::uint32_t dom, int evtchn_fd)
 
 SimGuest::~SimGuest() { ::munmap(addr_, kPage); }
 
-void introduce_guests(const Daemon& d, int guests) {
+void introduce_guests(const DaemonProcess& d, int guests) {
   const std::string& dir = d.sim_dir();
   write_file(dir + "/domains", "0,1-" + std::to_string(guests));
-  XsConn xs(d.socket());
+  RawClient xs(d.socket_path());
   const std::string zeros(kPage, '\0');
   for (int g = 1; g <= guests; ++g) {
     std::string dom = std::to_string(g);
@@ -107,7 +107,7 @@ struct StalledGuests::Rings {
   std::vector<std::unique_ptr<SimGuest>> guests;
 };
 
-StalledGuests::StalledGuests(const Daemon& d, int guests,
+StalledGuests::StalledGuests(const DaemonProcess& d, int guests,
                              const std::string& path, int watches)
     : rings_(std::make_unique<Rings>()) {
   if (d.sim_dir().empty())
@@ -118,13 +118,13 @@ StalledGuests::StalledGuests(const Daemon& d, int guests,
     auto guest = std::make_unique<SimGuest>(
         d.sim_dir(), static_cast<std::uint32_t>(g), rings_->evtchn.get());
     for (int w = 0; w < watches; ++w) {
-      guest->ring().send(type_of(MsgType::XS_WATCH), ++guest->next_id, 0,
+      guest->ring().send(ty(MsgType::XS_WATCH), ++guest->next_id, 0,
                          nul_join({path, "w" + std::to_string(w)}));
       // The reply; the watch's first event may come before it.
       for (;;) {
         Message m = await_ring(*guest, rings_->notify.get(), 10);
-        if (m.hdr.type == type_of(MsgType::XS_WATCH_EVENT)) continue;
-        if (m.hdr.type != type_of(MsgType::XS_WATCH))
+        if (m.hdr.type == ty(MsgType::XS_WATCH_EVENT)) continue;
+        if (m.hdr.type != ty(MsgType::XS_WATCH))
           throw BenchError("guest watch failed: " + error_name(m.payload));
         break;
       }
@@ -135,7 +135,8 @@ StalledGuests::StalledGuests(const Daemon& d, int guests,
 
 StalledGuests::~StalledGuests() = default;
 
-Result run_ring_workload(Daemon& d, const Limits& lim, RingOp op, int active) {
+Result run_ring_workload(DaemonProcess& d, const Limits& lim, RingOp op,
+                         int active) {
   if (d.sim_dir().empty())
     throw BenchError("no simulated hypervisor for the ring workloads");
   introduce_guests(d, lim.guests);
@@ -151,7 +152,7 @@ Result run_ring_workload(Daemon& d, const Limits& lim, RingOp op, int active) {
 
   // Set-up through each guest's own ring: the node it will read.
   for (auto& g : gs) {
-    g->ring().send(type_of(MsgType::XS_WRITE), ++g->next_id, 0,
+    g->ring().send(ty(MsgType::XS_WRITE), ++g->next_id, 0,
                    g->home() + "/r" + '\0' + "x");
     Message m = await_ring(*g, notify.get(), 10);
     if (m.payload != std::string("OK\0", 3))
@@ -167,7 +168,7 @@ Result run_ring_workload(Daemon& d, const Limits& lim, RingOp op, int active) {
     ++g.issued;
     g.busy = true;
     g.sent = now;
-    g.ring().send(type_of(rtype), ++g.next_id, 0, payload);
+    g.ring().send(ty(rtype), ++g.next_id, 0, payload);
   };
 
   Result r;
@@ -195,9 +196,9 @@ Result run_ring_workload(Daemon& d, const Limits& lim, RingOp op, int active) {
       auto m = g->ring().receive();
       if (!m) continue;
       now = Clock::now();
-      if (m->hdr.req_id != g->next_id || m->hdr.type != type_of(rtype) ||
-          m->payload != (op == RingOp::kRead ? std::string("x")
-                                             : std::string("OK\0", 3)))
+      if (m->hdr.req_id != g->next_id || m->hdr.type != ty(rtype) ||
+          m->payload !=
+              (op == RingOp::kRead ? std::string("x") : std::string("OK\0", 3)))
         throw BenchError("ring reply of domain " + std::to_string(g->dom()) +
                          " is wrong: type " + std::to_string(m->hdr.type) +
                          " " + error_name(m->payload) + " after " +

@@ -59,11 +59,12 @@ enum class RingOp { kRead, kWrite };
 // spread over 10 directories: the per-domain node quota (1000) forbids
 // unbounded distinct nodes, and the node-size quota (2048 bytes, children's
 // names included) fails a 500-child directory with ENOSPC in both daemons.
-Result run_ring_workload(Daemon& d, const Limits& lim, RingOp op, int active);
+Result run_ring_workload(DaemonProcess& d, const Limits& lim, RingOp op,
+                         int active);
 
 // Introduces domains 1..guests through the socket (zeroed ring pages, homes
 // owned by each domain), as a toolstack does.
-void introduce_guests(const Daemon& d, int guests);
+void introduce_guests(const DaemonProcess& d, int guests);
 
 // Guests 1..N (introduced already) that each set `watches` watches on
 // `path` (tokens w0, w1...) through their own rings, take the replies and
@@ -71,7 +72,7 @@ void introduce_guests(const Daemon& d, int guests);
 // daemon queues what follows. The ring pages stay mapped while this lives.
 class StalledGuests {
  public:
-  StalledGuests(const Daemon& d, int guests, const std::string& path,
+  StalledGuests(const DaemonProcess& d, int guests, const std::string& path,
                 int watches);
   ~StalledGuests();
   StalledGuests(const StalledGuests&) = delete;

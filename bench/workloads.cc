@@ -8,13 +8,13 @@
 #include <random>
 #include <thread>
 
+#include "bench_main.h"
 #include "dir100.h"
 #include "ring_load.h"
-#include "xs_conn.h"
 
 namespace cxs::bench {
 
-Window::Window(const Daemon& d)
+Window::Window(const DaemonProcess& d)
     : d_(d), cpu0_(d.cpu_seconds()), t0_(Clock::now()) {}
 
 void Window::finish(Result& r, std::uint64_t ops, std::vector<double>& lat) {
@@ -47,31 +47,31 @@ struct Req {
   std::string payload;
 };
 
-void expect(bool ok, const std::string& what, const Message& m) {
+void expect(bool ok, const std::string& what, const Msg& m) {
   if (ok) return;
   std::string p = m.payload;
   for (char& c : p)
     if (c == '\0') c = '|';
-  throw BenchError(what + ": got type " + std::to_string(m.hdr.type) + " \"" +
-                   p + "\"");
+  throw BenchError(what + ": got type " + std::to_string(m.type) + " \"" + p +
+                   "\"");
 }
 
-void expect_ok(const Message& m, MsgType t, const std::string& what) {
-  expect(m.hdr.type == type_of(t) && m.payload == std::string("OK\0", 3),
+void expect_ok(const Msg& m, MsgType t, const std::string& what) {
+  expect(m.type == ty(t) && m.payload == std::string("OK\0", 3),
          what + " wants OK", m);
 }
 
-void expect_read(const Message& m, std::string_view value) {
-  expect(m.hdr.type == type_of(MsgType::XS_READ) && m.payload == value,
+void expect_read(const Msg& m, std::string_view value) {
+  expect(m.type == ty(MsgType::XS_READ) && m.payload == value,
          "READ wants \"" + std::string(value) + "\"", m);
 }
 
 // Closed loop with `depth` requests in flight on one connection; replies
 // come in order. Returns the number of operations completed.
-std::uint64_t run_pipelined(XsConn& c, int depth, Clock::time_point deadline,
+std::uint64_t run_pipelined(RawClient& c, int depth, Clock::time_point deadline,
                             std::uint64_t max_ops,
                             const std::function<Req(std::uint64_t)>& make,
-                            const std::function<void(const Message&)>& check,
+                            const std::function<void(const Msg&)>& check,
                             std::vector<double>& lat) {
   std::deque<std::pair<std::uint32_t, Clock::time_point>> inflight;
   std::uint64_t issued = 0, done = 0;
@@ -83,13 +83,13 @@ std::uint64_t run_pipelined(XsConn& c, int depth, Clock::time_point deadline,
   auto now = Clock::now();
   while (issued < static_cast<std::uint64_t>(depth) && issued < max_ops)
     issue(now);
-  auto handle = [&](const Message& m) {
+  auto handle = [&](const Msg& m) {
     now = Clock::now();
     auto [id, sent] = inflight.front();
     inflight.pop_front();
-    if (m.hdr.req_id != id)
-      throw BenchError("reply to " + std::to_string(m.hdr.req_id) +
-                       ", expected " + std::to_string(id));
+    if (m.req_id != id)
+      throw BenchError("reply to " + std::to_string(m.req_id) + ", expected " +
+                       std::to_string(id));
     check(m);
     lat.push_back(duration<double, std::micro>(now - sent).count());
     ++done;
@@ -97,7 +97,7 @@ std::uint64_t run_pipelined(XsConn& c, int depth, Clock::time_point deadline,
   };
   while (done < issued) {
     if (!batch.empty()) {
-      c.send_raw(batch);
+      c.send_bytes(batch);
       batch.clear();
     }
     handle(c.receive());
@@ -110,11 +110,12 @@ std::uint64_t run_pipelined(XsConn& c, int depth, Clock::time_point deadline,
 // same start; latencies merged.
 std::uint64_t run_clients(
     int n, const std::string& socket,
-    const std::function<std::uint64_t(int, XsConn&, std::vector<double>&)>&
+    const std::function<std::uint64_t(int, RawClient&, std::vector<double>&)>&
         body,
     std::vector<double>& lat) {
-  std::vector<std::unique_ptr<XsConn>> conns;
-  for (int i = 0; i < n; ++i) conns.push_back(std::make_unique<XsConn>(socket));
+  std::vector<std::unique_ptr<RawClient>> conns;
+  for (int i = 0; i < n; ++i)
+    conns.push_back(std::make_unique<RawClient>(socket));
   std::vector<std::vector<double>> lats(static_cast<std::size_t>(n));
   std::vector<std::uint64_t> ops(static_cast<std::size_t>(n), 0);
   std::vector<std::string> errors(static_cast<std::size_t>(n));
@@ -148,27 +149,29 @@ const std::string kOne = std::string("x");
 
 Req read_req(std::uint64_t) { return {MsgType::XS_READ, "/bench/r" + std::string(1, '\0')}; }
 
-Result read_clients(Daemon& d, const Limits& lim, int clients, int depth) {
-  XsConn(d.socket()).call(MsgType::XS_WRITE, "/bench/r" + std::string(1, '\0') + kOne);
+Result read_clients(DaemonProcess& d, const Limits& lim, int clients,
+                    int depth) {
+  RawClient(d.socket_path())
+      .call(MsgType::XS_WRITE, "/bench/r" + std::string(1, '\0') + kOne);
   Result r;
   std::vector<double> lat;
   Window w(d);
   auto deadline = deadline_for(lim);
   std::uint64_t ops = run_clients(
-      clients, d.socket(),
-      [&](int, XsConn& c, std::vector<double>& l) {
+      clients, d.socket_path(),
+      [&](int, RawClient& c, std::vector<double>& l) {
         return run_pipelined(
             c, depth, deadline, lim.max_ops / clients, read_req,
-            [](const Message& m) { expect_read(m, kOne); }, l);
+            [](const Msg& m) { expect_read(m, kOne); }, l);
       },
       lat);
   w.finish(r, ops, lat);
   return r;
 }
 
-Result write_distinct(Daemon& d, const Limits& lim) {
+Result write_distinct(DaemonProcess& d, const Limits& lim) {
   const std::string value(100, 'v');
-  XsConn c(d.socket());
+  RawClient c(d.socket_path());
   c.call(MsgType::XS_MKDIR, nul_join({"/bench/w"}));
   Result r;
   std::vector<double> lat;
@@ -179,13 +182,13 @@ Result write_distinct(Daemon& d, const Limits& lim) {
         return Req{MsgType::XS_WRITE,
                    "/bench/w/n" + std::to_string(i) + '\0' + value};
       },
-      [](const Message& m) { expect_ok(m, MsgType::XS_WRITE, "WRITE"); }, lat);
+      [](const Msg& m) { expect_ok(m, MsgType::XS_WRITE, "WRITE"); }, lat);
   w.finish(r, ops, lat);
   return r;
 }
 
-Result directory100(Daemon& d, const Limits& lim) {
-  XsConn c(d.socket());
+Result directory100(DaemonProcess& d, const Limits& lim) {
+  RawClient c(d.socket_path());
   for (int i = 0; i < kDir100Children; ++i)
     c.call(MsgType::XS_WRITE, "/bench/d/" + dir100_child(i) + '\0');
   Result r;
@@ -196,8 +199,8 @@ Result directory100(Daemon& d, const Limits& lim) {
       [](std::uint64_t) {
         return Req{MsgType::XS_DIRECTORY, nul_join({"/bench/d"})};
       },
-      [](const Message& m) {
-        expect(m.hdr.type == type_of(MsgType::XS_DIRECTORY) &&
+      [](const Msg& m) {
+        expect(m.type == ty(MsgType::XS_DIRECTORY) &&
                    std::count(m.payload.begin(), m.payload.end(), '\0') ==
                        kDir100Children &&
                    m.payload.size() == kDir100Children * 6,
@@ -210,14 +213,14 @@ Result directory100(Daemon& d, const Limits& lim) {
 
 // START, READ, WRITE, END(commit) from 4 clients; an operation is one
 // attempt; EAGAIN at commit is counted, not retried.
-Result transactions(Daemon& d, const Limits& lim, bool same_node) {
+Result transactions(DaemonProcess& d, const Limits& lim, bool same_node) {
   const int kClients = 4;
   auto path = [&](int i) {
     return same_node ? std::string("/bench/t/same")
                      : "/bench/t/c" + std::to_string(i) + "/x";
   };
   {
-    XsConn c(d.socket());
+    RawClient c(d.socket_path());
     for (int i = 0; i < kClients; ++i)
       c.call(MsgType::XS_WRITE, path(i) + '\0' + "0");
   }
@@ -227,21 +230,21 @@ Result transactions(Daemon& d, const Limits& lim, bool same_node) {
   Window w(d);
   auto deadline = deadline_for(lim);
   std::uint64_t ops = run_clients(
-      kClients, d.socket(),
-      [&](int i, XsConn& c, std::vector<double>& l) {
+      kClients, d.socket_path(),
+      [&](int i, RawClient& c, std::vector<double>& l) {
         std::uint64_t n = 0;
         std::string p = path(i);
         while (Clock::now() < deadline && n < lim.max_ops / kClients) {
           auto t0 = Clock::now();
           std::string id = c.call(MsgType::XS_TRANSACTION_START, {"", 1});
           auto tx = static_cast<std::uint32_t>(std::stoul(id));
-          Message m = c.request(MsgType::XS_READ, p + '\0', tx);
-          expect(m.hdr.type == type_of(MsgType::XS_READ), "tx READ", m);
+          Msg m = c.request(MsgType::XS_READ, p + '\0', tx);
+          expect(m.type == ty(MsgType::XS_READ), "tx READ", m);
           m = c.request(MsgType::XS_WRITE,
                         p + '\0' + std::to_string(n), tx);
           expect_ok(m, MsgType::XS_WRITE, "tx WRITE");
           m = c.request(MsgType::XS_TRANSACTION_END, {"T", 2}, tx);
-          if (m.hdr.type == type_of(MsgType::XS_ERROR) &&
+          if (m.type == ty(MsgType::XS_ERROR) &&
               error_name(m.payload) == "EAGAIN")
             ++eagain;
           else
@@ -260,18 +263,19 @@ Result transactions(Daemon& d, const Limits& lim, bool same_node) {
 
 // 10 connections x 100 watches on /bench/wf; each round one write or rm of
 // /bench/wf/x fires all 1000. Ops are events; latency is trigger -> last.
-Result watch_fanout(Daemon& d, const Limits& lim) {
+Result watch_fanout(DaemonProcess& d, const Limits& lim) {
   const int kConns = 10, kPerConn = 100;
-  XsConn trig(d.socket());
+  RawClient trig(d.socket_path());
   trig.call(MsgType::XS_WRITE, nul_join({"/bench/wf"}));
-  std::vector<std::unique_ptr<XsConn>> ws;
+  std::vector<std::unique_ptr<RawClient>> ws;
   for (int i = 0; i < kConns; ++i) {
-    ws.push_back(std::make_unique<XsConn>(d.socket()));
+    ws.push_back(std::make_unique<RawClient>(d.socket_path()));
+    ws.back()->keep_events(false);  // counted, or the bench would grow
     std::string batch;
     for (int k = 0; k < kPerConn; ++k)
       ws.back()->append_request(batch, MsgType::XS_WATCH,
                                 nul_join({"/bench/wf", "t" + std::to_string(k)}));
-    ws.back()->send_raw(batch);
+    ws.back()->send_bytes(batch);
     for (int k = 0; k < kPerConn; ++k)
       expect_ok(ws.back()->receive(), MsgType::XS_WATCH, "WATCH");
   }
@@ -284,8 +288,8 @@ Result watch_fanout(Daemon& d, const Limits& lim) {
       bool all = true;
       for (auto& c : ws) {
         c->read_available();
-        Message m;
-        if (c->take(m)) throw BenchError("a watcher got an unexpected reply");
+        if (c->try_receive())
+          throw BenchError("a watcher got an unexpected reply");
         all = all && c->events_seen() >= want;
       }
       if (all) return;
@@ -322,8 +326,8 @@ Result watch_fanout(Daemon& d, const Limits& lim) {
 
 // Creates lim.scale_nodes nodes under /local/domain/N/scale/ (1000 per
 // domain), reports RSS bytes per node, then times reads of random nodes.
-Result scale(Daemon& d, const Limits& lim) {
-  XsConn c(d.socket());
+Result scale(DaemonProcess& d, const Limits& lim) {
+  RawClient c(d.socket_path());
   auto name = [](std::uint64_t i) {
     return "/local/domain/" + std::to_string(1 + i / 1000) + "/scale/n" +
            std::to_string(i % 1000);
@@ -338,8 +342,7 @@ Result scale(Daemon& d, const Limits& lim) {
         std::snprintf(v, sizeof v, "v%07llu", static_cast<unsigned long long>(i));
         return Req{MsgType::XS_WRITE, name(i) + '\0' + v};
       },
-      [](const Message& m) { expect_ok(m, MsgType::XS_WRITE, "WRITE"); },
-      ignored);
+      [](const Msg& m) { expect_ok(m, MsgType::XS_WRITE, "WRITE"); }, ignored);
   if (made != n) throw BenchError("scale: created only " + std::to_string(made));
   long rss1 = d.rss_bytes();
   std::mt19937_64 rng(7);
@@ -353,7 +356,7 @@ Result scale(Daemon& d, const Limits& lim) {
         picks.push_back(rng() % n);
         return Req{MsgType::XS_READ, name(picks.back()) + '\0'};
       },
-      [&, k = std::size_t{0}](const Message& m) mutable {
+      [&, k = std::size_t{0}](const Msg& m) mutable {
         char v[16];
         std::snprintf(v, sizeof v, "v%07llu",
                       static_cast<unsigned long long>(picks[k++]));
@@ -367,10 +370,10 @@ Result scale(Daemon& d, const Limits& lim) {
 }
 
 // Read latency from one client while `idle` other connections stay open.
-Result idle_conns(Daemon& d, const Limits& lim, int idle) {
-  std::vector<std::unique_ptr<XsConn>> idlers;
+Result idle_conns(DaemonProcess& d, const Limits& lim, int idle) {
+  std::vector<std::unique_ptr<RawClient>> idlers;
   for (int i = 0; i < idle; ++i) {
-    idlers.push_back(std::make_unique<XsConn>(d.socket()));
+    idlers.push_back(std::make_unique<RawClient>(d.socket_path()));
     idlers.back()->send(MsgType::XS_READ, nul_join({"/"}));
   }
   for (auto& c : idlers) c->receive();  // accepted and served once
@@ -380,40 +383,51 @@ Result idle_conns(Daemon& d, const Limits& lim, int idle) {
 std::vector<Workload> make_workloads() {
   std::vector<Workload> w;
   auto add = [&](std::string name, std::string what, bool store, bool rings,
-                 std::function<Result(Daemon&, const Limits&)> f) {
+                 std::function<Result(DaemonProcess&, const Limits&)> f) {
     w.push_back({std::move(name), std::move(what), store, rings, std::move(f)});
   };
   add("read-1", "READ of a 1-byte node, 1 client", false, false,
-      [](Daemon& d, const Limits& l) { return read_clients(d, l, 1, 1); });
+      [](DaemonProcess& d, const Limits& l) {
+        return read_clients(d, l, 1, 1);
+      });
   add("read-8", "READ of a 1-byte node, 8 clients", false, false,
-      [](Daemon& d, const Limits& l) { return read_clients(d, l, 8, 1); });
+      [](DaemonProcess& d, const Limits& l) {
+        return read_clients(d, l, 8, 1);
+      });
   add("read-pipe32", "READ, 1 client, 32 in flight", false, false,
-      [](Daemon& d, const Limits& l) { return read_clients(d, l, 1, 32); });
+      [](DaemonProcess& d, const Limits& l) {
+        return read_clients(d, l, 1, 32);
+      });
   add("write-100B", "WRITE 100 bytes to distinct nodes, 1 client", false,
       false, write_distinct);
   add("dir-100", "DIRECTORY of a node with 100 children", false, false,
       directory100);
   add("tx-disjoint", "4 clients: START READ WRITE END, own subtrees", false,
-      false, [](Daemon& d, const Limits& l) { return transactions(d, l, false); });
+      false, [](DaemonProcess& d, const Limits& l) {
+        return transactions(d, l, false);
+      });
   add("tx-same", "4 clients: START READ WRITE END, one node", false, false,
-      [](Daemon& d, const Limits& l) { return transactions(d, l, true); });
+      [](DaemonProcess& d, const Limits& l) {
+        return transactions(d, l, true);
+      });
   add("watch-fanout", "1000 watches / 10 conns, write|rm fires all", true,
       false, watch_fanout);
   for (int idle : {0, 100, 1000})
     add("idle-" + std::to_string(idle),
         "READ, 1 client, " + std::to_string(idle) + " idle connections", false,
-        false,
-        [idle](Daemon& d, const Limits& l) { return idle_conns(d, l, idle); });
+        false, [idle](DaemonProcess& d, const Limits& l) {
+          return idle_conns(d, l, idle);
+        });
   add("ring-read-1", "READ over a simulated ring, 1 guest", true, true,
-      [](Daemon& d, const Limits& l) {
+      [](DaemonProcess& d, const Limits& l) {
         return run_ring_workload(d, l, RingOp::kRead, 1);
       });
   add("ring-read-100", "READ over rings, 100 guests, 1 in flight each", true,
-      true, [](Daemon& d, const Limits& l) {
+      true, [](DaemonProcess& d, const Limits& l) {
         return run_ring_workload(d, l, RingOp::kRead, l.guests);
       });
   add("ring-write-100", "WRITE 100 B over rings, 100 guests", true, true,
-      [](Daemon& d, const Limits& l) {
+      [](DaemonProcess& d, const Limits& l) {
         return run_ring_workload(d, l, RingOp::kWrite, l.guests);
       });
   add("scale-100k", "100 000 nodes: RSS per node, random READ", true, false,

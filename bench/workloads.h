@@ -1,8 +1,8 @@
 // The workloads of cxs-bench (issue #7) and what they report. Each runs
-// against one freshly started Daemon, bounded by a duration and an operation
-// count, checks every reply it gets (a wrong one throws BenchError: that is
-// the smoke test), and measures ops/s, latency percentiles and the daemon's
-// CPU time per operation over the timed window only (set-up excluded).
+// against one freshly started DaemonProcess, bounded by a duration and an
+// operation count, checks every reply it gets (a wrong one throws BenchError:
+// that is the smoke test), and measures ops/s, latency percentiles and the
+// daemon's CPU time per operation over the timed window only (set-up excluded).
 #pragma once
 
 #include <cstdint>
@@ -10,8 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "daemon.h"
-#include "xs_conn.h"
+#include "bench_main.h"
 
 namespace cxs::bench {
 
@@ -40,7 +39,7 @@ struct Workload {
   std::string what;  // one line for --list and the docs
   bool needs_store;  // not for the echo server
   bool needs_rings;  // needs the simulated hypervisor
-  std::function<Result(Daemon&, const Limits&)> run;
+  std::function<Result(DaemonProcess&, const Limits&)> run;
 };
 
 const std::vector<Workload>& all_workloads();
@@ -48,12 +47,12 @@ const std::vector<Workload>& all_workloads();
 // Measures a timed window: wall clock and the daemon's CPU time.
 class Window {
  public:
-  explicit Window(const Daemon& d);
+  explicit Window(const DaemonProcess& d);
   // Fills ops, seconds, percentiles and CPU per op.
   void finish(Result& r, std::uint64_t ops, std::vector<double>& lat_us);
 
  private:
-  const Daemon& d_;
+  const DaemonProcess& d_;
   double cpu0_;
   Clock::time_point t0_;
 };

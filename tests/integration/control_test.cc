@@ -6,8 +6,6 @@
 
 #include <gtest/gtest.h>
 
-#include "daemon_process.h"
-#include "raw_client.h"
 #include "test_util.h"
 
 namespace cxs::test {

@@ -22,8 +22,7 @@
 
 #include <gtest/gtest.h>
 
-#include "daemon_process.h"
-#include "raw_client.h"
+#include "test_util.h"
 
 namespace cxs::test {
 namespace {

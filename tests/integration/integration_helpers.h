@@ -15,8 +15,7 @@
 #include <thread>
 #include <vector>
 
-#include "daemon_process.h"
-#include "raw_client.h"
+#include "event_assertions.h"
 #include "test_util.h"
 #include "wire/message_type.h"
 

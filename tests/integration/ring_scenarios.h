@@ -82,11 +82,11 @@ inline std::string dom0_request(RawClient &c, wire::MsgType type,
   return shown == "OK|" ? "OK" : shown;
 }
 
-// The events queued for dom0's socket so far (RawClient::queued_events:
+// The events queued for dom0's socket so far (RawClient::events_before_barrier:
 // an ordering barrier, which both daemons honour, not a wait).
 inline std::string dom0_events(RawClient &c) {
   std::string out;
-  for (const Msg &ev : c.queued_events()) {
+  for (const Msg &ev : c.events_before_barrier()) {
     if (!out.empty())
       out += ", ";
     out += ev.shown();
@@ -174,7 +174,7 @@ inline void watches_across_domains(SimHost &h, Transcript &t) {
   t.rec("dom0 initial event", dom0_events(dom0));
   t.rec("guest WRITE out/b", g.write("out/b", "2"));
   t.rec("dom0 event after guest write", dom0_events(dom0));
-  t.rec("guest events left", joined(g.drain_events()));
+  t.rec("guest events left", joined(g.events_before_barrier()));
 }
 
 inline void permission_filtered_events(SimHost &h, Transcript &t) {
@@ -187,7 +187,7 @@ inline void permission_filtered_events(SimHost &h, Transcript &t) {
   dom0.write("/secret/a", "x");               // n0: the guest may not read
   dom0.write("/tool/xenstored/hidden", "y");  // n0 as well
   dom0.write("/local/domain/5/visible", "z"); // n5: its own
-  t.rec("guest events", joined(g.drain_events()));
+  t.rec("guest events", joined(g.events_before_barrier()));
 }
 
 inline void ring_transactions(SimHost &h, Transcript &t) {
@@ -345,7 +345,7 @@ inline void ring_reconnection(SimHost &h, Transcript &t) {
   g.forget();
   dom0.write("/local/domain/5/data/after", "x");
   t.rec("guest READ data/after", g.read("data/after"));
-  t.rec("guest events after reset", joined(g.drain_events()));
+  t.rec("guest events after reset", joined(g.events_before_barrier()));
   t.rec("guest end old tx",
         guest_request(g, wire::MsgType::XS_TRANSACTION_END, {"T"}, tx));
   t.rec("dom0 IS_DOMAIN_INTRODUCED 5",

@@ -8,8 +8,6 @@
 
 #include <gtest/gtest.h>
 
-#include "daemon_process.h"
-#include "raw_client.h"
 #include "test_util.h"
 
 namespace cxs::test {

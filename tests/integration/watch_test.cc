@@ -33,11 +33,11 @@ class Watches : public ::testing::Test {
     ASSERT_EQ(ev->payload, event(path, token));
   }
 
-  // The events queued for `c` so far, in order (RawClient::queued_events:
-  // an ordering barrier, not a wait).
+  // The events queued for `c` so far, in order
+  // (RawClient::events_before_barrier: an ordering barrier, not a wait).
   static std::vector<std::string> drain(RawClient& c) {
     std::vector<std::string> out;
-    for (const Msg& ev : c.queued_events()) out.push_back(ev.payload);
+    for (const Msg& ev : c.events_before_barrier()) out.push_back(ev.payload);
     return out;
   }
 

@@ -6,8 +6,7 @@
 #include <string>
 #include <utility>
 
-#include "daemon_process.h"
-#include "raw_client.h"
+#include "event_assertions.h"
 #include "sim_host.h"
 #include "test_util.h"
 #include "wire/message_type.h"

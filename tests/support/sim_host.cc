@@ -39,128 +39,30 @@ void* map_ring(const std::string& dir, std::uint32_t dom) {
   return addr;
 }
 
-// Runs a shell command and returns what it printed; throws on failure.
-std::string run_capture(const std::string& cmd) {
-  std::FILE* p = ::popen(cmd.c_str(), "r");
-  if (!p) sys_fail("popen " + cmd);
-  std::array<char, 256> buf{};
-  std::string out;
-  while (std::fgets(buf.data(), buf.size(), p)) out += buf.data();
-  if (::pclose(p) != 0)
-    throw std::runtime_error(cmd + " failed: " + out);
-  return out;
+// The daemon on the simulated hypervisor: cxenstored, or the C daemon.
+harness::DaemonOptions host_options(Peer peer, std::vector<std::string> args) {
+  harness::DaemonOptions o = harness::cxs_options(true, std::move(args));
+  if (peer == Peer::kReferenceC) o.kind = harness::DaemonKind::kC;
+  return o;
 }
-
-// start-peer.sh builds the LD_PRELOAD shim on first use, in place. Test
-// processes run in parallel: without this lock one of them may preload a
-// shim another is still writing ("file too short") and the reference fails
-// to start. Held for the whole start-up, so the build happens once.
-class RefdStartLock {
- public:
-  RefdStartLock()
-      : fd_(::open("/tmp/cxs-refd-start.lock",
-                   O_RDWR | O_CREAT | O_CLOEXEC, 0666)) {
-    if (!fd_.valid()) sys_fail("open /tmp/cxs-refd-start.lock");
-    while (::flock(fd_.get(), LOCK_EX) != 0)
-      if (errno != EINTR) sys_fail("flock");
-  }
-  ~RefdStartLock() { ::flock(fd_.get(), LOCK_UN); }
-  RefdStartLock(const RefdStartLock&) = delete;
-  RefdStartLock& operator=(const RefdStartLock&) = delete;
-
- private:
-  UniqueFd fd_;
-};
 
 }  // namespace
-
-std::string refd_dir() {
-  const char* env = std::getenv("CXS_REFD_DIR");
-#ifdef CXS_REFD_DEFAULT
-  std::string dir = env ? env : CXS_REFD_DEFAULT;
-#else
-  std::string dir = env ? env : "";
-#endif
-  if (dir.empty() || !file_executable(dir + "/start-peer.sh") ||
-      !file_executable(dir + "/stop-peer.sh") ||
-      !file_executable("/usr/lib/xen-4.17/bin/xenstored"))
-    return "";
-  return dir;
-}
 
 // ---- SimHost ----------------------------------------------------------------
 
 SimHost::SimHost(Peer peer, std::vector<std::string> extra_args)
-    : peer_(peer) {
-  if (peer == Peer::kCxenstored) {
-    cxs_.emplace(SimXen{}, std::move(extra_args));
-    dir_ = cxs_->dir();
-  } else {
-    start_reference(extra_args);
-  }
-  socket_ = dir_ + "/socket";
+    : peer_(peer),
+      daemon_(host_options(peer, std::move(extra_args))),
+      dir_(daemon_.dir()),
+      socket_(daemon_.socket_path()) {
   domains_[0] = false;
   write_domains();
 }
 
-SimHost::~SimHost() {
-  if (ref_pid_ <= 0) return;
-  std::string proc = "/proc/" + std::to_string(ref_pid_);
-  // stop-peer.sh signals only a process named xenstored; after a live
-  // update to cxenstored the same pid runs cxenstored, stopped here.
-  std::string comm = read_file(proc + "/comm");
-  if (comm.rfind("cxenstored", 0) == 0) {
-    // Not our child: gone once /proc has no entry or a zombie's.
-    auto gone = [&] {
-      std::string status = read_file(proc + "/status");
-      return status.empty() || status.find("State:\tZ") != std::string::npos;
-    };
-    ::kill(ref_pid_, SIGTERM);
-    for (int i = 0; i < 50 && !gone(); ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    if (!gone()) ::kill(ref_pid_, SIGKILL);
-  }
-  std::string cmd = "'" + refd_ + "/stop-peer.sh' " +
-                    std::to_string(ref_pid_) + " >/dev/null 2>&1; rm -rf '" +
-                    dir_ + "'";
-  int rc = std::system(cmd.c_str());
-  (void)rc;
-}
-
-void SimHost::start_reference(const std::vector<std::string>& extra_args) {
-  refd_ = refd_dir();
-  if (refd_.empty()) throw std::runtime_error("refd shim not available");
-  char tmpl[] = "/tmp/cxs-ref-XXXXXX";
-  if (!::mkdtemp(tmpl)) sys_fail("mkdtemp");
-  dir_ = tmpl;
-  std::string cmd = "'" + refd_ + "/start-peer.sh' c '" + dir_ + "'";
-  for (const auto& a : extra_args) cmd += " '" + a + "'";
-  std::string out;
-  {
-    RefdStartLock lock;
-    out = run_capture(cmd);
-  }
-  ref_pid_ = std::atoi(out.c_str());
-  if (ref_pid_ <= 0)
-    throw std::runtime_error("start-peer.sh c printed no pid: " + out);
-}
-
 DaemonProcess& SimHost::daemon() {
-  if (!cxs_) throw std::logic_error("the reference daemon is not ours");
-  return *cxs_;
-}
-
-pid_t SimHost::pid() const { return cxs_ ? cxs_->pid() : ref_pid_; }
-
-std::string SimHost::log() const { return read_file(dir_ + "/daemon.log"); }
-
-bool SimHost::alive() const {
-  if (cxs_) return cxs_->alive();
-  // Not our child: a reference that died stays a zombie until its parent
-  // (init) reaps it.
-  std::string status = read_file("/proc/" + std::to_string(ref_pid_) +
-                                 "/status");
-  return !status.empty() && status.find("State:\tZ") == std::string::npos;
+  if (peer_ != Peer::kCxenstored)
+    throw std::logic_error("the reference daemon is not ours");
+  return daemon_;
 }
 
 void SimHost::write_domains() const {
@@ -348,9 +250,17 @@ std::optional<std::string> SimGuest::next_event_text(milliseconds timeout) {
   return shown;
 }
 
-std::vector<std::string> SimGuest::drain_events(milliseconds quiet) {
+std::vector<std::string> SimGuest::events_before_barrier() {
+  if (!request(wire::MsgType::XS_GET_DOMAIN_PATH, with_nul("0")))
+    throw std::runtime_error("no reply to the barrier on dom" +
+                             std::to_string(dom_) + "'s ring");
   std::vector<std::string> out;
-  while (auto e = next_event_text(quiet)) out.push_back(*e);
+  for (wire::Message& m : events_) {
+    for (char& c : m.payload)
+      if (c == '\0') c = '|';
+    out.push_back(std::move(m.payload));
+  }
+  events_.clear();
   return out;
 }
 

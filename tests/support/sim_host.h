@@ -32,10 +32,7 @@ using std::chrono::milliseconds;
 inline constexpr std::uint32_t kVirqDomExcPort = 1;
 inline constexpr std::uint32_t kGuestPortBase = 100;  // dom D kicks 100+D
 
-// Where the reference daemons' shim lives: $CXS_REFD_DIR, else
-// <source>/../shared/tools/refd. Empty when it (or the C daemon) is absent;
-// the project never needs it to build or to pass.
-std::string refd_dir();
+using harness::refd_dir;
 
 // Writes a port into DIR/evtchn, as the hypervisor does when a guest kicks
 // its channel (or, for port 1, when a domain changes state).
@@ -53,7 +50,6 @@ class SimHost {
                    std::vector<std::string> extra_args = {});
   explicit SimHost(std::vector<std::string> extra_args)
       : SimHost(Peer::kCxenstored, std::move(extra_args)) {}
-  ~SimHost();
   SimHost(const SimHost&) = delete;
   SimHost& operator=(const SimHost&) = delete;
 
@@ -63,9 +59,9 @@ class SimHost {
   // The cxenstored process; throws std::logic_error for the reference.
   DaemonProcess& daemon();
   // The daemon's pid, whichever it is (a live update keeps it).
-  pid_t pid() const;
-  std::string log() const;
-  bool alive() const;
+  pid_t pid() const { return daemon_.pid(); }
+  std::string log() const { return daemon_.log(); }
+  bool alive() const { return daemon_.alive(); }
 
   // The toolstack's part: D exists in the hypervisor, ring-D is zeroed,
   // /local/domain/D is owned by D, then XS_INTRODUCE D|gfn|port|. Returns
@@ -83,13 +79,10 @@ class SimHost {
   void zero_ring(std::uint32_t dom) const;
 
  private:
-  void start_reference(const std::vector<std::string>& extra_args);
   void write_domains() const;
 
   Peer peer_;
-  std::optional<DaemonProcess> cxs_;
-  std::string refd_;
-  pid_t ref_pid_ = -1;
+  DaemonProcess daemon_;  // cxenstored, or the C daemon under refd
   std::string dir_;
   std::string socket_;
   std::map<std::uint32_t, bool> domains_;  // domid -> dying
@@ -144,8 +137,11 @@ class SimGuest {
   // The same as "path|token" text.
   std::optional<std::string> next_event_text(
       milliseconds timeout = milliseconds(3000));
-  // Every event that arrives within `quiet` of the previous one, as text.
-  std::vector<std::string> drain_events(milliseconds quiet = milliseconds(300));
+  // The ordering barrier of RawClient::events_before_barrier on the ring:
+  // sends GET_DOMAIN_PATH 0 and returns, as text, every event read up to
+  // its reply (and any read with it), which includes every event queued
+  // before the barrier. Throws std::runtime_error when no reply comes.
+  std::vector<std::string> events_before_barrier();
   // Takes everything the daemon has written so far (replies and events).
   void drain() { pump(); }
   std::size_t events_seen() const noexcept { return events_.size(); }

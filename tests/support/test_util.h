@@ -1,5 +1,6 @@
-// Small helpers every test binary shares: message-type numbers, payload
-// building, outcome names, polling, files and programs.
+// Small helpers every test binary shares: the harness's client and launcher
+// under their test names, payload building, outcome names, polling, files
+// and programs.
 #pragma once
 
 #include <unistd.h>
@@ -13,15 +14,24 @@
 #include <string_view>
 #include <thread>
 
+#include "daemon_process.h"
 #include "raw_client.h"
 #include "wire/header.h"
 #include "wire/message_type.h"
 
 namespace cxs::test {
 
-constexpr std::uint32_t ty(wire::MsgType m) {
-  return static_cast<std::uint32_t>(m);
-}
+// The harness (harness/) is shared with the benchmarks; the tests name its
+// pieces unqualified.
+using harness::CommandResult;
+using harness::daemon_binary;
+using harness::DaemonProcess;
+using harness::Msg;
+using harness::nul_join;
+using harness::nul_split;
+using harness::RawClient;
+using harness::SimXen;
+using harness::ty;
 
 inline std::string with_nul(std::string_view s) {
   std::string out(s);

@@ -22,7 +22,6 @@
 #include <vector>
 
 #include "daemon/server.h"
-#include "raw_client.h"
 #include "sim_host.h"
 #include "temp_dir.h"
 #include "test_util.h"
@@ -190,13 +189,11 @@ class DomainLifecycle : public ::testing::Test {
 
   // The watch events dom0 has had, sorted. A request answered after the
   // VIRQ was handled comes after any event that VIRQ caused (one socket,
-  // one order); the short wait after it only catches what is late.
+  // one order): the barrier's reply ends the list.
   std::vector<std::string> events() {
-    test::Msg pong = dom0_->read("/");
-    EXPECT_TRUE(test::is_type_ok(pong)) << pong.shown();
     std::vector<std::string> seen;
-    while (auto e = dom0_->recv_event(milliseconds(100)))
-      seen.push_back(e->shown());
+    for (const test::Msg& e : dom0_->events_before_barrier())
+      seen.push_back(e.shown());
     std::sort(seen.begin(), seen.end());
     return seen;
   }
