@@ -114,6 +114,7 @@ std::uint64_t run_clients(
         body,
     std::vector<double>& lat) {
   std::vector<std::unique_ptr<RawClient>> conns;
+  conns.reserve(static_cast<std::size_t>(n));
   for (int i = 0; i < n; ++i)
     conns.push_back(std::make_unique<RawClient>(socket));
   std::vector<std::vector<double>> lats(static_cast<std::size_t>(n));

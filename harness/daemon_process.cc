@@ -123,7 +123,7 @@ std::string refd_dir() {
   return dir;
 }
 
-DaemonProcess::DaemonProcess(DaemonOptions o) : kind_(o.kind) {
+DaemonProcess::DaemonProcess(const DaemonOptions& o) : kind_(o.kind) {
   if (o.dir.empty()) {
     std::string tmpl =
         is_reference() ? "/tmp/cxs-ref-XXXXXX" : "/tmp/cxs-test-XXXXXX";
@@ -182,6 +182,7 @@ void DaemonProcess::start_child(const DaemonOptions& o) {
   if (pid_ < 0) sys_fail("fork");
   if (pid_ == 0) {
     std::vector<char*> argv;
+    argv.reserve(args.size() + 1);
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
     // A live update's state file goes beside the socket (on tmpfs, as /run

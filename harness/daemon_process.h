@@ -52,7 +52,7 @@ struct SimXen {};
 class DaemonProcess {
  public:
   // Throws harness::Error when the daemon does not answer within 10 s.
-  explicit DaemonProcess(DaemonOptions options);
+  explicit DaemonProcess(const DaemonOptions& options);
   // cxenstored --standalone, or --sim-xen, in a fresh directory.
   explicit DaemonProcess(std::vector<std::string> extra_args = {})
       : DaemonProcess(cxs_options(false, std::move(extra_args))) {}

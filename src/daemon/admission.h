@@ -22,11 +22,11 @@ namespace cxs::daemon {
 
 // A client whose unsent output passes this stops being read until it
 // drains: a slow reader cannot make the daemon queue unbounded replies.
-inline constexpr std::size_t kReadPauseBytes = 64 * 1024;
+inline constexpr std::size_t kReadPauseBytes = std::size_t{64} * 1024;
 // Events are dropped (and logged) for a privileged client once its queue
 // holds this much (allocation sizes, as the memory quota counts); the
 // memory quota bounds unprivileged ones.
-inline constexpr std::size_t kPrivilegedQueueBound = 64 * 1024 * 1024;
+inline constexpr std::size_t kPrivilegedQueueBound = std::size_t{64} << 20;
 
 // The quotas in force: the defaults (command line, CONTROL quota set,
 // SET_QUOTA without a domain) and each domain's own (SET_QUOTA with one).

@@ -30,7 +30,7 @@ namespace cxs::daemon {
 struct Client {
   std::unique_ptr<transport::Connection> conn;
   ops::Session session;
-  bool want_read = true;   // registered interest, to skip needless epoll_ctl
+  bool want_read = true;  // registered interest, to skip needless epoll_ctl
   bool want_write = false;
   // A domain's ring connection: its own transport (else null).
   DomainRing* ring = nullptr;
@@ -38,7 +38,7 @@ struct Client {
   WriteLimit writes{};   // XSA-206 rate limit (unprivileged only)
   SoftMemoryNotice soft_memory{};  // -q memory=N crossed, logged once
   bool has_new_events = false;     // queued by the deliver() under way
-  bool holding = false;  // a TRANSACTION_START held for a live update
+  bool holding = false;            // a TRANSACTION_START held for a live update
   // Since when it has had a transaction open (none open: unset); a live
   // update waits for these (as C's ta_start_time).
   std::optional<std::chrono::steady_clock::time_point> ta_start{};
@@ -95,7 +95,9 @@ class Clients {
   void kick(ConnId id) { kicks_.push_back(id); }
   void reserve_kick() { kicks_.reserve(kicks_.size() + 1); }
   bool kicks_pending() const noexcept { return !kicks_.empty(); }
-  std::vector<ConnId> take_kicks() noexcept { return std::exchange(kicks_, {}); }
+  std::vector<ConnId> take_kicks() noexcept {
+    return std::exchange(kicks_, {});
+  }
 
   // Served in this turn, its replies not yet sent. (The list keeps its
   // capacity from turn to turn: most turns serve someone.)

@@ -26,7 +26,7 @@ class SharedBuffers {
  public:
   static constexpr std::size_t kReadChunk = 16384;
   // The largest reply buffer kept as the spare.
-  static constexpr std::size_t kSpareMax = 4 * 16384;
+  static constexpr std::size_t kSpareMax = 4 * kReadChunk;
 
   SharedBuffers() = default;
   SharedBuffers(const SharedBuffers&) = delete;
