@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "connection_fuzz.h"
+#include "output_check.h"
 #include "wire/header.h"
 #include "wire/message_type.h"
 
@@ -198,6 +199,61 @@ TEST(ConnectionFuzzReplay, EmptyAndTinyInputsAreHarmless) {
   EXPECT_EQ(run_connection_input(bytes, 0).dispatched, 0u);
   EXPECT_EQ(run_connection_input(bytes, 1).dispatched, 0u);
   EXPECT_EQ(run_connection_input(bytes, 4).dispatched, 0u);
+}
+
+// The output checker itself: what it must catch, or the replay proves
+// nothing.
+wire::Header read_request() {
+  return wire::Header{static_cast<std::uint32_t>(MsgType::XS_READ), 7, 3, 0};
+}
+
+std::string frame(MsgType t, std::uint32_t req_id, std::uint32_t tx_id,
+                  std::string_view payload) {
+  return wire::encode_message(static_cast<std::uint32_t>(t), req_id, tx_id,
+                              payload);
+}
+
+TEST(ConnectionFuzzReplayDeathTest, TheOutputCheckCatchesIdsNotEchoed) {
+  OutputCheck out("peer");
+  out.expect_reply(read_request(), ops::Reply(std::string("v")));
+  std::string got = frame(MsgType::XS_READ, 8, 3, "v");
+  EXPECT_DEATH(out.received(got.data(), got.size()), "reply ids 8/3");
+}
+
+TEST(ConnectionFuzzReplayDeathTest, TheOutputCheckCatchesAFrameOver4096) {
+  OutputCheck out("peer");
+  out.expect_reply(read_request(), ops::Reply(std::string(5000, 'x')));
+  std::string got = frame(MsgType::XS_READ, 7, 3, std::string(5000, 'x'));
+  EXPECT_DEATH(out.received(got.data(), got.size()), "over 4096");
+}
+
+TEST(ConnectionFuzzReplayDeathTest, TheOutputCheckCatchesAnUnknownError) {
+  OutputCheck out("peer");
+  out.expect_reply(read_request(), XsErr::kENOENT);
+  std::string got = frame(MsgType::XS_ERROR, 7, 3, std::string("ENOPE\0", 6));
+  EXPECT_DEATH(out.received(got.data(), got.size()), "known E-name");
+}
+
+TEST(ConnectionFuzzReplayDeathTest, TheOutputCheckCatchesALostFrame) {
+  OutputCheck out("peer");
+  out.expect_event("/a", "tok");
+  out.expect_reply(read_request(), ops::Reply(std::string("v")));
+  std::string got = frame(MsgType::XS_READ, 7, 3, "v");
+  EXPECT_DEATH(out.received(got.data(), got.size()), "watch event expected");
+}
+
+TEST(ConnectionFuzzReplay, TheOutputCheckTakesFramesInAnyPieces) {
+  OutputCheck out("peer");
+  out.expect_event("/a", "tok");
+  out.expect_reply(read_request(), ops::Reply(std::string(5000, 'x')));
+  std::string got =
+      frame(MsgType::XS_WATCH_EVENT, 0, 0, std::string("/a\0tok\0", 7)) +
+      frame(MsgType::XS_ERROR, 7, 3, std::string("E2BIG\0", 6));
+  for (char c : got) out.received(&c, 1);
+  out.check_all_received();
+  EXPECT_EQ(out.frames(), 2u);
+  EXPECT_EQ(out.errors(), 1u);
+  EXPECT_EQ(out.events(), 1u);
 }
 
 }  // namespace
