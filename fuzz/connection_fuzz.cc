@@ -29,11 +29,11 @@ using transport::Fault;
 
 // As server.cc: a client with this much unsent output is not read, and a
 // privileged one's events are dropped past the second bound.
-constexpr std::size_t kReadPauseBytes = 64 * 1024;
-constexpr std::size_t kPrivilegedQueueBound = 64 * 1024 * 1024;
+constexpr std::size_t kReadPauseBytes = std::size_t{64} * 1024;
+constexpr std::size_t kPrivilegedQueueBound = std::size_t{64} * 1024 * 1024;
 // With nothing queued, a connection holds at most its input buffers: a
 // read's unframed rest and up to two payloads in the framer.
-constexpr std::size_t kIdleHeldMax = 40 * 1024;
+constexpr std::size_t kIdleHeldMax = std::size_t{40} * 1024;
 constexpr std::size_t kMaxSteps = 4000;
 constexpr std::size_t kAll = std::numeric_limits<std::size_t>::max() / 2;
 
@@ -579,8 +579,11 @@ void World::finish() {
         flush(*s);
       }
       reap();
+    }
+    // Once every client has had its go: serving one may have sent the
+    // others events.
+    for (auto& s : slots_) {
       if (!s->conn || s->stalled) continue;
-      if (s->guest) s->guest->consume(kAll);
       busy = busy || s->conn->has_output() ||
              (s->guest && s->guest->in_flight() != 0) ||
              s->conn->has_buffered_input();
