@@ -26,6 +26,7 @@ using transport::RingPage;
 constexpr unsigned char kGuard = 0xa5;
 constexpr unsigned char kCanary = 0xc3;
 constexpr std::size_t kMaxSteps = 3000;
+constexpr std::size_t kRingArea = std::size_t{2} * kRingBytes;  // req, rsp
 
 [[noreturn]] void fail(const std::string& what) {
   fuzz_failure("ring page", what);
@@ -104,9 +105,9 @@ void HostileRing::rewrite() noexcept {
   if (mask & 16) p.connection = in_.byte() % 3 == 0 ? word(0) : in_.byte() & 1;
   if (mask & 32) p.error = word(p.error);
   if (mask & 64) {  // ring bytes, req[] and rsp[] being one run
-    std::size_t off = in_.u16() % (2 * kRingBytes);
+    std::size_t off = in_.u16() % kRingArea;
     std::string_view b = in_.bytes(in_.byte() % 64);
-    std::size_t n = std::min(b.size(), 2 * kRingBytes - off);
+    std::size_t n = std::min(b.size(), kRingArea - off);
     std::memcpy(p.req + off, b.data(), n);
   }
   if (mask & 128) {
@@ -128,7 +129,7 @@ void HostileRing::check_fault(const Guarded& pre, const IoResult& r,
 IoResult HostileRing::read(char* buf, std::size_t len) noexcept {
   rewrite();
   Guarded pre = g_;
-  std::size_t canary = std::min<std::size_t>(len, 2 * kRingBytes);
+  std::size_t canary = std::min(len, kRingArea);
   std::memset(buf, kCanary, canary);
   IoResult r = ring_.read(buf, len);
   ++reads_;
