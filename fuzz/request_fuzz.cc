@@ -7,62 +7,13 @@
 #include <string>
 #include <vector>
 
-#include "cxenstored/features.h"
+#include "fuzz_hooks.h"
 #include "ops/dispatch.h"
 #include "store/path.h"
 #include "wire/framer.h"
 
 namespace cxs::fuzz {
 namespace {
-
-// Domain operations succeed for the three domains the fuzzer plays.
-class Hooks final : public ops::DaemonHooks {
- public:
-  bool is_domain_introduced(DomId d) const noexcept override {
-    return d.value == 0 || d.value == 5 || d.value == 6;
-  }
-  bool domain_exists(DomId d) const noexcept override {
-    return is_domain_introduced(d);
-  }
-  Status introduce(DomId, std::uint64_t, std::uint32_t,
-                   store::EventSink&) noexcept override {
-    return {};
-  }
-  Status release(DomId, store::EventSink&) noexcept override { return {}; }
-  Status resume(DomId) noexcept override { return {}; }
-  Status set_target(DomId, DomId) noexcept override { return {}; }
-  Result<std::size_t> get_quota(std::optional<DomId>,
-                                std::string_view) noexcept override {
-    return std::size_t{1};
-  }
-  Status set_quota(std::optional<DomId>, std::string_view,
-                   std::size_t) noexcept override {
-    return {};
-  }
-  Result<std::uint32_t> get_feature(std::optional<DomId>) noexcept override {
-    return kServerFeatures;
-  }
-  Status set_feature(DomId, std::uint32_t) noexcept override { return {}; }
-  Result<std::string> control(const ops::Session&,
-                              const std::vector<std::string_view>&) noexcept
-      override {
-    return std::string("ok");
-  }
-};
-
-// Small quotas, so that inputs reach every refusal path quickly.
-store::Quota guest_quota() {
-  store::Quota q;
-  q.nodes = 20;
-  q.node_size = 300;
-  q.watches = 5;
-  q.transactions = 3;
-  q.node_permissions = 3;
-  q.path_max = 100;
-  q.transaction_nodes = 10;
-  q.memory = 6000;
-  return q;
-}
 
 struct Player {
   ops::Session session;
@@ -117,21 +68,14 @@ void check_store(const store::Store& st) {
 RunStats run_input(const std::uint8_t* data, std::size_t size) {
   store::Store st;
   store::WatchIndex watches;
-  Hooks hooks;
+  FuzzHooks hooks;
   store::Quota privileged_limits;
   store::Quota limits = guest_quota();
   std::array<Player, 3> players{
       Player{ops::Session{ConnId{1}, store::Caller{DomId{0}, true, std::nullopt}}, {}},
       Player{ops::Session{ConnId{5}, store::Caller{DomId{5}, false, std::nullopt}}, {}},
       Player{ops::Session{ConnId{6}, store::Caller{DomId{6}, false, DomId{5}}}, {}}};
-  // dom5's home, as a toolstack makes it.
-  {
-    store::EventSink ev;
-    store::Caller root{DomId{0}, true, std::nullopt};
-    (void)st.mkdir(root, nullptr, "/local/domain/5", ev);
-    (void)st.set_perms(root, nullptr, "/local/domain/5",
-                       PermList{Perm{DomId{5}, kPermNone}}, ev);
-  }
+  make_guest_home(st);
   RunStats stats;
   std::size_t pos = 0;
   while (pos + 2 <= size) {

@@ -52,7 +52,9 @@ class Connection {
   // Queue a reply, encoded onto the tail of the queue: consecutive replies
   // share one buffer (up to 16 KiB), so pipelined replies cost no
   // allocation each. Events are deduplicated while pending: an identical
-  // event not yet written is not queued twice.
+  // event not yet wholly written is not queued twice (one half written
+  // counts: its reader has it only after the change that fired the
+  // second, so it loses nothing).
   void queue_reply(const wire::Header& hdr, std::string_view payload);
   // An already encoded reply (tests, raw bytes).
   void queue_reply(std::string_view msg);
@@ -171,7 +173,8 @@ class Connection {
   std::size_t out_bytes_ = 0;
   std::size_t out_messages_ = 0;
   std::size_t out_held_ = 0;  // out_cost() summed over out_
-  // The events queued and not yet started, by their bytes: each key views
+  // The events queued and not yet wholly written (the front one may be
+  // half written), by their bytes: each key views
   // the queued event's own block (no second copy), so it is erased before
   // that entry leaves the queue.
   std::unordered_set<std::string_view> pending_events_;
