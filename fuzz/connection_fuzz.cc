@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cxenstored/features.h"
+#include "daemon/admission.h"
 #include "daemon/reply.h"
 #include "fake_peers.h"
 #include "fuzz_hooks.h"
@@ -29,8 +30,7 @@ using transport::Fault;
 
 // As server.cc: a client with this much unsent output is not read, and a
 // privileged one's events are dropped past the second bound.
-constexpr std::size_t kReadPauseBytes = std::size_t{64} * 1024;
-constexpr std::size_t kPrivilegedQueueBound = std::size_t{64} * 1024 * 1024;
+using daemon::kReadPauseBytes;
 // With nothing queued, a connection holds at most its input buffers: a
 // read's unframed rest and up to two payloads in the framer.
 constexpr std::size_t kIdleHeldMax = std::size_t{40} * 1024;
@@ -90,7 +90,7 @@ class World {
   bool can_see(const Slot& s, const store::Event& ev) const noexcept;
   bool may_read_more(const Slot& s) const noexcept;
   std::size_t memory_held(const Slot& s) const noexcept;
-  std::size_t memory_used(const Slot& s) const noexcept;
+  daemon::ConnLoad load_of(const Slot& s) const noexcept;
   std::size_t event_bound(const Slot& s) const noexcept;
   const store::Quota& quota(const Slot& s) const noexcept {
     return s.caller.privileged ? root_limits_ : guest_limits_;
@@ -98,6 +98,7 @@ class World {
 
   store::Store st_;
   store::WatchIndex watches_;
+  transport::SharedBuffers buffers_;  // before the slots' connections
   FuzzHooks hooks_;
   store::Quota root_limits_;
   store::Quota guest_limits_ = guest_quota();
@@ -143,7 +144,7 @@ void World::open(Slot& s) {
     s.peer.room = 4096;
     t = std::make_unique<StreamTransport>(s.peer);
   }
-  s.conn = std::make_unique<Connection>(id, std::move(t));
+  s.conn = std::make_unique<Connection>(id, std::move(t), buffers_);
   s.session = ops::Session{id, s.caller};
 }
 
@@ -383,11 +384,11 @@ void World::break_peer(Slot& s, std::uint8_t arg) {
     }
     return;
   }
-  transport::RingPage& p = s.guest->page;
+  wire::RingPage& p = s.guest->page;
   if (arg % 6 != 3) s.garbled = true;  // the request stream is not as sent
   switch (arg % 6) {
     case 0:  // past the ring
-      p.req_prod = p.req_cons + transport::kRingBytes + 1 + arg;
+      p.req_prod = p.req_cons + wire::kRingBytes + 1 + arg;
       break;
     case 1:  // backwards
       p.req_prod -= 1 + arg % 4;
@@ -400,7 +401,7 @@ void World::break_peer(Slot& s, std::uint8_t arg) {
       s.guest->confused = true;
       break;
     case 4:  // rewrites bytes it has written
-      p.req[(p.req_prod - 1 - arg) & (transport::kRingBytes - 1)] ^= 0x5a;
+      p.req[(p.req_prod - 1 - arg) & (wire::kRingBytes - 1)] ^= 0x5a;
       break;
     default:  // publishes bytes it never wrote
       p.req_prod += arg;
@@ -439,26 +440,29 @@ std::size_t World::memory_held(const Slot& s) const noexcept {
   return watches_.bytes(id) + st_.transaction_bytes(id) + s.conn->held_bytes();
 }
 
-std::size_t World::memory_used(const Slot& s) const noexcept {
-  return st_.tree().usage(s.session.caller.dom).bytes + memory_held(s);
+// The daemon's admission policy (daemon/admission.h) on this slot's
+// figures, read as Server::load_of reads them. The write credit is left
+// full: the fuzzer plays no clock.
+daemon::ConnLoad World::load_of(const Slot& s) const noexcept {
+  const Connection& c = *s.conn;
+  daemon::ConnLoad load;
+  load.privileged = s.caller.privileged;
+  load.queued_bytes = c.queued_bytes();
+  if (load.privileged) return load;
+  load.queued_messages = c.queued_messages();
+  load.has_output = c.has_output();
+  load.output_held = c.held_bytes();
+  load.held = memory_held(s);
+  load.used = st_.tree().usage(s.session.caller.dom).bytes + load.held;
+  return load;
 }
 
 std::size_t World::event_bound(const Slot& s) const noexcept {
-  if (s.caller.privileged) return kPrivilegedQueueBound;
-  std::size_t memory = quota(s).memory;
-  if (memory == 0) return kPrivilegedQueueBound;
-  std::size_t other = memory_used(s) - s.conn->held_bytes();
-  return other >= memory ? 1 : memory - other;
+  return daemon::event_bound(load_of(s), quota(s));
 }
 
 bool World::may_read_more(const Slot& s) const noexcept {
-  const Connection& c = *s.conn;
-  if (c.queued_bytes() >= kReadPauseBytes) return false;
-  if (s.caller.privileged) return true;
-  std::size_t memory = quota(s).memory;
-  if (memory != 0 && c.has_output() && memory_used(s) >= memory) return false;
-  std::size_t limit = quota(s).outstanding;
-  return limit == 0 || c.queued_messages() < limit;
+  return daemon::may_read_more(load_of(s), quota(s));
 }
 
 void World::check(const Slot& s) const {
@@ -536,7 +540,7 @@ void World::step(FuzzInput& in) {
       break;
     case kReconnect:
       if (s.guest) {
-        s.guest->page.connection = transport::kReconnect;
+        s.guest->page.connection = wire::kReconnect;
         kick(s);
       } else if (!s.conn) {
         open(s);

@@ -7,7 +7,7 @@ namespace cxs::fuzz {
 
 using transport::Fault;
 using transport::IoResult;
-using transport::kRingBytes;
+using wire::kRingBytes;
 
 IoResult StreamTransport::read(char* buf, std::size_t len) noexcept {
   if (peer_.faulted) fuzz_failure("socket", "read after its fault");

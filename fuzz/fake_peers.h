@@ -12,8 +12,8 @@
 #include <string>
 
 #include "output_check.h"
-#include "transport/ring/ring_page.h"
 #include "transport/transport.h"
+#include "wire/ring_page.h"
 
 namespace cxs::fuzz {
 
@@ -54,7 +54,7 @@ struct RingGuest {
     return page.rsp_prod - page.rsp_cons;
   }
 
-  transport::RingPage page{};
+  wire::RingPage page{};
   std::string input;
   std::size_t input_pos = 0;
   std::size_t kicks = 0;  // notifications from the daemon's side

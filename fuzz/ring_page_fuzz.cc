@@ -20,8 +20,8 @@ namespace {
 
 using transport::Fault;
 using transport::IoResult;
-using transport::kRingBytes;
-using transport::RingPage;
+using wire::kRingBytes;
+using wire::RingPage;
 
 constexpr unsigned char kGuard = 0xa5;
 constexpr unsigned char kCanary = 0xc3;
@@ -198,9 +198,9 @@ bool HostileRing::on_protocol_fault(Fault f) noexcept {
   if (destroy) fail("a ring's fault destroys its connection");
   if (!ring_.in_error()) fail("not in error after its fault");
   Guarded want = pre;
-  want.page.error = f == Fault::kProtocol    ? transport::kErrorProto
-                    : f == Fault::kRingIndex ? transport::kErrorRingIdx
-                                             : transport::kErrorComm;
+  want.page.error = f == Fault::kProtocol    ? wire::kErrorProto
+                    : f == Fault::kRingIndex ? wire::kErrorRingIdx
+                                             : wire::kErrorComm;
   if (!same(want, g_)) fail("a fault changed more than the error field");
   if (kicks_ != kicks + 1) fail("a fault did not kick the guest once");
   faulted_ = true;
@@ -220,7 +220,7 @@ void HostileRing::end_batch() noexcept {
 }
 
 bool HostileRing::reconnect() noexcept {
-  bool asked = g_.page.connection == transport::kReconnect;
+  bool asked = g_.page.connection == wire::kReconnect;
   if (ring_.reconnect_requested() != asked)
     fail("reconnect_requested disagrees with the connection field");
   if (!asked) return false;
@@ -231,8 +231,8 @@ bool HostileRing::reconnect() noexcept {
   Guarded want = pre;
   want.page.req_cons = want.page.req_prod = 0;
   want.page.rsp_cons = want.page.rsp_prod = 0;
-  want.page.error = transport::kErrorNone;
-  want.page.connection = transport::kConnected;
+  want.page.error = wire::kErrorNone;
+  want.page.connection = wire::kConnected;
   if (!same(want, g_)) fail("a reconnection left the page otherwise");
   if (!(kicks_ == kicks + 1 && !ring_.in_error()))
     fail("a reconnection did not clear the error and kick once");
@@ -298,7 +298,8 @@ RingPageRunStats run_ring_page_input(const std::uint8_t* data,
   g->page.server_features = kServerFeatures;
   auto owned = std::make_unique<HostileRing>(*g, in, stats);
   HostileRing& ring = *owned;
-  transport::Connection conn(ConnId{1}, std::move(owned));
+  transport::SharedBuffers buffers;
+  transport::Connection conn(ConnId{1}, std::move(owned), buffers);
   std::vector<char> buf;
   for (std::size_t step = 0; step < kMaxSteps && !in.done(); ++step) {
     switch (in.byte() % kRingStepCount) {
@@ -342,8 +343,8 @@ RingPageRunStats run_ring_page_input(const std::uint8_t* data,
         break;
       }
       case kRingReconnect:
-        if (in.byte() & 1) g->page.connection = transport::kReconnect;
-        if (g->page.connection == transport::kReconnect) conn.reset_io();
+        if (in.byte() & 1) g->page.connection = wire::kReconnect;
+        if (g->page.connection == wire::kReconnect) conn.reset_io();
         (void)ring.reconnect();
         break;
       case kConnRead:
