@@ -444,14 +444,8 @@ std::size_t World::memory_held(const Slot& s) const noexcept {
 // figures, read as Server::load_of reads them. The write credit is left
 // full: the fuzzer plays no clock.
 daemon::ConnLoad World::load_of(const Slot& s) const noexcept {
-  const Connection& c = *s.conn;
-  daemon::ConnLoad load;
-  load.privileged = s.caller.privileged;
-  load.queued_bytes = c.queued_bytes();
+  daemon::ConnLoad load = daemon::output_load(*s.conn, s.caller.privileged);
   if (load.privileged) return load;
-  load.queued_messages = c.queued_messages();
-  load.has_output = c.has_output();
-  load.output_held = c.held_bytes();
   load.held = memory_held(s);
   load.used = st_.tree().usage(s.session.caller.dom).bytes + load.held;
   return load;

@@ -19,6 +19,17 @@ Status QuotaTable::set(std::optional<DomId> dom, std::string_view name,
   return {};
 }
 
+ConnLoad output_load(const transport::Connection& c, bool privileged) noexcept {
+  ConnLoad load;
+  load.privileged = privileged;
+  load.queued_bytes = c.queued_bytes();
+  if (privileged) return load;
+  load.queued_messages = c.queued_messages();
+  load.has_output = c.has_output();
+  load.output_held = c.held_bytes();
+  return load;
+}
+
 bool may_read_more(const ConnLoad& load, const store::Quota& q) noexcept {
   if (load.queued_bytes >= kReadPauseBytes) return false;
   if (load.privileged) return true;

@@ -17,6 +17,7 @@
 #include "cxenstored/ids.h"
 #include "cxenstored/result.h"
 #include "store/quota.h"
+#include "transport/connection.h"
 
 namespace cxs::daemon {
 
@@ -90,6 +91,10 @@ struct ConnLoad {
   std::size_t used = 0;
   bool has_write_credit = true;  // XSA-206 (write_limit.h)
 };
+
+// A connection's own figures (its output and buffers). For an
+// unprivileged one the caller adds `held`, `used` and the write credit.
+ConnLoad output_load(const transport::Connection& c, bool privileged) noexcept;
 
 // May the server read the connection's next request now? Not while its
 // unsent output is over kReadPauseBytes; for an unprivileged domain, not

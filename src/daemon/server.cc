@@ -463,14 +463,8 @@ std::size_t Server::memory_held(const Client& c) const noexcept {
 }
 
 ConnLoad Server::load_of(const Client& c) const noexcept {
-  const transport::Connection& conn = *c.conn;
-  ConnLoad load;
-  load.privileged = c.session.caller.privileged;
-  load.queued_bytes = conn.queued_bytes();
+  ConnLoad load = output_load(*c.conn, c.session.caller.privileged);
   if (load.privileged) return load;
-  load.queued_messages = conn.queued_messages();
-  load.has_output = conn.has_output();
-  load.output_held = conn.held_bytes();
   load.held = memory_held(c);
   load.used = store_.tree().usage(c.session.caller.dom).bytes + load.held;
   load.has_write_credit = c.writes.has_credit(WriteLimit::Clock::now());
