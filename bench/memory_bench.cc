@@ -20,11 +20,21 @@
 // watch (the clients connect before the baseline) and, for cxenstored, the
 // bytes the memory quota charges per watch.
 //
+// --node-rss: what a node costs against what the memory quota charges
+// for it (issue 18). dom0 writes N nodes of each of four shapes into the
+// guests' homes (the guests own them, so they are charged to them): tiny
+// values, device-like directories, 1500-byte values, and one directory
+// with N children. Printed per shape: RSS growth and the growth of
+// CONTROL memreport's charged-nodes, per node and as a ratio (the quota
+// bounds RSS if the ratio stays near 1). cxenstored only: the C daemon
+// 4.17 has no memory quota.
+//
 //   cxs-mem-bench [--target cxs|c|both] [--daemon PATH] [--guests G]
 //                 [--watches W] [--priv-watches K] [--priv-writes P]
 //                 [--guest-writes Q] [--settle S] [--smoke]
 //   cxs-mem-bench --watch-rss [--target ...] [--daemon PATH]
 //                 [--clients N] [--per-client M] [--release-watches R]
+//   cxs-mem-bench --node-rss [--daemon PATH] [--guests G] [--nodes N]
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -47,6 +57,8 @@ namespace {
 struct Options {
   std::string target = "both";
   bool watch_rss = false;
+  bool node_rss = false;
+  int nodes = 20000;
   int clients = 100;
   int per_client = 100;
   int release_watches = 1000;
@@ -251,6 +263,101 @@ int run_watch_rss(DaemonKind kind, const Options& o) {
   return 0;
 }
 
+// One shape of node: the path of the i-th node in `home`, and its value.
+struct NodeShape {
+  const char* name;
+  std::string (*path)(const std::string& home, int i);
+  std::string (*value)(int i);
+};
+
+const NodeShape kNodeShapes[] = {
+    {"tiny",
+     [](const std::string& h, int i) {
+       return h + "/s" + std::to_string(i / 100) + "/" +
+              std::to_string(i % 100);
+     },
+     [](int) { return std::string("1"); }},
+    {"device",
+     [](const std::string& h, int i) {
+       static const char* kFields[] = {"state",   "backend-id",   "handle",
+                                       "mac",     "backend",      "feature-sg",
+                                       "rx-copy", "event-channel"};
+       return h + "/device/vif/" + std::to_string(i / 8) + "/" + kFields[i % 8];
+     },
+     [](int i) {
+       static const char* kValues[] = {"4",
+                                       "0",
+                                       "0",
+                                       "00:16:3e:5a:1c:07",
+                                       "/local/domain/0/backend/vif/5/0",
+                                       "1",
+                                       "1",
+                                       "13"};
+       return std::string(kValues[i % 8]);
+     }},
+    {"1500-byte",
+     [](const std::string& h, int i) {
+       return h + "/l" + std::to_string(i / 100) + "/" +
+              std::to_string(i % 100);
+     },
+     [](int) { return std::string(1500, 'x'); }},
+    {"wide",
+     [](const std::string& h, int i) {
+       return h + "/w/child-" + std::to_string(i);
+     },
+     [](int) { return std::string("1"); }},
+};
+
+// Writes shape `s`'s nodes 0..n-1 spread over guests 1..G, 64 in flight.
+void write_shape(RawClient& c, const NodeShape& s, int n, int guests) {
+  int sent = 0, done = 0;
+  while (done < n) {
+    std::string batch;
+    while (sent < n && sent - done < 64) {
+      std::string home = "/local/domain/" + std::to_string(1 + sent % guests);
+      int i = sent++ / guests;
+      c.append_request(batch, MsgType::XS_WRITE,
+                       s.path(home, i) + '\0' + s.value(i));
+    }
+    c.send_bytes(batch);
+    Msg m = c.receive();
+    if (m.type != ty(MsgType::XS_WRITE))
+      throw BenchError(std::string("write ") + s.name + ": " +
+                       error_name(m.payload));
+    ++done;
+  }
+}
+
+int run_node_rss(DaemonKind kind, const Options& o) {
+  if (kind != DaemonKind::kCxs) {
+    std::printf("%-10s --node-rss: no memory quota to compare with\n",
+                kind_name(kind));
+    return 0;
+  }
+  std::string dir = o.workdir + "/" + kind_name(kind);
+  DaemonProcess d(daemon_options(kind, o.paths, dir));
+  introduce_guests(d, o.guests);
+  RawClient w(d.socket_path());
+  std::printf("%-10s %d nodes of each shape over %d guests\n", kind_name(kind),
+              o.nodes, o.guests);
+  for (const NodeShape& s : kNodeShapes) {
+    long charged0 = report_field(w, "charged-nodes");
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    long rss0 = d.rss_bytes();
+    write_shape(w, s, o.nodes, o.guests);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    double rss = double(d.rss_bytes() - rss0);
+    double charged = double(report_field(w, "charged-nodes") - charged0);
+    std::printf(
+        "           %-10s RSS +%.1f MiB (%.0f B/node), charged +%.1f MiB "
+        "(%.0f B/node): RSS growth / charged = %.2f\n",
+        s.name, mib(rss), rss / o.nodes, mib(charged), charged / o.nodes,
+        charged > 0 ? rss / charged : 0);
+  }
+  std::fflush(stdout);
+  return 0;
+}
+
 Options parse(int argc, char** argv) {
   Options o;
   o.paths = default_paths();
@@ -274,6 +381,10 @@ Options parse(int argc, char** argv) {
       o.guest_writes = std::stoi(val());
     else if (a == "--watch-rss")
       o.watch_rss = true;
+    else if (a == "--node-rss")
+      o.node_rss = true;
+    else if (a == "--nodes")
+      o.nodes = std::stoi(val());
     else if (a == "--clients")
       o.clients = std::stoi(val());
     else if (a == "--per-client")
@@ -304,6 +415,7 @@ int main(int argc, char** argv) {
   return bench_main("cxs-mem-bench", [&] {
     Options o = parse(argc, argv);
     return run_targets(o.target, o.paths, o.workdir, [&](DaemonKind kind) {
+      if (o.node_rss) return run_node_rss(kind, o);
       return o.watch_rss ? run_watch_rss(kind, o) : run_one(kind, o);
     });
   });
