@@ -1,7 +1,10 @@
-// Server: owns everything the daemon runs on: the event loop, the store and
-// watch index, the connections, the listening socket, signals and the trace.
-// Single-threaded; one loop turn visits only the ready fds, then reaps the
-// connections marked closing.
+// Server: the reactor. It owns everything the daemon runs on (the event
+// loop, the store and watch index, the connection table (clients.h), the
+// domain table (domains.h), the quotas and admission policy
+// (admission.h), the listening socket, signals and the trace) and runs
+// the loop turn and a request's path through them (docs/design.md, "The
+// daemon's parts"). Single-threaded; one loop turn visits only the ready
+// fds, then reaps the connections marked closing.
 #pragma once
 
 #include <chrono>
@@ -158,7 +161,7 @@ class Server final : public ops::DaemonHooks {
   Client* restore_ring(const RestoredConn& rc, const RestoredDomain& d);
   void start_up();
 
-  // Domains (domains.cc).
+  // The server's side of domains (server_domains.cc).
   void init_hypervisor();
   void on_event_channel();
   void on_ring_kick(Client& c);
