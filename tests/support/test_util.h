@@ -21,7 +21,7 @@
 
 namespace cxs::test {
 
-// The harness (harness/) is shared with the benchmarks; the tests name its
+// The harness (tests/harness/) is shared with the benchmarks; the tests name its
 // pieces unqualified.
 using harness::CommandResult;
 using harness::daemon_binary;
