@@ -1,7 +1,7 @@
 // The frame of a bench tool's main(): where it finds the daemons, which it
 // measures (--target), how it starts them, and how it reports a failure.
-// The client and the launcher are the harness's (tests/harness/, shared with the
-// tests), named here unqualified.
+// The client and the launcher are the harness's (tests/harness/, shared with
+// the tests), named here unqualified.
 #pragma once
 
 #include <chrono>

@@ -21,8 +21,8 @@
 
 namespace cxs::test {
 
-// The harness (tests/harness/) is shared with the benchmarks; the tests name its
-// pieces unqualified.
+// The harness (tests/harness/) is shared with the benchmarks; the tests name
+// its pieces unqualified.
 using harness::CommandResult;
 using harness::daemon_binary;
 using harness::DaemonProcess;
