@@ -102,7 +102,8 @@ void report(const RunStats& s, double seconds) {
   for (const auto& [name, n] : s.allowed)
     std::cout << "  allowed difference " << name << ": " << n << "\n";
   for (const auto& f : s.reference_faults)
-    std::cout << "  the C daemon died (its fault): " << f << "\n";
+    std::cout << "  the C daemon died or went silent (its fault): " << f
+              << "\n";
 }
 
 int run(const Args& a) {

@@ -19,6 +19,10 @@ std::optional<std::uint32_t> type_from_name(std::string_view name) {
         std::strtoul(std::string(name.substr(1)).c_str(), nullptr, 10));
   for (std::uint32_t t = 0; t < 32; ++t)
     if (type_name(t) == name) return t;
+  // XS_INVALID (0xffff) has a name too, printed as "INVALID".
+  constexpr auto kInvalid =
+      static_cast<std::uint32_t>(wire::MsgType::XS_INVALID);
+  if (type_name(kInvalid) == name) return kInvalid;
   return std::nullopt;
 }
 

@@ -43,7 +43,8 @@ struct RunStats {
   std::size_t events = 0;    // watch events compared
   std::size_t restarts = 0;  // fresh daemons after a crash or divergence
   std::map<std::string, std::size_t> allowed;  // by table entry name
-  std::vector<std::string> reference_faults;   // C died: op and answers
+  std::vector<std::string>
+      reference_faults;  // C died or went silent: op and answers
 
   void add(const RunStats& other);
 };
