@@ -50,8 +50,6 @@ class Clients {
 
   // An id never given before (ids are not reused while the daemon runs).
   ConnId new_id() noexcept { return ConnId{next_id_++}; }
-  // The id new_id() gives next, without taking it.
-  ConnId peek_id() const noexcept { return ConnId{next_id_}; }
   // Live update: the stream's connections took the ids up to `last`.
   void ids_taken_up_to(std::uint64_t last) noexcept { next_id_ = last + 1; }
 

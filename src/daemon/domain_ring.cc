@@ -41,8 +41,4 @@ void DomainRing::advertise_features(std::uint32_t features) noexcept {
   if (mapping_) mapping_->page()->server_features = features;
 }
 
-std::uint32_t DomainRing::advertised_features() const noexcept {
-  return mapping_ ? mapping_->page()->server_features : 0;
-}
-
 }  // namespace cxs::daemon

@@ -39,8 +39,6 @@ class DomainRing final : public transport::Transport {
   // What the page tells the guest the daemon offers. A guest can write any
   // bits there itself: what it may use is kept by Domains, never read back.
   void advertise_features(std::uint32_t features) noexcept;
-  // What the page says (a stream without the daemon's record of it).
-  std::uint32_t advertised_features() const noexcept;
 
  private:
   std::unique_ptr<xen::MappedRing> mapping_;

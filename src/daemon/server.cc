@@ -450,7 +450,7 @@ void Server::deliver(const store::EventSink& events) {
 }
 
 std::size_t Server::event_bound_of(const Client& c) const noexcept {
-  return event_bound(load_of(c), quota_for(c));
+  return event_bound(memory_load(c), quota_for(c));
 }
 
 // What the memory quota counts for a connection besides the nodes its
@@ -462,12 +462,18 @@ std::size_t Server::memory_held(const Client& c) const noexcept {
          c.conn->held_bytes();
 }
 
-ConnLoad Server::load_of(const Client& c) const noexcept {
+ConnLoad Server::memory_load(const Client& c) const noexcept {
   ConnLoad load = output_load(*c.conn, c.session.caller.privileged);
   if (load.privileged) return load;
   load.held = memory_held(c);
   load.used = store_.tree().usage(c.session.caller.dom).bytes + load.held;
-  load.has_write_credit = c.writes.has_credit(WriteLimit::Clock::now());
+  return load;
+}
+
+ConnLoad Server::load_of(const Client& c) const noexcept {
+  ConnLoad load = memory_load(c);
+  if (!load.privileged)
+    load.has_write_credit = c.writes.has_credit(WriteLimit::Clock::now());
   return load;
 }
 

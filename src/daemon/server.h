@@ -119,8 +119,11 @@ class Server final : public ops::DaemonHooks {
   void update_interest(Client& c);
   void close_client(Client& c, std::string_view why);
   bool reap();
-  // Admission (admission.h) over the client's figures, read now.
+  // Admission (admission.h) over the client's figures, read now: all of
+  // them (load_of), or all but the write credit, which event_bound does
+  // not read (memory_load: no clock read per event delivered).
   ConnLoad load_of(const Client& c) const noexcept;
+  ConnLoad memory_load(const Client& c) const noexcept;
   const store::Quota& quota_for(const Client& c) const noexcept;
   bool may_read_more(const Client& c) const noexcept;
   std::size_t event_bound_of(const Client& c) const noexcept;
@@ -170,9 +173,9 @@ class Server final : public ops::DaemonHooks {
                        xen::Port remote);
   // A domain whose event channel is bound already (`local`); the ring is
   // null when it could not be mapped (the domain is known, not served).
-  ConnId attach_bound_domain(DomId dom, std::unique_ptr<xen::MappedRing> ring,
-                             xen::Port local, std::uint32_t features,
-                             std::optional<ConnId> id = std::nullopt);
+  void attach_bound_domain(DomId dom, std::unique_ptr<xen::MappedRing> ring,
+                           xen::Port local, std::uint32_t features,
+                           std::optional<ConnId> id = std::nullopt);
   void detach_domain(DomId dom, store::EventSink& events);
   void fire_special(std::string_view base, std::optional<DomId> dom,
                     store::EventSink& events);

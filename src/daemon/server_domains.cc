@@ -53,11 +53,12 @@ Status Server::attach_domain(DomId dom, std::unique_ptr<xen::MappedRing> ring,
 }
 
 // All or nothing: what allocates comes before anything is registered.
-ConnId Server::attach_bound_domain(DomId dom,
-                                   std::unique_ptr<xen::MappedRing> ring,
-                                   xen::Port local, std::uint32_t features,
-                                   std::optional<ConnId> id) {
-  ConnId conn = id ? *id : clients_.peek_id();
+// (A new id is taken even if this fails: ids need not be dense.)
+void Server::attach_bound_domain(DomId dom,
+                                 std::unique_ptr<xen::MappedRing> ring,
+                                 xen::Port local, std::uint32_t features,
+                                 std::optional<ConnId> id) {
+  ConnId conn = id ? *id : clients_.new_id();
   auto transport = std::make_unique<DomainRing>(
       std::move(ring), [this, dom] { domains_.notify(dom); });
   DomainRing* raw = transport.get();
@@ -76,13 +77,11 @@ ConnId Server::attach_bound_domain(DomId dom,
     if (fresh) clients_.erase(conn);
     throw;
   }
-  if (!id) clients_.new_id();
   if (raw->mapped())
     clients_.kick(conn);  // the guest may have written before we looked
   if (trace_.active()) trace_.note(conn, "domain ring connected");
   spdlog::info("dom{}: ring connected (conn {}, port {})", dom.value,
                conn.value, local);
-  return conn;
 }
 
 Client* Server::client_of(const Domain& d) noexcept {
@@ -109,6 +108,7 @@ Status Server::introduce(DomId dom, std::uint64_t gfn, std::uint32_t port,
     if (!hv_) return XsErr::kEINVAL;  // standalone: no hypervisor to map rings
     if (Domain* known = domains_.find(dom)) {
       // Known domain: only the event channel is re-bound (after resume).
+      clients_.reserve_kick();
       domains_.rebind(*known, port);
       clients_.kick(known->conn);
       return {};
@@ -118,20 +118,13 @@ Status Server::introduce(DomId dom, std::uint64_t gfn, std::uint32_t port,
       spdlog::warn("dom{}: cannot map ring (gfn {})", dom.value, gfn);
       return XsErr::kEINVAL;
     }
-    // The event first: once the domain is connected nothing may fail.
-    events.push_back(special_event("@introduceDomain", std::nullopt));
-    Status attached = XsErr::kENOMEM;
-    try {
-      attached = attach_domain(dom, std::move(ring), port);
-    } catch (const std::bad_alloc&) {
-      events.pop_back();
-      throw;
-    }
-    if (!attached) {
-      events.pop_back();
-      return attached;
-    }
+    // The event and room for it first: once the domain is connected
+    // nothing may fail (as detach_domain does for @releaseDomain).
+    store::Event introduced = special_event("@introduceDomain", std::nullopt);
+    events.reserve(events.size() + 1);
+    CXS_TRY(attach_domain(dom, std::move(ring), port));
     domains_.find(dom)->gfn = gfn;
+    events.push_back(std::move(introduced));
     return {};
   } catch (const std::bad_alloc&) {
     return XsErr::kENOMEM;
