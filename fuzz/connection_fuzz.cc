@@ -87,7 +87,6 @@ class World {
   void reap();
   void check(const Slot& s) const;
   Slot* slot_of(ConnId id) noexcept;
-  bool can_see(const Slot& s, const store::Event& ev) const noexcept;
   bool may_read_more(const Slot& s) const noexcept;
   std::size_t memory_held(const Slot& s) const noexcept;
   daemon::ConnLoad load_of(const Slot& s) const noexcept;
@@ -240,19 +239,15 @@ void World::handle(Slot& s, const wire::MessageView& msg) {
   for (const auto& ev : ctx.direct_events) send_event(s, ev.path, ev.token);
 }
 
-bool World::can_see(const Slot& s, const store::Event& ev) const noexcept {
-  const store::Caller& caller = s.session.caller;
-  if (store::may(caller, ev.perms, kPermRead)) return true;
-  return !ev.old_perms.empty() && store::may(caller, ev.old_perms, kPermRead);
-}
-
 // Server::deliver: a target with no output waiting is written at once.
 void World::deliver(const store::EventSink& events) {
   std::array<bool, 3> written{};
   for (const store::Event& ev : events) {
     watches_.match(ev, [&](const store::WatchRecord& w, std::string_view path) {
       Slot* t = slot_of(w.conn());
-      if (!t || t->closing || t->stalled || !can_see(*t, ev)) return;
+      if (!t || t->closing || t->stalled ||
+          !store::may_see(t->session.caller, ev))
+        return;
       std::size_t before = t->conn->queued_messages();
       send_event(*t, path, w.token());
       for (std::size_t i = 0; i < slots_.size(); ++i)

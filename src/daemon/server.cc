@@ -419,12 +419,6 @@ void Server::note_transactions(Client& c) {
     c.ta_start = std::chrono::steady_clock::now();
 }
 
-bool Server::can_see(const Client& c, const store::Event& ev) const noexcept {
-  const store::Caller& caller = c.session.caller;
-  if (store::may(caller, ev.perms, kPermRead)) return true;
-  return !ev.old_perms.empty() && store::may(caller, ev.old_perms, kPermRead);
-}
-
 // Every event is queued first and each connection written once at the
 // end: a write firing 1000 watches on 10 connections makes 10 sends, not
 // 1000.
@@ -435,7 +429,7 @@ void Server::deliver(const store::EventSink& events) {
       Client* open = clients_.find_open(w.conn());
       if (!open) return;
       Client& target = *open;
-      if (target.stalled || !can_see(target, ev)) return;
+      if (target.stalled || !store::may_see(target.session.caller, ev)) return;
       if (!sender_.send_event(*target.conn, path, w.token(),
                               event_bound_of(target)))
         return;

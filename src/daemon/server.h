@@ -115,7 +115,6 @@ class Server final : public ops::DaemonHooks {
   void handle(Client& c, const wire::MessageView& msg, std::size_t held);
   void deliver(const store::EventSink& events);
   void note_transactions(Client& c);
-  bool can_see(const Client& c, const store::Event& ev) const noexcept;
   void update_interest(Client& c);
   void close_client(Client& c, std::string_view why);
   bool reap();

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cxenstored/perms.h"
+#include "store/permissions.h"
 #include "store/shared_perms.h"
 
 namespace cxs::store {
@@ -26,5 +27,12 @@ struct Event {
 };
 
 using EventSink = std::vector<Event>;
+
+// Whether `caller` may see `ev`: it may read the node as it is, or as it
+// was before a permission change.
+inline bool may_see(const Caller& caller, const Event& ev) noexcept {
+  if (may(caller, ev.perms, kPermRead)) return true;
+  return !ev.old_perms.empty() && may(caller, ev.old_perms, kPermRead);
+}
 
 }  // namespace cxs::store
