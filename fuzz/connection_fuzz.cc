@@ -88,7 +88,6 @@ class World {
   void check(const Slot& s) const;
   Slot* slot_of(ConnId id) noexcept;
   bool may_read_more(const Slot& s) const noexcept;
-  std::size_t memory_held(const Slot& s) const noexcept;
   daemon::ConnLoad load_of(const Slot& s) const noexcept;
   std::size_t event_bound(const Slot& s) const noexcept;
   const store::Quota& quota(const Slot& s) const noexcept {
@@ -223,7 +222,8 @@ void World::check_framing(Slot& s, const wire::MessageView* msg) {
 // caller's own (WATCH's first) after it.
 void World::handle(Slot& s, const wire::MessageView& msg) {
   Connection& c = *s.conn;
-  if (!s.caller.privileged) s.session.caller.held_bytes = memory_held(s);
+  if (!s.caller.privileged)
+    s.session.caller.held_bytes = daemon::charged_to(*s.conn, st_, watches_);
   ops::Ctx ctx{st_, watches_, s.session, quota(s), &hooks_};
   Result<ops::Reply> result =
       ops::dispatch(ctx, ops::Request{msg.hdr, msg.payload});
@@ -430,20 +430,11 @@ void World::reap() {
   }
 }
 
-std::size_t World::memory_held(const Slot& s) const noexcept {
-  ConnId id = s.conn->id();
-  return watches_.bytes(id) + st_.transaction_bytes(id) + s.conn->held_bytes();
-}
-
 // The daemon's admission policy (daemon/admission.h) on this slot's
-// figures, read as Server::load_of reads them. The write credit is left
-// full: the fuzzer plays no clock.
+// figures, read as the server reads them. The write credit is left full:
+// the fuzzer plays no clock.
 daemon::ConnLoad World::load_of(const Slot& s) const noexcept {
-  daemon::ConnLoad load = daemon::output_load(*s.conn, s.caller.privileged);
-  if (load.privileged) return load;
-  load.held = memory_held(s);
-  load.used = st_.tree().usage(s.session.caller.dom).bytes + load.held;
-  return load;
+  return daemon::memory_load(*s.conn, s.session.caller, st_, watches_);
 }
 
 std::size_t World::event_bound(const Slot& s) const noexcept {

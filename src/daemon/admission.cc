@@ -19,14 +19,24 @@ Status QuotaTable::set(std::optional<DomId> dom, std::string_view name,
   return {};
 }
 
-ConnLoad output_load(const transport::Connection& c, bool privileged) noexcept {
+std::size_t charged_to(const transport::Connection& c, const store::Store& st,
+                       const store::WatchIndex& watches) noexcept {
+  ConnId id = c.id();
+  return watches.bytes(id) + st.transaction_bytes(id) + c.held_bytes();
+}
+
+ConnLoad memory_load(const transport::Connection& c,
+                     const store::Caller& caller, const store::Store& st,
+                     const store::WatchIndex& watches) noexcept {
   ConnLoad load;
-  load.privileged = privileged;
+  load.privileged = caller.privileged;
   load.queued_bytes = c.queued_bytes();
-  if (privileged) return load;
+  if (load.privileged) return load;
   load.queued_messages = c.queued_messages();
   load.has_output = c.has_output();
   load.output_held = c.held_bytes();
+  load.held = charged_to(c, st, watches);
+  load.used = st.tree().usage(caller.dom).bytes + load.held;
   return load;
 }
 

@@ -17,6 +17,8 @@
 #include "cxenstored/ids.h"
 #include "cxenstored/result.h"
 #include "store/quota.h"
+#include "store/store.h"
+#include "store/watches.h"
 #include "transport/connection.h"
 
 namespace cxs::daemon {
@@ -92,9 +94,18 @@ struct ConnLoad {
   bool has_write_credit = true;  // XSA-206 (write_limit.h)
 };
 
-// A connection's own figures (its output and buffers). For an
-// unprivileged one the caller adds `held`, `used` and the write credit.
-ConnLoad output_load(const transport::Connection& c, bool privileged) noexcept;
+// What the memory quota charges a connection itself, besides the nodes
+// its domain owns: its watches, open transactions, queues and buffers,
+// each at what it holds (allocation sizes, not payload sizes).
+std::size_t charged_to(const transport::Connection& c, const store::Store& st,
+                       const store::WatchIndex& watches) noexcept;
+
+// A connection's figures, all but the write credit (left full: where it
+// gates reads, the caller reads the clock for it; event_bound does not
+// need it).
+ConnLoad memory_load(const transport::Connection& c,
+                     const store::Caller& caller, const store::Store& st,
+                     const store::WatchIndex& watches) noexcept;
 
 // May the server read the connection's next request now? Not while its
 // unsent output is over kReadPauseBytes; for an unprivileged domain, not

@@ -447,21 +447,12 @@ std::size_t Server::event_bound_of(const Client& c) const noexcept {
   return event_bound(memory_load(c), quota_for(c));
 }
 
-// What the memory quota counts for a connection besides the nodes its
-// domain owns: watches, open transactions, its queues and buffers, each at
-// what it holds (allocation sizes, not payload sizes).
 std::size_t Server::memory_held(const Client& c) const noexcept {
-  ConnId id = c.conn->id();
-  return watches_.bytes(id) + store_.transaction_bytes(id) +
-         c.conn->held_bytes();
+  return charged_to(*c.conn, store_, watches_);
 }
 
 ConnLoad Server::memory_load(const Client& c) const noexcept {
-  ConnLoad load = output_load(*c.conn, c.session.caller.privileged);
-  if (load.privileged) return load;
-  load.held = memory_held(c);
-  load.used = store_.tree().usage(c.session.caller.dom).bytes + load.held;
-  return load;
+  return daemon::memory_load(*c.conn, c.session.caller, store_, watches_);
 }
 
 ConnLoad Server::load_of(const Client& c) const noexcept {
