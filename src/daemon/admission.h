@@ -4,8 +4,9 @@
 // up (its unsent output drains, its write credit returns, ...).
 //
 // The policy is pure: it reads a ConnLoad, the figures the server takes
-// of a connection once per request, and the quotas in force (QuotaTable).
-// It is tested without sockets, rings or threads
+// of a connection once per request (memory_load reads them from the
+// connection, the store and the watch index), and the quotas in force
+// (QuotaTable). It is tested without sockets, rings or threads
 // (tests/unit/daemon/admission_test.cc).
 #pragma once
 

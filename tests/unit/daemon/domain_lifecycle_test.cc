@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "daemon/server.h"
+#include "forwarding_events.h"
 #include "sim_host.h"
 #include "temp_dir.h"
 #include "test_util.h"
@@ -69,25 +70,17 @@ class FakeDomains final : public xen::DomainInfo {
 
 // The simulated event channel, remembering which remote port each domain's
 // channel was bound to (the simulated one binds 100+D whatever it is given).
-class RecordingEvents final : public xen::EventChannel {
+class RecordingEvents final : public test::ForwardingEvents {
  public:
-  explicit RecordingEvents(std::unique_ptr<xen::EventChannel> inner)
-      : inner_(std::move(inner)) {}
+  using ForwardingEvents::ForwardingEvents;
 
-  int fd() const noexcept override { return inner_->fd(); }
   Result<xen::Port> bind_interdomain(DomId dom,
                                      xen::Port remote) noexcept override {
-    std::lock_guard lock(mu_);
-    bound_[dom.value] = remote;
-    return inner_->bind_interdomain(dom, remote);
-  }
-  Result<xen::Port> bind_dom_exc_virq() noexcept override {
-    return inner_->bind_dom_exc_virq();
-  }
-  void unbind(xen::Port local) noexcept override { inner_->unbind(local); }
-  void notify(xen::Port local) noexcept override { inner_->notify(local); }
-  std::vector<xen::Port> take_pending() noexcept override {
-    return inner_->take_pending();
+    {
+      std::lock_guard lock(mu_);
+      bound_[dom.value] = remote;
+    }
+    return ForwardingEvents::bind_interdomain(dom, remote);
   }
 
   std::optional<xen::Port> remote_of(std::uint32_t dom) {
@@ -98,7 +91,6 @@ class RecordingEvents final : public xen::EventChannel {
   }
 
  private:
-  std::unique_ptr<xen::EventChannel> inner_;
   std::mutex mu_;
   std::map<std::uint32_t, xen::Port> bound_;
 };

@@ -12,6 +12,7 @@
 
 #include "daemon/server.h"
 #include "failing_new.h"
+#include "forwarding_events.h"
 #include "temp_dir.h"
 #include "xen/hypervisor.h"
 
@@ -19,34 +20,24 @@ namespace cxs::daemon {
 namespace {
 
 // The simulated event channel, counting the bindings made and not undone.
-class CountingEvents final : public xen::EventChannel {
+class CountingEvents final : public test::ForwardingEvents {
  public:
-  explicit CountingEvents(std::unique_ptr<xen::EventChannel> inner)
-      : inner_(std::move(inner)) {}
+  using ForwardingEvents::ForwardingEvents;
 
-  int fd() const noexcept override { return inner_->fd(); }
   Result<xen::Port> bind_interdomain(DomId dom,
                                      xen::Port remote) noexcept override {
-    auto port = inner_->bind_interdomain(dom, remote);
+    auto port = ForwardingEvents::bind_interdomain(dom, remote);
     if (port) ++bound_;
     return port;
   }
-  Result<xen::Port> bind_dom_exc_virq() noexcept override {
-    return inner_->bind_dom_exc_virq();
-  }
   void unbind(xen::Port local) noexcept override {
     --bound_;
-    inner_->unbind(local);
-  }
-  void notify(xen::Port local) noexcept override { inner_->notify(local); }
-  std::vector<xen::Port> take_pending() noexcept override {
-    return inner_->take_pending();
+    ForwardingEvents::unbind(local);
   }
 
   int bound() const noexcept { return bound_; }
 
  private:
-  std::unique_ptr<xen::EventChannel> inner_;
   int bound_ = 0;
 };
 
