@@ -7,8 +7,6 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
-#include <cstdlib>
-#include <fstream>
 #include <iostream>
 #include <random>
 #include <string>
@@ -16,6 +14,7 @@
 
 #include "connection_fuzz.h"
 #include "output_check.h"
+#include "seed_corpus.h"
 #include "wire/header.h"
 #include "wire/message_type.h"
 
@@ -162,7 +161,6 @@ class Generator {
 };
 
 TEST(ConnectionFuzzReplay, GeneratedSessionsKeepEveryInvariant) {
-  const char* corpus = std::getenv("CXS_FUZZ_WRITE_CORPUS");
   Generator gen(20261207);
   ConnectionRunStats total;
   for (int i = 0; i < 2000; ++i) {
@@ -174,12 +172,7 @@ TEST(ConnectionFuzzReplay, GeneratedSessionsKeepEveryInvariant) {
     total.events += s.events;
     total.faults += s.faults;
     total.reconnects += s.reconnects;
-    if (corpus && i < 200) {
-      std::ofstream f(std::string(corpus) + "/seed-" + std::to_string(i),
-                      std::ios::binary);
-      f.write(reinterpret_cast<const char*>(in.data()),
-              static_cast<std::streamsize>(in.size()));
-    }
+    save_seed(i, as_bytes(in));
   }
   std::cout << "[ fuzz ] " << total.dispatched << " requests dispatched, "
             << total.frames << " frames checked (" << total.errors

@@ -6,14 +6,13 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
-#include <cstdlib>
-#include <fstream>
 #include <iostream>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "request_fuzz.h"
+#include "seed_corpus.h"
 #include "store/store.h"
 #include "wire/header.h"
 #include "wire/message_type.h"
@@ -150,7 +149,6 @@ class Generator {
 };
 
 TEST(RequestFuzzReplay, GeneratedInputsLeaveTheStoreWhole) {
-  const char* corpus = std::getenv("CXS_FUZZ_WRITE_CORPUS");
   Generator gen(20261122);
   RunStats total;
   for (int i = 0; i < 40000; ++i) {
@@ -158,12 +156,7 @@ TEST(RequestFuzzReplay, GeneratedInputsLeaveTheStoreWhole) {
     RunStats s = run_input(in.data(), in.size());
     total.dispatched += s.dispatched;
     total.succeeded += s.succeeded;
-    if (corpus && i < 200) {
-      std::ofstream f(std::string(corpus) + "/seed-" + std::to_string(i),
-                      std::ios::binary);
-      f.write(reinterpret_cast<const char*>(in.data()),
-              static_cast<std::streamsize>(in.size()));
-    }
+    save_seed(i, as_bytes(in));
   }
   // The generator's requests must mostly reach dispatch, or the test
   // would prove nothing.

@@ -7,14 +7,13 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
-#include <cstdlib>
-#include <fstream>
 #include <iostream>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "ring_page_fuzz.h"
+#include "seed_corpus.h"
 
 namespace cxs::fuzz {
 namespace {
@@ -35,7 +34,6 @@ std::vector<std::uint8_t> generate(std::mt19937& rng) {
 }
 
 TEST(RingPageFuzzReplay, HostilePagesKeepTheTransportInBounds) {
-  const char* corpus = std::getenv("CXS_FUZZ_WRITE_CORPUS");
   std::mt19937 rng(20261208);
   RingPageRunStats total;
   for (int i = 0; i < 20000; ++i) {
@@ -46,12 +44,7 @@ TEST(RingPageFuzzReplay, HostilePagesKeepTheTransportInBounds) {
     total.bytes_written += s.bytes_written;
     total.index_faults += s.index_faults;
     total.requests += s.requests;
-    if (corpus && i < 200) {
-      std::ofstream f(std::string(corpus) + "/seed-" + std::to_string(i),
-                      std::ios::binary);
-      f.write(reinterpret_cast<const char*>(in.data()),
-              static_cast<std::streamsize>(in.size()));
-    }
+    save_seed(i, as_bytes(in));
   }
   std::cout << "[ fuzz ] " << total.calls << " transport calls checked, "
             << total.bytes_read << " bytes read, " << total.bytes_written

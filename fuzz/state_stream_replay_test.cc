@@ -8,9 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
-#include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <iostream>
 #include <random>
 #include <string>
@@ -18,6 +16,7 @@
 
 #include "migrate/reader.h"
 #include "migrate/writer.h"
+#include "seed_corpus.h"
 #include "state_stream_fuzz.h"
 
 namespace cxs::fuzz {
@@ -235,16 +234,11 @@ TEST(StateStreamFuzzReplay, GeneratedStreamsParseAndSurviveTheRewrite) {
 }
 
 TEST(StateStreamFuzzReplay, DamagedStreamsAreParsedOrRefusedCleanly) {
-  const char* corpus = std::getenv("CXS_FUZZ_WRITE_CORPUS");
   StreamGenerator gen(20261124);
   std::size_t parsed = 0, total = 0;
   for (int i = 0; i < 3000; ++i) {
     std::string s = gen.mutate(gen.valid());
-    if (corpus && i < 200) {
-      std::ofstream f(std::string(corpus) + "/stream-" + std::to_string(i),
-                      std::ios::binary);
-      f.write(s.data(), static_cast<std::streamsize>(s.size()));
-    }
+    save_seed(i, s, "stream");
     // An exact-size heap copy: a read past the end is one past the block.
     std::vector<std::uint8_t> copy(s.begin(), s.end());
     parsed += run_state_stream(copy.data(), copy.size()).parsed;
