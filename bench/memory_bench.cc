@@ -74,24 +74,35 @@ struct Options {
 
 double mib(double bytes) { return bytes / (1024.0 * 1024.0); }
 
-// Writes `prefix`0..n-1 := value, 64 requests in flight; calls sample()
-// every 1000 replies (the RSS peak is caught on the way).
-template <typename Sample>
-void write_all(RawClient& c, const std::string& prefix, int n,
-               const std::string& value, Sample&& sample) {
+// Writes n nodes, 64 requests in flight: the i-th WRITE's payload is
+// write_payload(i) ("path\0value"); calls sample() every 1000 replies (the
+// RSS peak is caught on the way).
+template <typename Payload, typename Sample>
+void write_each(RawClient& c, int n, Payload&& write_payload, Sample&& sample) {
   int sent = 0, done = 0;
   while (done < n) {
     std::string batch;
     while (sent < n && sent - done < 64)
-      c.append_request(batch, MsgType::XS_WRITE,
-                       prefix + std::to_string(sent++) + '\0' + value);
+      c.append_request(batch, MsgType::XS_WRITE, write_payload(sent++));
     if (!batch.empty()) c.send_bytes(batch);
     Msg m = c.receive();
-    if (m.type != ty(MsgType::XS_WRITE))
-      throw BenchError("write " + prefix + ": " + error_name(m.payload));
+    if (m.type != ty(MsgType::XS_WRITE)) {
+      std::string payload = write_payload(done);
+      throw BenchError("write " + payload.substr(0, payload.find('\0')) + ": " +
+                       error_name(m.payload));
+    }
     if (++done % 1000 == 0) sample();
   }
   sample();
+}
+
+// Writes `prefix`0..n-1 := value.
+template <typename Sample>
+void write_all(RawClient& c, const std::string& prefix, int n,
+               const std::string& value, Sample&& sample) {
+  write_each(
+      c, n, [&](int i) { return prefix + std::to_string(i) + '\0' + value; },
+      sample);
 }
 
 // A "name: N" line of CONTROL memreport (cxenstored only); -1 if absent.
@@ -308,24 +319,14 @@ const NodeShape kNodeShapes[] = {
      [](int) { return std::string("1"); }},
 };
 
-// Writes shape `s`'s nodes 0..n-1 spread over guests 1..G, 64 in flight.
+// Writes shape `s`'s nodes 0..n-1, spread over guests 1..G.
 void write_shape(RawClient& c, const NodeShape& s, int n, int guests) {
-  int sent = 0, done = 0;
-  while (done < n) {
-    std::string batch;
-    while (sent < n && sent - done < 64) {
-      std::string home = "/local/domain/" + std::to_string(1 + sent % guests);
-      int i = sent++ / guests;
-      c.append_request(batch, MsgType::XS_WRITE,
-                       s.path(home, i) + '\0' + s.value(i));
-    }
-    c.send_bytes(batch);
-    Msg m = c.receive();
-    if (m.type != ty(MsgType::XS_WRITE))
-      throw BenchError(std::string("write ") + s.name + ": " +
-                       error_name(m.payload));
-    ++done;
-  }
+  auto payload = [&](int k) {
+    std::string home = "/local/domain/" + std::to_string(1 + k % guests);
+    int i = k / guests;
+    return s.path(home, i) + '\0' + s.value(i);
+  };
+  write_each(c, n, payload, [] {});
 }
 
 int run_node_rss(DaemonKind kind, const Options& o) {

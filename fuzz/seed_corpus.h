@@ -20,9 +20,9 @@ inline void save_seed(int i, std::string_view bytes,
                       std::string_view prefix = "seed") {
   const char* dir = std::getenv("CXS_FUZZ_WRITE_CORPUS");
   if (!dir || i >= kSeeds) return;
-  std::ofstream f(std::string(dir) + "/" + std::string(prefix) + "-" +
-                      std::to_string(i),
-                  std::ios::binary);
+  std::ofstream f(
+      std::string(dir) + "/" + std::string(prefix) + "-" + std::to_string(i),
+      std::ios::binary);
   f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }
 
